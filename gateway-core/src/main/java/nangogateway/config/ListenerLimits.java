@@ -1,0 +1,33 @@
+package nangogateway.config;
+
+import java.time.Duration;
+import java.util.Objects;
+
+/**
+ * Per-listener protocol limits (the optional {@code limits:} block of a listener). Defaults are at least as
+ * generous as Node's so no real Nango request is refused.
+ *
+ * @param maxRequestLine   longest request line, bytes (414 beyond)
+ * @param maxHeaderBlock   largest header block, bytes (431 beyond)
+ * @param maxHeaders       most header fields in one request (431 beyond)
+ * @param headerTimeout    a request's line and headers must arrive within this (slow-loris)
+ * @param keepaliveTimeout an idle client connection between requests is closed after this
+ * @param bodyTimeout      a request body that sends nothing for this long is cut off
+ */
+public record ListenerLimits(
+        int maxRequestLine,
+        int maxHeaderBlock,
+        int maxHeaders,
+        Duration headerTimeout,
+        Duration keepaliveTimeout,
+        Duration bodyTimeout) {
+
+    public static final ListenerLimits DEFAULTS = new ListenerLimits(
+            8 * 1024, 16 * 1024, 100, Duration.ofSeconds(10), Duration.ofSeconds(60), Duration.ofSeconds(30));
+
+    public ListenerLimits {
+        Objects.requireNonNull(headerTimeout, "headerTimeout");
+        Objects.requireNonNull(keepaliveTimeout, "keepaliveTimeout");
+        Objects.requireNonNull(bodyTimeout, "bodyTimeout");
+    }
+}

@@ -1,0 +1,28 @@
+package nangogateway.config;
+
+import java.util.Objects;
+
+/**
+ * Stream the request to an upstream and the response back.
+ *
+ * @param maxRequestBody    request body cap in bytes (413 beyond), counted as it streams
+ * @param baseUrlOverride   {@code ENFORCE} applies the {@code providers:} policy, {@code STRIP} removes the header
+ * @param providerKeyParam  name of a path parameter holding a provider key to map through aliases, or null
+ */
+public record ProxyAction(String upstream, long maxRequestBody, BaseUrlOverrideMode baseUrlOverride,
+        String providerKeyParam) implements RouteAction {
+
+    public static final long DEFAULT_MAX_REQUEST_BODY = 1024 * 1024;
+
+    public ProxyAction {
+        Objects.requireNonNull(upstream, "upstream");
+        Objects.requireNonNull(baseUrlOverride, "baseUrlOverride");
+    }
+
+    @Override
+    public String kind() {
+        return "proxy";
+    }
+
+    public enum BaseUrlOverrideMode { STRIP, ENFORCE }
+}
