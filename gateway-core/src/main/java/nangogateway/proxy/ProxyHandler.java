@@ -1,0 +1,474 @@
+package nangogateway.proxy;
+
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.handler.codec.http.DefaultHttpRequest;
+import io.netty.handler.codec.http.DefaultHttpResponse;
+import io.netty.handler.codec.http.DefaultLastHttpContent;
+import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.util.ReferenceCountUtil;
+import io.netty.util.concurrent.Future;
+import io.netty.util.concurrent.ScheduledFuture;
+import java.net.InetSocketAddress;
+import java.util.ArrayDeque;
+import java.util.concurrent.TimeUnit;
+import nangogateway.config.ProxyAction;
+import nangogateway.config.UpstreamConfig;
+import nangogateway.server.LocalResponses;
+import nangogateway.server.RoutedRequest;
+import nangogateway.upstream.UpstreamChannelHandler;
+import nangogateway.upstream.UpstreamException;
+import nangogateway.upstream.UpstreamPool;
+import nangogateway.upstream.UpstreamPools;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The {@code proxy} action: streams one request at a time to a pooled upstream connection on this channel's
+ * event loop and streams the response back. Both directions use read-after-write back-pressure (auto-read is
+ * off everywhere): the next chunk is read only when the other side can take it. Bodies are never aggregated.
+ */
+public final class ProxyHandler extends ChannelInboundHandlerAdapter implements UpstreamChannelHandler.Listener {
+    private static final Logger log = LoggerFactory.getLogger(ProxyHandler.class);
+
+    private final UpstreamPools pools;
+    private final String scheme;
+    private ChannelHandlerContext ctx;
+
+    // State of the exchange in progress; all touched on the event loop only.
+    private RoutedRequest current;
+    private UpstreamConfig upstream;
+    private UpstreamPool pool;
+    private Channel upstreamChannel;
+    private boolean reused;
+    private boolean retried;
+    private HttpRequest upstreamHead;
+    private final ArrayDeque<HttpContent> pending = new ArrayDeque<>();
+    private long bodyBytes;
+    private long maxBody;
+    private boolean requestComplete;
+    private boolean responseStarted;
+    private boolean responseComplete;
+    private boolean clientKeepAlive;
+    private boolean upstreamKeepAlive;
+    private boolean headRequest;
+    private boolean awaitingClientWritable;
+    private boolean awaitingUpstreamWritable;
+    private ScheduledFuture<?> responseTimer;
+
+    public ProxyHandler(UpstreamPools pools, String scheme) {
+        this.pools = pools;
+        this.scheme = scheme;
+    }
+
+    @Override
+    public void handlerAdded(ChannelHandlerContext ctx) {
+        this.ctx = ctx;
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        if (msg instanceof RoutedRequest routed) {
+            if (routed.route().action() instanceof ProxyAction action) {
+                start(routed, action);
+            } else {
+                ctx.fireChannelRead(msg);
+            }
+        } else if (msg instanceof HttpContent content && current != null) {
+            onClientContent(content);
+        } else {
+            ctx.fireChannelRead(msg);
+        }
+    }
+
+    private void start(RoutedRequest routed, ProxyAction action) {
+        current = routed;
+        HttpRequest request = routed.admitted().request();
+        upstream = routed.snapshot().config().upstreams().get(action.upstream());
+        pool = pools.pool(ctx.channel().eventLoop(), upstream);
+        maxBody = action.maxRequestBody();
+        bodyBytes = 0;
+        requestComplete = false;
+        responseStarted = false;
+        responseComplete = false;
+        retried = false;
+        headRequest = request.method().equals(HttpMethod.HEAD);
+        clientKeepAlive = HttpUtil.isKeepAlive(request);
+        boolean websocket = routed.route().websocket();
+        HttpHeaders headers = ForwardingHeaders.toUpstream(request.headers(), websocket, peerAddress(), scheme,
+                request.headers().get(HttpHeaderNames.HOST), upstream.authority());
+        if (HttpUtil.isTransferEncodingChunked(request)) {
+            headers.set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
+        } else if (request.headers().contains(HttpHeaderNames.CONTENT_LENGTH)) {
+            headers.set(HttpHeaderNames.CONTENT_LENGTH, request.headers().get(HttpHeaderNames.CONTENT_LENGTH));
+        }
+        upstreamHead = new DefaultHttpRequest(HttpVersion.HTTP_1_1, request.method(),
+                routed.admitted().target().raw(), headers);
+        connect(false);
+    }
+
+    private void connect(boolean fresh) {
+        pool.acquire(fresh).addListener(this::onLease);
+    }
+
+    private void onLease(Future<? super UpstreamPool.Lease> f) {
+        if (current == null) {
+            if (f.isSuccess()) {
+                ((UpstreamPool.Lease) f.getNow()).channel().close(); // the client left meanwhile
+            }
+            return;
+        }
+        if (!f.isSuccess()) {
+            fail(502, f.cause());
+            return;
+        }
+        UpstreamPool.Lease lease = (UpstreamPool.Lease) f.getNow();
+        upstreamChannel = lease.channel();
+        reused = lease.reused();
+        upstreamKeepAlive = true;
+        UpstreamPool.attach(upstreamChannel, this);
+        upstreamChannel.write(upstreamHead).addListener(this::onUpstreamWrite);
+        HttpContent c;
+        while ((c = pending.poll()) != null) {
+            writeBody(c);
+        }
+        upstreamChannel.flush();
+        upstreamChannel.read();
+        if (requestComplete) {
+            startResponseTimer();
+        } else {
+            ctx.read();
+        }
+    }
+
+    private void onClientContent(HttpContent content) {
+        if (upstreamChannel == null) {
+            pending.add(content);
+            return;
+        }
+        writeBody(content);
+        upstreamChannel.flush();
+        if (requestComplete) {
+            startResponseTimer();
+        } else if (upstreamChannel.isWritable()) {
+            ctx.read();
+        } else {
+            awaitingUpstreamWritable = true;
+        }
+    }
+
+    private void writeBody(HttpContent content) {
+        bodyBytes += content.content().readableBytes();
+        if (bodyBytes > maxBody) {
+            content.release();
+            log.info("{} {}: request body over {} bytes", ctx.channel().remoteAddress(), current.route().name(),
+                    maxBody);
+            abortExchange(413, "request body too large");
+            return;
+        }
+        if (content instanceof LastHttpContent last) {
+            requestComplete = true;
+            if (!last.trailingHeaders().isEmpty()) {
+                // Trailers are dropped: the gateway re-frames the body and forwards no client framing metadata.
+                content = new DefaultLastHttpContent(last.content());
+            }
+        }
+        upstreamChannel.write(content).addListener(this::onUpstreamWrite);
+    }
+
+    private void onUpstreamWrite(Future<? super Void> f) {
+        if (!f.isSuccess() && upstreamChannel != null) {
+            upstreamChannel.close();
+        }
+    }
+
+    private void startResponseTimer() {
+        if (responseTimer == null && !responseStarted) {
+            responseTimer = ctx.executor().schedule(() -> {
+                responseTimer = null;
+                if (!responseStarted && current != null) {
+                    fail(504, new UpstreamException(upstream.name(), "no response within "
+                            + upstream.responseTimeout().toMillis() + " ms"));
+                }
+            }, upstream.responseTimeout().toMillis(), TimeUnit.MILLISECONDS);
+        }
+    }
+
+    private void cancelResponseTimer() {
+        if (responseTimer != null) {
+            responseTimer.cancel(false);
+            responseTimer = null;
+        }
+    }
+
+    // ---- upstream events (same event loop) ----
+
+    @Override
+    public void upstreamRead(Object msg) {
+        if (current == null) {
+            ReferenceCountUtil.release(msg);
+            return;
+        }
+        if (msg instanceof HttpResponse response) {
+            if (response.decoderResult().isFailure()) {
+                ReferenceCountUtil.release(msg);
+                upstreamKeepAlive = false;
+                fail(502, new UpstreamException(upstream.name(), "malformed response: "
+                        + response.decoderResult().cause().getMessage()));
+                return;
+            }
+            int code = response.status().code();
+            if (code == 101) {
+                ReferenceCountUtil.release(msg);
+                if (current.route().websocket()) {
+                    cancelResponseTimer();
+                    switchToTunnel(response);
+                } else {
+                    upstreamKeepAlive = false;
+                    fail(502, new UpstreamException(upstream.name(), "unexpected 101 Switching Protocols"));
+                }
+                return;
+            }
+            if (code >= 100 && code < 200) {
+                ReferenceCountUtil.release(msg); // interim responses are not relayed
+                return;
+            }
+            cancelResponseTimer();
+            responseStarted = true;
+            upstreamKeepAlive = HttpUtil.isKeepAlive(response);
+            ctx.write(clientResponse(response));
+            if (!(msg instanceof HttpContent)) {
+                return;
+            }
+        }
+        if (msg instanceof HttpContent content) {
+            if (content.decoderResult().isFailure()) {
+                content.release();
+                upstreamKeepAlive = false;
+                upstreamChannel.close();
+                return;
+            }
+            if (content instanceof LastHttpContent last) {
+                if (!last.trailingHeaders().isEmpty()) {
+                    content = new DefaultLastHttpContent(last.content());
+                }
+                io.netty.channel.ChannelFuture written = ctx.write(content);
+                responseComplete = true;
+                finishExchange(written);
+                return;
+            }
+            ctx.write(content);
+        } else {
+            ReferenceCountUtil.release(msg);
+        }
+    }
+
+    private HttpResponse clientResponse(HttpResponse upstreamResponse) {
+        HttpHeaders headers = upstreamResponse.headers().copy();
+        boolean lengthKnown = headers.contains(HttpHeaderNames.CONTENT_LENGTH);
+        ForwardingHeaders.cleanResponse(headers, false);
+        int code = upstreamResponse.status().code();
+        boolean noBody = headRequest || code == 204 || code == 304;
+        HttpVersion clientVersion = current.admitted().request().protocolVersion();
+        if (!noBody && !lengthKnown) {
+            if (clientVersion == HttpVersion.HTTP_1_1) {
+                headers.set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
+            } else {
+                clientKeepAlive = false; // an HTTP/1.0 client learns the end of the body from the close
+            }
+        }
+        if (clientVersion == HttpVersion.HTTP_1_0) {
+            clientKeepAlive = false;
+        }
+        if (!clientKeepAlive) {
+            headers.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+        }
+        return new DefaultHttpResponse(HttpVersion.HTTP_1_1, upstreamResponse.status(), headers);
+    }
+
+    @Override
+    public void upstreamReadComplete() {
+        if (current == null || upstreamChannel == null) {
+            return;
+        }
+        ctx.flush();
+        if (responseComplete) {
+            return;
+        }
+        if (ctx.channel().isWritable()) {
+            upstreamChannel.read();
+        } else {
+            awaitingClientWritable = true;
+        }
+    }
+
+    @Override
+    public void upstreamWritabilityChanged(boolean writable) {
+        if (writable && awaitingUpstreamWritable && current != null) {
+            awaitingUpstreamWritable = false;
+            ctx.read();
+        }
+    }
+
+    @Override
+    public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+        if (ctx.channel().isWritable() && awaitingClientWritable && upstreamChannel != null) {
+            awaitingClientWritable = false;
+            upstreamChannel.read();
+        }
+        ctx.fireChannelWritabilityChanged();
+    }
+
+    @Override
+    public void upstreamClosed(Throwable cause) {
+        upstreamChannel = null;
+        if (current == null || responseComplete) {
+            return;
+        }
+        if (!responseStarted) {
+            if (canRetry()) {
+                retried = true;
+                log.debug("upstream {}: reused connection closed before a response; retrying once", upstream.name());
+                connect(true);
+                return;
+            }
+            String why = cause == null ? "connection closed before a response" : describe(cause);
+            fail(502, new UpstreamException(upstream.name(), why));
+            return;
+        }
+        log.warn("{} {}: upstream {} closed mid-response{}", ctx.channel().remoteAddress(), current.route().name(),
+                upstream.name(), cause == null ? "" : " (" + describe(cause) + ")");
+        resetExchange();
+        ctx.close(); // the client must not take a truncated body for a whole one
+    }
+
+    /** A request that failed on a reused connection before any byte came back may be sent once more. */
+    private boolean canRetry() {
+        if (!reused || retried || bodyBytes > 0 || current.admitted().hasBody()) {
+            return false;
+        }
+        HttpMethod m = current.admitted().request().method();
+        return m.equals(HttpMethod.GET) || m.equals(HttpMethod.HEAD) || m.equals(HttpMethod.OPTIONS)
+                || m.equals(HttpMethod.PUT) || m.equals(HttpMethod.DELETE);
+    }
+
+    private void finishExchange(io.netty.channel.ChannelFuture lastWrite) {
+        Channel up = upstreamChannel;
+        boolean reusable = upstreamKeepAlive && requestComplete;
+        boolean keepClient = clientKeepAlive && requestComplete;
+        resetExchange();
+        if (up != null) {
+            if (reusable) {
+                pool.release(up);
+            } else {
+                UpstreamPool.attach(up, null);
+                up.close();
+            }
+        }
+        ctx.flush();
+        if (keepClient) {
+            lastWrite.addListener((ChannelFutureListener) f -> {
+                if (f.isSuccess()) {
+                    ctx.read(); // the next pipelined or keep-alive request
+                } else {
+                    f.channel().close();
+                }
+            });
+        } else {
+            lastWrite.addListener(ChannelFutureListener.CLOSE);
+        }
+    }
+
+    private void resetExchange() {
+        cancelResponseTimer();
+        current = null;
+        upstreamChannel = null;
+        awaitingClientWritable = false;
+        awaitingUpstreamWritable = false;
+        HttpContent c;
+        while ((c = pending.poll()) != null) {
+            c.release();
+        }
+    }
+
+    /** Answers the client with an error (if no response started) and ends the exchange and the connection. */
+    private void fail(int status, Throwable cause) {
+        String route = current == null ? "-" : current.route().name();
+        log.warn("{} {}: {} -> {}", ctx.channel().remoteAddress(), route, describe(cause), status);
+        abortExchange(status, describe(cause));
+    }
+
+    private void abortExchange(int status, String reason) {
+        Channel up = upstreamChannel;
+        boolean started = responseStarted;
+        resetExchange();
+        if (up != null) {
+            UpstreamPool.attach(up, null);
+            up.close();
+        }
+        if (started) {
+            ctx.close();
+            return;
+        }
+        ctx.writeAndFlush(LocalResponses.text(ctx.alloc(), status, true)).addListener(ChannelFutureListener.CLOSE);
+    }
+
+    private void switchToTunnel(HttpResponse upgrade) {
+        HttpHeaders headers = upgrade.headers().copy();
+        ForwardingHeaders.cleanResponse(headers, true);
+        DefaultHttpResponse toClient = new DefaultHttpResponse(HttpVersion.HTTP_1_1,
+                HttpResponseStatus.SWITCHING_PROTOCOLS, headers);
+        Channel up = upstreamChannel;
+        resetExchange();
+        UpstreamPool.attach(up, null);
+        Tunnel.open(ctx.channel(), up, toClient);
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+        if (current != null) {
+            Channel up = upstreamChannel;
+            resetExchange();
+            if (up != null) {
+                UpstreamPool.attach(up, null);
+                up.close();
+            }
+        }
+        ctx.fireChannelInactive();
+    }
+
+    @Override
+    public void handlerRemoved(ChannelHandlerContext ctx) {
+        HttpContent c;
+        while ((c = pending.poll()) != null) {
+            c.release();
+        }
+    }
+
+    private String peerAddress() {
+        if (ctx.channel().remoteAddress() instanceof InetSocketAddress a) {
+            return a.getAddress().getHostAddress();
+        }
+        return "unknown";
+    }
+
+    private static String describe(Throwable t) {
+        if (t instanceof UpstreamException) {
+            return t.getMessage();
+        }
+        String m = t.getMessage();
+        return t.getClass().getSimpleName() + (m == null ? "" : ": " + m);
+    }
+}

@@ -1,0 +1,48 @@
+package nangogateway.server;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpVersion;
+import java.nio.charset.StandardCharsets;
+
+/** Responses the gateway answers itself: small, uncacheable, no internals in the body. */
+public final class LocalResponses {
+    private LocalResponses() {
+    }
+
+    /** A plain-text error or status response; {@code close} adds {@code Connection: close}. */
+    public static FullHttpResponse text(ByteBufAllocator alloc, int status, boolean close) {
+        HttpResponseStatus s = HttpResponseStatus.valueOf(status);
+        String body = s.code() + " " + s.reasonPhrase() + "\n";
+        return build(alloc, s, body, "text/plain; charset=utf-8", close);
+    }
+
+    /** A small HTML page a person in a browser understands, for errors on browser-facing routes. */
+    public static FullHttpResponse html(ByteBufAllocator alloc, int status, String title, String explanation,
+            boolean close) {
+        HttpResponseStatus s = HttpResponseStatus.valueOf(status);
+        String body = "<!doctype html>\n<html><head><meta charset=\"utf-8\"><title>" + title + "</title></head>"
+                + "<body><h1>" + title + "</h1><p>" + explanation + "</p></body></html>\n";
+        return build(alloc, s, body, "text/html; charset=utf-8", close);
+    }
+
+    public static FullHttpResponse build(ByteBufAllocator alloc, HttpResponseStatus status, String body,
+            String contentType, boolean close) {
+        byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
+        ByteBuf buf = alloc.buffer(bytes.length).writeBytes(bytes);
+        FullHttpResponse r = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status, buf);
+        r.headers().set(HttpHeaderNames.CONTENT_TYPE, contentType);
+        r.headers().setInt(HttpHeaderNames.CONTENT_LENGTH, bytes.length);
+        r.headers().set(HttpHeaderNames.CACHE_CONTROL, "no-store");
+        r.headers().set("X-Content-Type-Options", "nosniff");
+        if (close) {
+            r.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+        }
+        return r;
+    }
+}

@@ -1,0 +1,188 @@
+package nangogateway.server;
+
+import io.netty.channel.ChannelDuplexHandler;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelPromise;
+import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.handler.codec.http.TooLongHttpHeaderException;
+import io.netty.handler.codec.http.TooLongHttpLineException;
+import io.netty.util.ReferenceCountUtil;
+import java.util.List;
+import nangogateway.routing.RequestTarget;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The security boundary for framing and targets (design.md, "Request targets"). A request that could be read
+ * two ways never goes further: a decoder failure, a bad version, anything but exactly one valid {@code Host},
+ * an ambiguous body length, a {@code Connection} header naming a header the gateway owns, or a
+ * non-canonical target gets 400 (414/431 for oversize) and the connection is closed. What passes is handed on
+ * as an {@link AdmittedRequest}; its body contents follow unchanged.
+ */
+public final class RequestGuardHandler extends ChannelDuplexHandler {
+    private static final Logger log = LoggerFactory.getLogger(RequestGuardHandler.class);
+
+    /** Headers a client may not ask the gateway to drop as hop-by-hop. */
+    private static final List<String> PROTECTED_FROM_CONNECTION = List.of(
+            "host", "content-length", "transfer-encoding", "x-forwarded-for", "x-forwarded-proto",
+            "x-forwarded-host", "x-request-id", "cookie", "authorization", "user-agent");
+
+    private static final String UNSUPPORTED_EXPECTATION = "unsupported expectation";
+
+    /** True between an admitted request head and its LastHttpContent. */
+    private boolean inRequest;
+    /** True once a response head for the current exchange has been written. */
+    private boolean responseStarted;
+    private boolean rejected;
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        if (rejected) {
+            ReferenceCountUtil.release(msg);
+            return;
+        }
+        if (msg instanceof HttpRequest request) {
+            String problem = check(request);
+            if (problem != null) {
+                reject(ctx, msg, statusFor(request, problem), problem);
+                return;
+            }
+            RequestTarget.Verdict verdict = RequestTarget.parse(request.uri());
+            if (!verdict.accepted()) {
+                if (request.method().equals(HttpMethod.OPTIONS) && "*".equals(request.uri())) {
+                    answerOptionsAsterisk(ctx, msg);
+                    return;
+                }
+                reject(ctx, msg, 400, verdict.rejection());
+                return;
+            }
+            inRequest = !(msg instanceof LastHttpContent);
+            responseStarted = false;
+            boolean chunked = HttpUtil.isTransferEncodingChunked(request);
+            long length = HttpUtil.getContentLength(request, 0L);
+            ctx.fireChannelRead(new AdmittedRequest(request, verdict.target(), chunked || length > 0,
+                    chunked ? -1 : length));
+            if (msg instanceof HttpContent content) {
+                ctx.fireChannelRead(content); // a full request: its content follows the head
+            }
+            return;
+        }
+        if (msg instanceof HttpContent content) {
+            if (content.decoderResult().isFailure()) {
+                reject(ctx, msg, 400, "bad body framing: " + content.decoderResult().cause().getMessage());
+                return;
+            }
+            if (msg instanceof LastHttpContent) {
+                inRequest = false;
+            }
+        }
+        ctx.fireChannelRead(msg);
+    }
+
+    @Override
+    public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
+        if (msg instanceof HttpResponse r && r.status().codeClass() != io.netty.handler.codec.http.HttpStatusClass.INFORMATIONAL) {
+            responseStarted = true;
+        }
+        ctx.write(msg, promise);
+    }
+
+    /** What is wrong with a decoded request head, or null. */
+    static String check(HttpRequest request) {
+        if (request.decoderResult().isFailure()) {
+            Throwable cause = request.decoderResult().cause();
+            return "malformed request: " + cause.getClass().getSimpleName() + ": " + cause.getMessage();
+        }
+        HttpVersion v = request.protocolVersion();
+        if (v != HttpVersion.HTTP_1_1 && v != HttpVersion.HTTP_1_0) {
+            return "unsupported version " + v;
+        }
+        HttpHeaders h = request.headers();
+        List<String> hosts = h.getAll(HttpHeaderNames.HOST);
+        if (hosts.size() != 1) {
+            return hosts.isEmpty() ? "missing Host" : "repeated Host";
+        }
+        if (!HostHeader.isValid(hosts.get(0))) {
+            return "malformed Host";
+        }
+        List<String> te = h.getAll(HttpHeaderNames.TRANSFER_ENCODING);
+        if (!te.isEmpty()) {
+            if (te.size() != 1 || !te.get(0).trim().equalsIgnoreCase("chunked")) {
+                return "Transfer-Encoding other than exactly 'chunked'";
+            }
+            if (v == HttpVersion.HTTP_1_0) {
+                return "Transfer-Encoding on HTTP/1.0";
+            }
+            if (h.contains(HttpHeaderNames.CONTENT_LENGTH)) {
+                return "both Content-Length and Transfer-Encoding";
+            }
+        }
+        List<String> cl = h.getAll(HttpHeaderNames.CONTENT_LENGTH);
+        if (cl.size() > 1) {
+            return "repeated Content-Length";
+        }
+        if (cl.size() == 1 && !cl.get(0).chars().allMatch(c -> c >= '0' && c <= '9')) {
+            return "malformed Content-Length";
+        }
+        for (String connection : h.getAll(HttpHeaderNames.CONNECTION)) {
+            for (String token : connection.split(",")) {
+                if (PROTECTED_FROM_CONNECTION.contains(token.trim().toLowerCase(java.util.Locale.ROOT))) {
+                    return "Connection names a header the gateway owns";
+                }
+            }
+        }
+        List<String> expect = h.getAll(HttpHeaderNames.EXPECT);
+        if (!expect.isEmpty() && (expect.size() > 1 || !expect.get(0).trim().equalsIgnoreCase("100-continue"))) {
+            return UNSUPPORTED_EXPECTATION;
+        }
+        return null;
+    }
+
+    private static int statusFor(HttpRequest request, String problem) {
+        if (request.decoderResult().isFailure()) {
+            Throwable cause = request.decoderResult().cause();
+            if (cause instanceof TooLongHttpLineException) {
+                return 414;
+            }
+            if (cause instanceof TooLongHttpHeaderException) {
+                return 431;
+            }
+            return 400;
+        }
+        if (problem.equals(UNSUPPORTED_EXPECTATION)) {
+            return 417;
+        }
+        return 400;
+    }
+
+    private void reject(ChannelHandlerContext ctx, Object msg, int status, String reason) {
+        ReferenceCountUtil.release(msg);
+        rejected = true;
+        if (log.isDebugEnabled()) {
+            log.debug("{} rejected with {}: {}", ctx.channel().remoteAddress(), status, reason);
+        }
+        ctx.channel().attr(Exchanges.REJECT_REASON).set(reason);
+        if (responseStarted && inRequest) {
+            ctx.close(); // a response is already on its way: the only honest answer is to cut it
+            return;
+        }
+        ctx.writeAndFlush(LocalResponses.text(ctx.alloc(), status, true)).addListener(ChannelFutureListener.CLOSE);
+    }
+
+    private void answerOptionsAsterisk(ChannelHandlerContext ctx, Object msg) {
+        ReferenceCountUtil.release(msg);
+        rejected = true; // simplest correct framing: answer and close, like any request we do not route
+        var response = LocalResponses.build(ctx.alloc(), io.netty.handler.codec.http.HttpResponseStatus.OK, "",
+                "text/plain; charset=utf-8", true);
+        ctx.writeAndFlush(response).addListener(ChannelFutureListener.CLOSE);
+    }
+}

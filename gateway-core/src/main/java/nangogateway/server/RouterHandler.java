@@ -1,0 +1,178 @@
+package nangogateway.server;
+
+import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.util.ReferenceCountUtil;
+import java.util.Map;
+import java.util.function.Supplier;
+import nangogateway.config.CallbackAction;
+import nangogateway.config.ProxyAction;
+import nangogateway.config.RespondAction;
+import nangogateway.routing.RouteDecision;
+import nangogateway.routing.RouteTable;
+
+/**
+ * Applies the listener's route table to each admitted request, using the config snapshot current when the
+ * request arrived. Denied requests (403/405 or {@code otherwise}) and {@code respond} routes are answered here and
+ * never open an upstream connection; requests for {@code proxy} and {@code callback} routes go on as a
+ * {@link RoutedRequest}, followed by their body. {@code Expect: 100-continue} is answered only once a route
+ * admitted the request and its declared length fits.
+ */
+public final class RouterHandler extends ChannelInboundHandlerAdapter {
+    private enum State { IDLE, FORWARDING, DISCARDING }
+
+    private final String listenerName;
+    private final Supplier<GatewaySnapshot> snapshots;
+    private State state = State.IDLE;
+    private boolean localRequestDone;
+    private boolean localResponseDone;
+
+    public RouterHandler(String listenerName, Supplier<GatewaySnapshot> snapshots) {
+        this.listenerName = listenerName;
+        this.snapshots = snapshots;
+    }
+
+    @Override
+    public void channelActive(ChannelHandlerContext ctx) {
+        ctx.fireChannelActive();
+        ctx.read();
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        if (msg instanceof AdmittedRequest admitted) {
+            route(ctx, admitted);
+        } else if (msg instanceof HttpContent content) {
+            boolean last = msg instanceof LastHttpContent;
+            switch (state) {
+                case FORWARDING -> {
+                    if (last) {
+                        state = State.IDLE;
+                    }
+                    ctx.fireChannelRead(msg);
+                }
+                case DISCARDING -> {
+                    content.release();
+                    if (last) {
+                        localRequestDone = true;
+                        readNextIfDone(ctx);
+                    } else {
+                        ctx.read();
+                    }
+                }
+                default -> content.release();
+            }
+        } else {
+            ctx.fireChannelRead(msg);
+        }
+    }
+
+    private void route(ChannelHandlerContext ctx, AdmittedRequest admitted) {
+        HttpRequest request = admitted.request();
+        GatewaySnapshot snapshot = snapshots.get();
+        RouteTable table = snapshot.table(listenerName);
+        if (table == null) {
+            answer(ctx, admitted, LocalResponses.text(ctx.alloc(), 503, true), "listener removed");
+            return;
+        }
+        RouteDecision decision = table.decide(request.method().name(), admitted.target(), request.headers());
+        if (decision instanceof RouteDecision.Matched m) {
+            ctx.channel().attr(Exchanges.ROUTE).set(m.route().name());
+            var action = m.route().action();
+            if (action instanceof RespondAction r) {
+                answer(ctx, admitted, respond(ctx, r), m.route().name());
+            } else if (action instanceof ProxyAction p) {
+                forward(ctx, admitted, m.route(), m.params(), snapshot, p.maxRequestBody());
+            } else if (action instanceof CallbackAction) {
+                forward(ctx, admitted, m.route(), m.params(), snapshot, 0);
+            }
+        } else if (decision instanceof RouteDecision.MethodNotAllowed na) {
+            FullHttpResponse r = LocalResponses.text(ctx.alloc(), 405, false);
+            r.headers().set(HttpHeaderNames.ALLOW, String.join(", ", na.allow()));
+            answer(ctx, admitted, r, "method-not-allowed");
+        } else {
+            int status = ((RouteDecision.Otherwise) decision).status();
+            answer(ctx, admitted, LocalResponses.text(ctx.alloc(), status, false), "otherwise");
+        }
+    }
+
+    private void forward(ChannelHandlerContext ctx, AdmittedRequest admitted, nangogateway.config.RouteConfig route,
+            Map<String, String> params, GatewaySnapshot snapshot, long maxBody) {
+        if (admitted.contentLength() > maxBody && admitted.hasBody()) {
+            answer(ctx, admitted, LocalResponses.text(ctx.alloc(), 413, true), route.name());
+            return;
+        }
+        if (HttpUtil.is100ContinueExpected(admitted.request())) {
+            admitted.request().headers().remove(HttpHeaderNames.EXPECT);
+            ctx.writeAndFlush(new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.CONTINUE,
+                    Unpooled.EMPTY_BUFFER));
+        }
+        state = State.FORWARDING;
+        ctx.fireChannelRead(new RoutedRequest(admitted, route, params, snapshot));
+    }
+
+    private static FullHttpResponse respond(ChannelHandlerContext ctx, RespondAction r) {
+        FullHttpResponse response = LocalResponses.build(ctx.alloc(), HttpResponseStatus.valueOf(r.status()),
+                r.body(), "text/plain; charset=utf-8", false);
+        if (r.body().isEmpty()) {
+            response.headers().remove(HttpHeaderNames.CONTENT_TYPE);
+        }
+        r.headers().forEach((k, v) -> response.headers().set(k, v));
+        return response;
+    }
+
+    /**
+     * Answers locally. A request whose body is still on the wire is answered with {@code Connection: close}
+     * rather than read and discarded, so a denied upload costs nothing; a bodiless request keeps the connection.
+     */
+    private void answer(ChannelHandlerContext ctx, AdmittedRequest admitted, FullHttpResponse response, String why) {
+        if (ctx.channel().attr(Exchanges.ROUTE).get() == null) {
+            ctx.channel().attr(Exchanges.ROUTE).set(why);
+        }
+        HttpRequest request = admitted.request();
+        boolean close = admitted.hasBody() || !HttpUtil.isKeepAlive(request)
+                || request.protocolVersion() == HttpVersion.HTTP_1_0
+                || response.headers().contains(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE, true);
+        if (request.method().equals(HttpMethod.HEAD)) {
+            response.content().clear();
+        }
+        state = State.DISCARDING;
+        if (close) {
+            response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+            ctx.writeAndFlush(response).addListener(ChannelFutureListener.CLOSE);
+            return;
+        }
+        localRequestDone = false;
+        localResponseDone = false;
+        ctx.writeAndFlush(response).addListener((ChannelFutureListener) f -> {
+            if (f.isSuccess()) {
+                localResponseDone = true;
+                readNextIfDone(ctx);
+            } else {
+                f.channel().close();
+            }
+        });
+        ctx.read(); // fetch the (empty) end of the request
+    }
+
+    private void readNextIfDone(ChannelHandlerContext ctx) {
+        if (localRequestDone && localResponseDone && state == State.DISCARDING) {
+            state = State.IDLE;
+            ctx.channel().attr(Exchanges.ROUTE).set(null);
+            ctx.read();
+        }
+    }
+}

@@ -1,0 +1,155 @@
+package nangogateway.server;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.ChannelDuplexHandler;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelPromise;
+import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import nangogateway.config.ListenerLimits;
+
+/**
+ * Cuts off clients that are too slow to be worth a connection: a request head must arrive within
+ * {@code header_timeout} of its first byte (or of accept), a request body may not stall for longer than
+ * {@code body_timeout}, and an idle keep-alive connection is closed after {@code keepalive_timeout}. While the
+ * gateway itself is waiting for Nango, no client timer runs.
+ *
+ * <p>It is a pair: {@link #rawWatcher()} sits before the HTTP decoder to notice the first byte of a head, the
+ * handler itself after it, where it sees decoded requests and the responses going out.
+ */
+public final class SlowClientTimeoutHandler extends ChannelDuplexHandler {
+    private enum Phase { IDLE, HEAD, BODY, WAITING }
+
+    private final long headerNanos;
+    private final long bodyNanos;
+    private final long keepaliveNanos;
+    private Phase phase = Phase.HEAD;
+    private long deadline;
+    private long lastActivity;
+    private ScheduledFuture<?> timer;
+    private ChannelHandlerContext ctx;
+    private boolean requestDone;
+    private boolean responseDone;
+
+    public SlowClientTimeoutHandler(ListenerLimits limits) {
+        this.headerNanos = limits.headerTimeout().toNanos();
+        this.bodyNanos = limits.bodyTimeout().toNanos();
+        this.keepaliveNanos = limits.keepaliveTimeout().toNanos();
+    }
+
+    /** The companion that reports raw bytes arriving while the connection is idle. */
+    public ChannelInboundHandlerAdapter rawWatcher() {
+        return new ChannelInboundHandlerAdapter() {
+            @Override
+            public void channelRead(ChannelHandlerContext c, Object msg) {
+                if (phase == Phase.IDLE && msg instanceof ByteBuf b && b.isReadable()) {
+                    enter(Phase.HEAD, headerNanos);
+                }
+                c.fireChannelRead(msg);
+            }
+        };
+    }
+
+    @Override
+    public void handlerAdded(ChannelHandlerContext ctx) {
+        this.ctx = ctx;
+        if (ctx.channel().isActive()) {
+            enter(Phase.HEAD, headerNanos);
+        }
+    }
+
+    @Override
+    public void channelActive(ChannelHandlerContext ctx) {
+        enter(Phase.HEAD, headerNanos);
+        ctx.fireChannelActive();
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        if (msg instanceof HttpRequest) {
+            requestDone = false;
+            responseDone = false;
+            enter(Phase.BODY, bodyNanos);
+        }
+        if (msg instanceof HttpContent) {
+            lastActivity = System.nanoTime();
+            if (msg instanceof LastHttpContent) {
+                requestDone = true;
+                enter(responseDone ? Phase.IDLE : Phase.WAITING, responseDone ? keepaliveNanos : 0);
+            }
+        }
+        ctx.fireChannelRead(msg);
+    }
+
+    @Override
+    public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
+        boolean last = msg instanceof LastHttpContent
+                && !(msg instanceof HttpResponse r && r.status().code() < 200);
+        ctx.write(msg, promise);
+        if (last) {
+            responseDone = true;
+            if (requestDone) {
+                enter(Phase.IDLE, keepaliveNanos);
+            }
+        }
+    }
+
+    private void enter(Phase next, long nanos) {
+        phase = next;
+        lastActivity = System.nanoTime();
+        deadline = nanos;
+        if (timer != null) {
+            timer.cancel(false);
+            timer = null;
+        }
+        if (nanos > 0 && ctx != null) {
+            schedule(nanos);
+        }
+    }
+
+    private void schedule(long delayNanos) {
+        timer = ctx.executor().schedule(this::check, delayNanos, TimeUnit.NANOSECONDS);
+    }
+
+    /** One timer per connection; it re-arms itself for whatever time the current phase has left. */
+    private void check() {
+        timer = null;
+        if (!ctx.channel().isActive() || phase == Phase.WAITING || deadline <= 0) {
+            return;
+        }
+        long left = lastActivity + deadline - System.nanoTime();
+        if (left > 0) {
+            schedule(left);
+            return;
+        }
+        if (phase == Phase.HEAD) {
+            ctx.channel().attr(Exchanges.REJECT_REASON).set("request head timeout");
+            ctx.writeAndFlush(LocalResponses.text(ctx.alloc(), 408, true)).addListener(ChannelFutureListener.CLOSE);
+        } else {
+            ctx.close();
+        }
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+        if (timer != null) {
+            timer.cancel(false);
+            timer = null;
+        }
+        ctx.fireChannelInactive();
+    }
+
+    @Override
+    public void handlerRemoved(ChannelHandlerContext ctx) {
+        if (timer != null) {
+            timer.cancel(false);
+            timer = null;
+        }
+    }
+}

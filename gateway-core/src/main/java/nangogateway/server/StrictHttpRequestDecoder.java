@@ -1,0 +1,167 @@
+package nangogateway.server;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.handler.codec.DecoderResult;
+import io.netty.handler.codec.http.DefaultFullHttpRequest;
+import io.netty.handler.codec.http.HttpDecoderConfig;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpRequestDecoder;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.handler.codec.http.TooLongHttpHeaderException;
+import io.netty.buffer.Unpooled;
+import io.netty.util.AsciiString;
+import java.util.List;
+import nangogateway.config.ListenerLimits;
+
+/**
+ * Netty's request decoder, made strict where Netty is lenient (research/security.md section 4): the request
+ * line must be exactly {@code METHOD SP target SP version} (no TAB/VT/FF separators, no doubled spaces, no
+ * leading whitespace), header lines may not be folded (obs-fold), header names may not hold {@code _}, and
+ * the number of header fields is capped. A violation becomes a request whose decoder result is a failure, and
+ * everything after it on the connection is discarded: {@link RequestGuardHandler} answers 400 and closes.
+ */
+public final class StrictHttpRequestDecoder extends HttpRequestDecoder {
+    private final int maxHeaders;
+    /** End offsets of the first two words of the request line being split. */
+    private int methodEnd;
+    private int targetEnd;
+    private int headerCount;
+    /** True while the next bytes belong to a request's line and header block. */
+    private boolean inHead = true;
+    /** True once part of the current head (at least the request line) has been consumed. */
+    private boolean midHead;
+    private boolean poisoned;
+
+    public StrictHttpRequestDecoder(ListenerLimits limits) {
+        super(new HttpDecoderConfig()
+                .setMaxInitialLineLength(limits.maxRequestLine())
+                .setMaxHeaderSize(limits.maxHeaderBlock())
+                .setMaxChunkSize(64 * 1024)
+                .setValidateHeaders(true)
+                .setAllowDuplicateContentLengths(false)
+                .setStrictLineParsing(true)
+                .setUseRfc9112TransferEncoding(true));
+        this.maxHeaders = limits.maxHeaders();
+    }
+
+    @Override
+    protected void decode(ChannelHandlerContext ctx, ByteBuf buffer, List<Object> out) throws Exception {
+        if (poisoned) {
+            buffer.skipBytes(buffer.readableBytes());
+            return;
+        }
+        if (inHead && hasFoldedLine(buffer, midHead)) {
+            poisoned = true;
+            buffer.skipBytes(buffer.readableBytes());
+            out.add(invalid(new IllegalArgumentException("obs-fold (header line starting with whitespace)")));
+            return;
+        }
+        int before = out.size();
+        int readBefore = buffer.readerIndex();
+        super.decode(ctx, buffer, out);
+        if (inHead && buffer.readerIndex() > readBefore) {
+            midHead = true;
+        }
+        for (int i = before; i < out.size(); i++) {
+            Object o = out.get(i);
+            if (o instanceof io.netty.handler.codec.http.HttpRequest r) {
+                inHead = false;
+                midHead = false;
+                if (r.decoderResult().isFailure()) {
+                    poisoned = true;
+                }
+            }
+            if (o instanceof LastHttpContent) {
+                inHead = true;
+                headerCount = 0;
+            }
+        }
+    }
+
+    /**
+     * Netty's parsers consume whole lines only, so while a head is being read, every readable byte that follows
+     * a LF starts a line, and so does the byte at the reader index once the request line is consumed. A line
+     * starting with SP or HTAB is obs-fold, which Netty would silently unfold into the previous header's value.
+     */
+    private static boolean hasFoldedLine(ByteBuf buffer, boolean midHead) {
+        int i = buffer.readerIndex();
+        int end = buffer.writerIndex();
+        if (midHead) {
+            if (i < end && isOws(buffer.getByte(i))) {
+                return true;
+            }
+        } else {
+            while (i < end && (buffer.getByte(i) == '\r' || buffer.getByte(i) == '\n')) {
+                i++; // empty lines before a request line are allowed
+            }
+        }
+        for (i = i + 1; i < end; i++) {
+            if (buffer.getByte(i - 1) == '\n') {
+                byte b = buffer.getByte(i);
+                if (isOws(b)) {
+                    return true;
+                }
+                if (b == '\r' || b == '\n') {
+                    return false; // the empty line ends the head; a body follows
+                }
+            }
+        }
+        return false;
+    }
+
+    private static boolean isOws(byte b) {
+        return b == ' ' || b == '\t';
+    }
+
+    private DefaultFullHttpRequest invalid(Exception cause) {
+        DefaultFullHttpRequest bad = new DefaultFullHttpRequest(HttpVersion.HTTP_1_0, HttpMethod.GET, "/bad-request",
+                Unpooled.EMPTY_BUFFER);
+        bad.setDecoderResult(DecoderResult.failure(cause));
+        return bad;
+    }
+
+    @Override
+    protected String splitFirstWordInitialLine(byte[] ascii, int start, int length) {
+        if (start != 0) {
+            throw new IllegalArgumentException("whitespace before the request method");
+        }
+        methodEnd = start + length;
+        return super.splitFirstWordInitialLine(ascii, start, length);
+    }
+
+    @Override
+    protected String splitSecondWordInitialLine(byte[] ascii, int start, int length) {
+        if (start != methodEnd + 1 || ascii[methodEnd] != ' ') {
+            throw new IllegalArgumentException("request line separator is not a single space");
+        }
+        targetEnd = start + length;
+        return super.splitSecondWordInitialLine(ascii, start, length);
+    }
+
+    @Override
+    protected String splitThirdWordInitialLine(byte[] ascii, int start, int length) {
+        if (start != targetEnd + 1 || ascii[targetEnd] != ' ') {
+            throw new IllegalArgumentException("request line separator is not a single space");
+        }
+        String version = super.splitThirdWordInitialLine(ascii, start, length);
+        if (!version.equals("HTTP/1.1") && !version.equals("HTTP/1.0")) {
+            throw new IllegalArgumentException("unsupported HTTP version");
+        }
+        return version;
+    }
+
+    @Override
+    protected AsciiString splitHeaderName(byte[] sb, int start, int length) {
+        for (int i = start; i < start + length; i++) {
+            if (sb[i] == '_') {
+                throw new IllegalArgumentException("'_' in header name");
+            }
+        }
+        if (++headerCount > maxHeaders) {
+            throw new TooLongHttpHeaderException("more than " + maxHeaders + " header fields");
+        }
+        return super.splitHeaderName(sb, start, length);
+    }
+}

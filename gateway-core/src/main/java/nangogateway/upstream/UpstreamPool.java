@@ -1,0 +1,163 @@
+package nangogateway.upstream;
+
+import io.netty.bootstrap.Bootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoop;
+import io.netty.channel.WriteBufferWaterMark;
+import io.netty.handler.codec.http.HttpClientCodec;
+import io.netty.handler.codec.http.HttpDecoderConfig;
+import io.netty.handler.ssl.SslContext;
+import io.netty.util.concurrent.Future;
+import io.netty.util.concurrent.Promise;
+import java.util.ArrayDeque;
+import nangogateway.config.UpstreamConfig;
+import nangogateway.server.Transport;
+
+/**
+ * Keep-alive connections to one upstream, owned by one event loop: every method runs on that loop, so the pool
+ * needs no locks, and a request and its upstream connection share a thread. Idle connections are dropped after
+ * the upstream's {@code idle_timeout} (below Node's 5 s keep-alive), so a socket Nango is about to close is not
+ * reused.
+ */
+public final class UpstreamPool {
+    /** A connection handed to one request; {@code reused} says it served a request before. */
+    public record Lease(Channel channel, boolean reused) {
+    }
+
+    private final EventLoop loop;
+    private final UpstreamConfig upstream;
+    private final Transport transport;
+    private final SslContext tls;
+    private final int limit;
+    private final ArrayDeque<Channel> idle = new ArrayDeque<>();
+    private int open;
+
+    UpstreamPool(EventLoop loop, UpstreamConfig upstream, Transport transport, SslContext tls, int limit) {
+        this.loop = loop;
+        this.upstream = upstream;
+        this.transport = transport;
+        this.tls = tls;
+        this.limit = limit;
+    }
+
+    public UpstreamConfig upstream() {
+        return upstream;
+    }
+
+    /** Hands out an idle connection when one is fresh enough, else connects a new one. */
+    public Future<Lease> acquire(boolean fresh) {
+        assert loop.inEventLoop();
+        Promise<Lease> promise = loop.newPromise();
+        if (!fresh) {
+            Channel ch;
+            while ((ch = idle.pollLast()) != null) {
+                if (ch.isActive()) {
+                    ch.attr(PooledAttrs.IDLE_SINCE).set(null);
+                    return promise.setSuccess(new Lease(ch, true));
+                }
+            }
+        }
+        if (open >= limit) {
+            return promise.setFailure(new UpstreamException(upstream.name(),
+                    "connection limit reached (" + limit + " per event loop)"));
+        }
+        open++;
+        Bootstrap b = new Bootstrap()
+                .group(loop)
+                .channel(transport.clientChannel())
+                .option(ChannelOption.AUTO_READ, false)
+                .option(ChannelOption.TCP_NODELAY, true)
+                .option(ChannelOption.SO_KEEPALIVE, true)
+                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) upstream.connectTimeout().toMillis())
+                .option(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(32 * 1024, 64 * 1024))
+                .handler(new ChannelInitializer<Channel>() {
+                    @Override
+                    protected void initChannel(Channel ch) {
+                        if (tls != null) {
+                            ch.pipeline().addLast("tls", tls.newHandler(ch.alloc(), upstream.host(), upstream.port()));
+                        }
+                        ch.pipeline().addLast("codec", new HttpClientCodec(new HttpDecoderConfig()
+                                .setMaxInitialLineLength(8 * 1024)
+                                .setMaxHeaderSize(64 * 1024)
+                                .setMaxChunkSize(64 * 1024), false, false));
+                        ch.pipeline().addLast(UpstreamChannelHandler.NAME, new UpstreamChannelHandler());
+                    }
+                });
+        ChannelFuture cf = b.connect(upstream.host(), upstream.port());
+        cf.addListener(f -> {
+            if (f.isSuccess()) {
+                cf.channel().closeFuture().addListener(c -> forget(cf.channel()));
+                promise.setSuccess(new Lease(cf.channel(), false));
+            } else {
+                open--;
+                promise.setFailure(new UpstreamException(upstream.name(), describe(f.cause())));
+            }
+        });
+        return promise;
+    }
+
+    /** Returns a connection whose last exchange ended cleanly; it closes itself after the idle timeout. */
+    public void release(Channel ch) {
+        assert loop.inEventLoop();
+        handler(ch).detach();
+        if (!ch.isActive()) {
+            return;
+        }
+        long since = System.nanoTime();
+        ch.attr(PooledAttrs.IDLE_SINCE).set(since);
+        idle.addLast(ch);
+        ch.read(); // notice at once if Nango closes it or sends anything unexpected
+        loop.schedule(() -> {
+            Long stamp = ch.attr(PooledAttrs.IDLE_SINCE).get();
+            if (stamp != null && stamp == since) {
+                idle.remove(ch);
+                ch.close();
+            }
+        }, upstream.idleTimeout().toNanos(), java.util.concurrent.TimeUnit.NANOSECONDS);
+    }
+
+    /** Attaches the request that now owns the connection. */
+    public static void attach(Channel ch, UpstreamChannelHandler.Listener listener) {
+        handler(ch).attach(listener);
+    }
+
+    private static UpstreamChannelHandler handler(Channel ch) {
+        return (UpstreamChannelHandler) ch.pipeline().get(UpstreamChannelHandler.NAME);
+    }
+
+    private void forget(Channel ch) {
+        open--;
+        idle.remove(ch);
+    }
+
+    /** Closes every idle connection (shutdown). */
+    public void closeIdle() {
+        Channel ch;
+        while ((ch = idle.pollFirst()) != null) {
+            ch.close();
+        }
+    }
+
+    void loopExecute(Runnable r) {
+        loop.execute(r);
+    }
+
+    public int openConnections() {
+        return open;
+    }
+
+    public int idleConnections() {
+        return idle.size();
+    }
+
+    private static String describe(Throwable t) {
+        if (t instanceof io.netty.channel.ConnectTimeoutException) {
+            return "connect timed out";
+        }
+        String m = t.getMessage();
+        return t.getClass().getSimpleName() + (m == null ? "" : ": " + m);
+    }
+}

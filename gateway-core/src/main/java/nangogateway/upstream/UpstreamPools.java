@@ -1,0 +1,66 @@
+package nangogateway.upstream;
+
+import io.netty.channel.EventLoop;
+import io.netty.handler.ssl.SslContext;
+import io.netty.handler.ssl.SslContextBuilder;
+import io.netty.util.concurrent.FastThreadLocal;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Queue;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import javax.net.ssl.SSLException;
+import nangogateway.config.UpstreamConfig;
+import nangogateway.server.Transport;
+
+/**
+ * Every event loop's pools, one per upstream definition. Looked up on the event loop that serves the request;
+ * a reload that changes an upstream's definition gets a fresh pool, and the old one's idle connections expire.
+ */
+public final class UpstreamPools {
+    private final Transport transport;
+    private final int loops;
+    private final Queue<UpstreamPool> all = new ConcurrentLinkedQueue<>();
+    private final FastThreadLocal<Map<UpstreamConfig, UpstreamPool>> perLoop = new FastThreadLocal<>() {
+        @Override
+        protected Map<UpstreamConfig, UpstreamPool> initialValue() {
+            return new HashMap<>();
+        }
+    };
+    private volatile SslContext clientTls;
+
+    public UpstreamPools(Transport transport, int loops) {
+        this.transport = transport;
+        this.loops = Math.max(1, loops);
+    }
+
+    /** The pool for {@code upstream} on {@code loop}; must be called on that loop. */
+    public UpstreamPool pool(EventLoop loop, UpstreamConfig upstream) {
+        assert loop.inEventLoop();
+        return perLoop.get().computeIfAbsent(upstream, u -> {
+            int limit = Math.max(1, (u.maxConnections() + loops - 1) / loops);
+            UpstreamPool p = new UpstreamPool(loop, u, transport, u.tls() ? clientTls() : null, limit);
+            all.add(p);
+            return p;
+        });
+    }
+
+    private SslContext clientTls() {
+        SslContext c = clientTls;
+        if (c == null) {
+            try {
+                c = SslContextBuilder.forClient().build();
+            } catch (SSLException e) {
+                throw new IllegalStateException("cannot build the upstream TLS context", e);
+            }
+            clientTls = c;
+        }
+        return c;
+    }
+
+    /** Closes idle connections of every pool, each on its own loop. */
+    public void closeIdle() {
+        for (UpstreamPool p : all) {
+            p.loopExecute(p::closeIdle);
+        }
+    }
+}
