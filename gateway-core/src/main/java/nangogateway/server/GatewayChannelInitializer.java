@@ -4,7 +4,6 @@ import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelPipeline;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.handler.codec.http.HttpResponseEncoder;
-import io.netty.handler.flow.FlowControlHandler;
 import java.util.List;
 import java.util.function.Supplier;
 import nangogateway.config.ListenerConfig;
@@ -59,7 +58,7 @@ public final class GatewayChannelInitializer extends ChannelInitializer<SocketCh
     }
 
     private void addFlowControl(ChannelPipeline p) {
-        p.addLast("flow", new FlowControlHandler());
+        p.addLast("flow", new MessagePerReadHandler());
     }
 
     private void addTimeouts(ChannelPipeline p, SlowClientTimeoutHandler timeouts) {
