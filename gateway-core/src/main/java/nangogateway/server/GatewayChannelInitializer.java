@@ -8,20 +8,21 @@ import java.util.List;
 import java.util.function.Supplier;
 import nangogateway.config.ListenerConfig;
 import nangogateway.observe.AccessLogHandler;
+import nangogateway.proxy.CallbackReplayHandler;
 import nangogateway.proxy.ProxyHandler;
 import nangogateway.upstream.UpstreamPools;
 
 /**
  * The client-side pipeline, in one readable place:
  * <pre>
- * [tls] → raw-watch → decoder / encoder → flow → timeouts → access-log → guard → router → proxy
+ * [tls] → raw-watch → decoder / encoder → flow → timeouts → access-log → guard → router → proxy → callback
  * </pre>
  * {@code flow} hands decoded messages on one per {@code read()}, which is what makes back-pressure and
  * in-order pipelining hold: the next request is not even looked at until the current response is done.
  */
 public final class GatewayChannelInitializer extends ChannelInitializer<SocketChannel> {
     public static final List<String> ORDER = List.of(
-            "raw-watch", "decoder", "encoder", "flow", "timeouts", "access-log", "guard", "router", "proxy");
+            "raw-watch", "decoder", "encoder", "flow", "timeouts", "access-log", "guard", "router", "proxy", "callback");
 
     private final ListenerConfig listener;
     private final Supplier<GatewaySnapshot> snapshots;
@@ -79,5 +80,6 @@ public final class GatewayChannelInitializer extends ChannelInitializer<SocketCh
 
     private void addActions(ChannelPipeline p) {
         p.addLast("proxy", new ProxyHandler(pools, listener.scheme()));
+        p.addLast("callback", new CallbackReplayHandler(pools, listener.scheme()));
     }
 }
