@@ -114,8 +114,31 @@ public final class ProxyHandler extends ChannelInboundHandlerAdapter implements 
         } else if (request.headers().contains(HttpHeaderNames.CONTENT_LENGTH)) {
             headers.set(HttpHeaderNames.CONTENT_LENGTH, request.headers().get(HttpHeaderNames.CONTENT_LENGTH));
         }
-        upstreamHead = new DefaultHttpRequest(HttpVersion.HTTP_1_1, request.method(),
-                routed.admitted().target().raw(), headers);
+        String uri = routed.admitted().target().raw();
+        if (action.providerKeyParam() != null) {
+            uri = ProviderKeys.rewriteParam(routed, action.providerKeyParam(), uri);
+        }
+        if (action.baseUrlOverride() == ProxyAction.BaseUrlOverrideMode.ENFORCE) {
+            String path = routed.admitted().target().path();
+            String prefix = routed.route().prefix();
+            String afterPrefix = prefix != null && prefix.endsWith("/") ? path.substring(prefix.length() - 1) : path;
+            BaseUrlOverridePolicy.Decision d = BaseUrlOverridePolicy.decide(routed.snapshot().config(),
+                    request.headers(), afterPrefix);
+            if (d instanceof BaseUrlOverridePolicy.Decision.Deny deny) {
+                log.info("{} {}: {} ({})", ctx.channel().remoteAddress(), routed.route().name(), deny.reason(),
+                        deny.status());
+                current = null;
+                ctx.writeAndFlush(LocalResponses.json(ctx.alloc(), deny.status(), deny.code(), deny.reason()))
+                        .addListener(ChannelFutureListener.CLOSE);
+                return;
+            }
+            BaseUrlOverridePolicy.Decision.Forward fwd = (BaseUrlOverridePolicy.Decision.Forward) d;
+            headers.set(BaseUrlOverridePolicy.PROVIDER_HEADER, fwd.providerKey());
+            if (fwd.override() != null) {
+                headers.set(BaseUrlOverridePolicy.HEADER, fwd.override());
+            }
+        }
+        upstreamHead = new DefaultHttpRequest(HttpVersion.HTTP_1_1, request.method(), uri, headers);
         connect(false);
     }
 

@@ -31,6 +31,26 @@ public final class LocalResponses {
         return build(alloc, s, body, "text/html; charset=utf-8", close);
     }
 
+    /** A JSON error for API callers: {@code {"error": code, "message": message}}. */
+    public static FullHttpResponse json(ByteBufAllocator alloc, int status, String code, String message) {
+        String body = "{\"error\":\"" + jsonEscape(code) + "\",\"message\":\"" + jsonEscape(message) + "\"}\n";
+        return build(alloc, HttpResponseStatus.valueOf(status), body, "application/json", true);
+    }
+
+    private static String jsonEscape(String s) {
+        StringBuilder b = new StringBuilder(s.length());
+        for (char c : s.toCharArray()) {
+            if (c == '"' || c == '\\') {
+                b.append('\\').append(c);
+            } else if (c < 0x20) {
+                b.append(String.format("\\u%04x", (int) c));
+            } else {
+                b.append(c);
+            }
+        }
+        return b.toString();
+    }
+
     public static FullHttpResponse build(ByteBufAllocator alloc, HttpResponseStatus status, String body,
             String contentType, boolean close) {
         byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
