@@ -7,6 +7,7 @@ import io.netty.handler.codec.http.HttpResponseEncoder;
 import java.util.List;
 import java.util.function.Supplier;
 import nangogateway.config.ListenerConfig;
+import nangogateway.lifecycle.ConnectionDrainHandler;
 import nangogateway.observe.AccessLogHandler;
 import nangogateway.proxy.CallbackReplayHandler;
 import nangogateway.proxy.ProxyHandler;
@@ -15,70 +16,62 @@ import nangogateway.upstream.UpstreamPools;
 /**
  * The client-side pipeline, in one readable place:
  * <pre>
- * [tls] → raw-watch → decoder / encoder → flow → timeouts → access-log → guard → router → proxy → callback
+ * [tls] → raw-watch → decoder / encoder → flow → drain → timeouts → access-log → guard → router → proxy → callback
  * </pre>
  * {@code flow} hands decoded messages on one per {@code read()}, which is what makes back-pressure and
  * in-order pipelining hold: the next request is not even looked at until the current response is done.
+ * The listener's settings (limits, TLS context) are taken from the snapshot current when the connection is
+ * accepted, so a reload applies to new connections.
  */
 public final class GatewayChannelInitializer extends ChannelInitializer<SocketChannel> {
-    public static final List<String> ORDER = List.of(
-            "raw-watch", "decoder", "encoder", "flow", "timeouts", "access-log", "guard", "router", "proxy", "callback");
+    public static final List<String> ORDER = List.of("tls", "raw-watch", "decoder", "encoder", "flow", "drain",
+            "timeouts", "access-log", "guard", "router", "proxy", "callback");
 
-    private final ListenerConfig listener;
+    private final String listenerName;
     private final Supplier<GatewaySnapshot> snapshots;
     private final UpstreamPools pools;
 
-    public GatewayChannelInitializer(ListenerConfig listener, Supplier<GatewaySnapshot> snapshots,
-            UpstreamPools pools) {
-        this.listener = listener;
+    public GatewayChannelInitializer(String listenerName, Supplier<GatewaySnapshot> snapshots, UpstreamPools pools) {
+        this.listenerName = listenerName;
         this.snapshots = snapshots;
         this.pools = pools;
     }
 
     @Override
     protected void initChannel(SocketChannel ch) {
+        GatewaySnapshot snapshot = snapshots.get();
+        ListenerConfig listener = snapshot.config().listener(listenerName).orElse(null);
+        if (listener == null) {
+            ch.close(); // removed by a reload while this connection was being accepted
+            return;
+        }
         ChannelPipeline p = ch.pipeline();
+        addTls(p, snapshot, ch);
         SlowClientTimeoutHandler timeouts = new SlowClientTimeoutHandler(listener.limits());
-        addTimeoutWatcher(p, timeouts);
-        addHttpCodec(p);
-        addFlowControl(p);
-        addTimeouts(p, timeouts);
-        addAccessLog(p);
-        addRequestGuard(p);
-        addRouter(p);
-        addActions(p);
-    }
-
-    private void addTimeoutWatcher(ChannelPipeline p, SlowClientTimeoutHandler timeouts) {
         p.addLast("raw-watch", timeouts.rawWatcher());
+        addHttpCodec(p, listener);
+        p.addLast("flow", new MessagePerReadHandler());
+        p.addLast("drain", new ConnectionDrainHandler());
+        p.addLast("timeouts", timeouts);
+        p.addLast("access-log", new AccessLogHandler(listener.name()));
+        p.addLast("guard", new RequestGuardHandler());
+        p.addLast("router", new RouterHandler(listener.name(), snapshots));
+        addActions(p, listener);
     }
 
-    private void addHttpCodec(ChannelPipeline p) {
+    private void addTls(ChannelPipeline p, GatewaySnapshot snapshot, SocketChannel ch) {
+        io.netty.handler.ssl.SslContext tls = snapshot.tls(listenerName);
+        if (tls != null) {
+            p.addLast("tls", tls.newHandler(ch.alloc()));
+        }
+    }
+
+    private static void addHttpCodec(ChannelPipeline p, ListenerConfig listener) {
         p.addLast("decoder", new StrictHttpRequestDecoder(listener.limits()));
         p.addLast("encoder", new HttpResponseEncoder());
     }
 
-    private void addFlowControl(ChannelPipeline p) {
-        p.addLast("flow", new MessagePerReadHandler());
-    }
-
-    private void addTimeouts(ChannelPipeline p, SlowClientTimeoutHandler timeouts) {
-        p.addLast("timeouts", timeouts);
-    }
-
-    private void addAccessLog(ChannelPipeline p) {
-        p.addLast("access-log", new AccessLogHandler(listener.name()));
-    }
-
-    private void addRequestGuard(ChannelPipeline p) {
-        p.addLast("guard", new RequestGuardHandler());
-    }
-
-    private void addRouter(ChannelPipeline p) {
-        p.addLast("router", new RouterHandler(listener.name(), snapshots));
-    }
-
-    private void addActions(ChannelPipeline p) {
+    private void addActions(ChannelPipeline p, ListenerConfig listener) {
         p.addLast("proxy", new ProxyHandler(pools, listener.scheme()));
         p.addLast("callback", new CallbackReplayHandler(pools, listener.scheme()));
     }
