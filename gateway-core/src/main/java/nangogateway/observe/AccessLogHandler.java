@@ -9,24 +9,32 @@ import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.util.Attribute;
 import java.net.InetSocketAddress;
-import java.time.ZonedDateTime;
+import java.time.Instant;
+import java.time.ZoneId;
 import java.time.format.DateTimeFormatter;
 import java.util.Locale;
+import java.util.Set;
 import nangogateway.server.Exchanges;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Writes one access-log line per response on the {@code nangogateway.access} logger, in nginx's combined
- * format plus the listener, route (or deny reason) and duration. Credentials in the query are redacted and no
- * header that can carry a secret is ever logged.
+ * Writes one access-log line per response on the {@code nangogateway.access} logger (route it with logback.xml):
+ * nginx's combined format followed by the gateway's fields, or one JSON object per line. Credential query values
+ * are redacted, and no header that can carry a secret ({@code Cookie}, {@code Set-Cookie}, {@code Authorization})
+ * is ever logged.
  */
 public final class AccessLogHandler extends ChannelDuplexHandler {
-    private static final Logger access = LoggerFactory.getLogger("nangogateway.access");
-    private static final DateTimeFormatter CLF = DateTimeFormatter.ofPattern("dd/MMM/yyyy:HH:mm:ss Z", Locale.US);
+    public static final String LOGGER = "nangogateway.access";
+    private static final Logger access = LoggerFactory.getLogger(LOGGER);
+    private static final DateTimeFormatter CLF =
+            DateTimeFormatter.ofPattern("dd/MMM/yyyy:HH:mm:ss Z", Locale.US).withZone(ZoneId.systemDefault());
 
     private final String listener;
+    private final AccessLogFormat format;
+    private final Set<String> extraSecrets;
     private String method = "-";
     private String target = "-";
     private String protocol = "-";
@@ -37,14 +45,20 @@ public final class AccessLogHandler extends ChannelDuplexHandler {
     private long bytes;
 
     public AccessLogHandler(String listener) {
+        this(listener, AccessLogFormat.COMBINED, Set.of());
+    }
+
+    public AccessLogHandler(String listener, AccessLogFormat format, Set<String> extraSecretParams) {
         this.listener = listener;
+        this.format = format;
+        this.extraSecrets = extraSecretParams;
     }
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
         if (msg instanceof HttpRequest r) {
-            method = r.method().name();
-            target = r.decoderResult().isFailure() ? "-" : QueryRedactor.redact(r.uri());
+            method = r.decoderResult().isFailure() ? "-" : r.method().name();
+            target = r.decoderResult().isFailure() ? "-" : QueryRedactor.redact(r.uri(), extraSecrets);
             protocol = r.protocolVersion().text();
             referer = r.headers().get(HttpHeaderNames.REFERER);
             userAgent = r.headers().get(HttpHeaderNames.USER_AGENT);
@@ -68,37 +82,104 @@ public final class AccessLogHandler extends ChannelDuplexHandler {
             bytes += b.readableBytes();
         }
         boolean last = msg instanceof LastHttpContent && status >= 200;
-        if (last && access.isInfoEnabled()) {
-            log(ctx);
+        if (last) {
+            if (access.isInfoEnabled()) {
+                access.info(line(ctx));
+            }
+            reset(ctx);
         }
         ctx.write(msg, promise);
     }
 
-    private void log(ChannelHandlerContext ctx) {
-        String route = ctx.channel().attr(Exchanges.ROUTE).get();
+    private String line(ChannelHandlerContext ctx) {
+        String client = ctx.channel().attr(Exchanges.CLIENT_ADDRESS).get();
+        if (client == null) {
+            client = ctx.channel().remoteAddress() instanceof InetSocketAddress a ? a.getAddress().getHostAddress() : "-";
+        }
         String reject = ctx.channel().attr(Exchanges.REJECT_REASON).get();
-        String client = ctx.channel().remoteAddress() instanceof InetSocketAddress a
-                ? a.getAddress().getHostAddress() : "-";
-        double ms = (System.nanoTime() - start) / 1_000_000.0;
-        access.info("{} - - [{}] \"{} {} {}\" {} {} \"{}\" \"{}\" listener={} route={} rt={}", client,
-                ZonedDateTime.now().format(CLF), method, target, protocol, status, bytes, quote(referer),
-                quote(userAgent), listener, reject != null ? "rejected:" + reject.replace(' ', '_') : orDash(route),
-                String.format(Locale.ROOT, "%.3f", ms / 1000.0));
+        String route = reject != null ? "rejected: " + reject : ctx.channel().attr(Exchanges.ROUTE).get();
+        Integer upstreamStatus = ctx.channel().attr(Exchanges.UPSTREAM_STATUS).get();
+        Long upstreamNanos = ctx.channel().attr(Exchanges.UPSTREAM_NANOS).get();
+        String requestId = ctx.channel().attr(Exchanges.REQUEST_ID).get();
+        double seconds = (System.nanoTime() - start) / 1e9;
+        String rt = String.format(Locale.ROOT, "%.3f", seconds);
+        String urt = upstreamNanos == null ? "-" : String.format(Locale.ROOT, "%.3f", upstreamNanos / 1e9);
+        if (format == AccessLogFormat.JSON) {
+            StringBuilder b = new StringBuilder(256).append('{');
+            field(b, "time", Instant.now().toString()).append(',');
+            field(b, "client", client).append(',');
+            field(b, "method", method).append(',');
+            field(b, "target", target).append(',');
+            field(b, "protocol", protocol).append(',');
+            b.append("\"status\":").append(status).append(',');
+            b.append("\"bytes\":").append(bytes).append(',');
+            field(b, "referer", referer == null ? null : QueryRedactor.redact(referer, extraSecrets)).append(',');
+            field(b, "user_agent", userAgent).append(',');
+            field(b, "listener", listener).append(',');
+            field(b, "route", route).append(',');
+            b.append("\"request_time\":").append(rt).append(',');
+            b.append("\"upstream_time\":").append(upstreamNanos == null ? "null" : urt).append(',');
+            b.append("\"upstream_status\":").append(upstreamStatus == null ? "null" : upstreamStatus).append(',');
+            field(b, "request_id", requestId);
+            return b.append('}').toString();
+        }
+        return client + " - - [" + CLF.format(Instant.now()) + "] \"" + method + " " + target + " " + protocol + "\" "
+                + status + " " + bytes + " \"" + quote(referer == null ? null : QueryRedactor.redact(referer,
+                        extraSecrets)) + "\" \"" + quote(userAgent) + "\" listener=" + listener + " route=\""
+                + quote(route) + "\" rt=" + rt + " urt=" + urt + " us=" + (upstreamStatus == null ? "-" : upstreamStatus)
+                + " rid=" + (requestId == null ? "-" : requestId);
+    }
+
+    private void reset(ChannelHandlerContext ctx) {
         method = "-";
         target = "-";
         protocol = "-";
+        referer = null;
+        userAgent = null;
         start = 0;
-        ctx.channel().attr(Exchanges.REJECT_REASON).set(null);
+        clear(ctx.channel().attr(Exchanges.REJECT_REASON));
+        clear(ctx.channel().attr(Exchanges.UPSTREAM_STATUS));
+        clear(ctx.channel().attr(Exchanges.UPSTREAM_NANOS));
     }
 
-    private static String orDash(String s) {
-        return s == null ? "-" : s;
+    private static void clear(Attribute<?> a) {
+        a.set(null);
+    }
+
+    private static StringBuilder field(StringBuilder b, String name, String value) {
+        b.append('"').append(name).append("\":");
+        if (value == null) {
+            return b.append("null");
+        }
+        b.append('"');
+        for (int i = 0; i < value.length(); i++) {
+            char c = value.charAt(i);
+            if (c == '"' || c == '\\') {
+                b.append('\\').append(c);
+            } else if (c < 0x20 || c > 0x7e) {
+                b.append(String.format("\\u%04x", (int) c));
+            } else {
+                b.append(c);
+            }
+        }
+        return b.append('"');
     }
 
     private static String quote(String s) {
         if (s == null) {
             return "-";
         }
-        return QueryRedactor.redact(s).replace("\"", "\\\"");
+        StringBuilder b = new StringBuilder(s.length());
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            if (c == '"' || c == '\\') {
+                b.append('\\').append(c);
+            } else if (c < 0x20 || c > 0x7e) {
+                b.append(String.format("\\x%02x", (int) c & 0xff));
+            } else {
+                b.append(c);
+            }
+        }
+        return b.toString();
     }
 }

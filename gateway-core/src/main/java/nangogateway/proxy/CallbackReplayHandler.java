@@ -27,6 +27,8 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 import nangogateway.config.CallbackAction;
 import nangogateway.config.UpstreamConfig;
+import nangogateway.observe.RequestIdHandler;
+import nangogateway.server.Exchanges;
 import nangogateway.server.LocalResponses;
 import nangogateway.server.RoutedRequest;
 import nangogateway.upstream.UpstreamChannelHandler;
@@ -63,6 +65,7 @@ public final class CallbackReplayHandler extends ChannelInboundHandlerAdapter im
     private CompositeByteBuf body;
     private boolean upstreamKeepAlive;
     private ScheduledFuture<?> timer;
+    private long upstreamStart;
 
     public CallbackReplayHandler(UpstreamPools pools, String scheme) {
         this.pools = pools;
@@ -129,6 +132,10 @@ public final class CallbackReplayHandler extends ChannelInboundHandlerAdapter im
         out.set("X-Forwarded-Proto", scheme);
         out.set("X-Forwarded-Host", in.get(HttpHeaderNames.HOST).trim());
         out.set(HttpHeaderNames.VIA, ForwardingHeaders.VIA);
+        String requestId = ctx.channel().attr(Exchanges.REQUEST_ID).get();
+        if (requestId != null) {
+            out.set(RequestIdHandler.HEADER, requestId);
+        }
         return new DefaultHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.GET, uri, out);
     }
 
@@ -160,6 +167,7 @@ public final class CallbackReplayHandler extends ChannelInboundHandlerAdapter im
         upstreamChannel = lease.channel();
         reused = lease.reused();
         UpstreamPool.attach(upstreamChannel, this);
+        upstreamStart = System.nanoTime();
         upstreamChannel.write(replay);
         upstreamChannel.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT).addListener(w -> {
             if (!w.isSuccess() && upstreamChannel != null) {
@@ -205,6 +213,8 @@ public final class CallbackReplayHandler extends ChannelInboundHandlerAdapter im
                 return;
             }
             response = r;
+            ctx.channel().attr(Exchanges.UPSTREAM_STATUS).set(r.status().code());
+            ctx.channel().attr(Exchanges.UPSTREAM_NANOS).set(System.nanoTime() - upstreamStart);
             upstreamKeepAlive = HttpUtil.isKeepAlive(r);
             body = ctx.alloc().compositeBuffer(64);
         }

@@ -26,6 +26,7 @@ import java.util.ArrayDeque;
 import java.util.concurrent.TimeUnit;
 import nangogateway.config.ProxyAction;
 import nangogateway.config.UpstreamConfig;
+import nangogateway.server.Exchanges;
 import nangogateway.server.LocalResponses;
 import nangogateway.server.RoutedRequest;
 import nangogateway.upstream.UpstreamChannelHandler;
@@ -67,6 +68,7 @@ public final class ProxyHandler extends ChannelInboundHandlerAdapter implements 
     private boolean awaitingClientWritable;
     private boolean awaitingUpstreamWritable;
     private ScheduledFuture<?> responseTimer;
+    private long upstreamStart;
 
     public ProxyHandler(UpstreamPools pools, String scheme) {
         this.pools = pools;
@@ -162,6 +164,7 @@ public final class ProxyHandler extends ChannelInboundHandlerAdapter implements 
         reused = lease.reused();
         upstreamKeepAlive = true;
         UpstreamPool.attach(upstreamChannel, this);
+        upstreamStart = System.nanoTime();
         upstreamChannel.write(upstreamHead).addListener(this::onUpstreamWrite);
         HttpContent c;
         while ((c = pending.poll()) != null) {
@@ -270,6 +273,8 @@ public final class ProxyHandler extends ChannelInboundHandlerAdapter implements 
             }
             cancelResponseTimer();
             responseStarted = true;
+            ctx.channel().attr(Exchanges.UPSTREAM_STATUS).set(code);
+            ctx.channel().attr(Exchanges.UPSTREAM_NANOS).set(System.nanoTime() - upstreamStart);
             upstreamKeepAlive = HttpUtil.isKeepAlive(response);
             ctx.write(clientResponse(response));
             if (!(msg instanceof HttpContent)) {

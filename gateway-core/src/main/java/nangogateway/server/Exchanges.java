@@ -11,4 +11,12 @@ public final class Exchanges {
     public static final AttributeKey<String> REJECT_REASON = AttributeKey.valueOf("nangogateway.rejectReason");
     /** The route that took the current request, or the deny reason. */
     public static final AttributeKey<String> ROUTE = AttributeKey.valueOf("nangogateway.route");
+    /** The current request's id (X-Request-Id). */
+    public static final AttributeKey<String> REQUEST_ID = AttributeKey.valueOf("nangogateway.requestId");
+    /** The upstream's response status for the current request, when one came. */
+    public static final AttributeKey<Integer> UPSTREAM_STATUS = AttributeKey.valueOf("nangogateway.upstreamStatus");
+    /** Nanoseconds from sending the request upstream to its response head. */
+    public static final AttributeKey<Long> UPSTREAM_NANOS = AttributeKey.valueOf("nangogateway.upstreamNanos");
+    /** The client address after trusted-proxy resolution (X-Forwarded-For from a trusted peer). */
+    public static final AttributeKey<String> CLIENT_ADDRESS = AttributeKey.valueOf("nangogateway.clientAddress");
 }

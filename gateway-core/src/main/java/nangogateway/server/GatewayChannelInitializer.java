@@ -9,6 +9,7 @@ import java.util.function.Supplier;
 import nangogateway.config.ListenerConfig;
 import nangogateway.lifecycle.ConnectionDrainHandler;
 import nangogateway.observe.AccessLogHandler;
+import nangogateway.observe.RequestIdHandler;
 import nangogateway.proxy.CallbackReplayHandler;
 import nangogateway.proxy.ProxyHandler;
 import nangogateway.upstream.UpstreamPools;
@@ -16,7 +17,7 @@ import nangogateway.upstream.UpstreamPools;
 /**
  * The client-side pipeline, in one readable place:
  * <pre>
- * [tls] → raw-watch → decoder / encoder → flow → drain → timeouts → access-log → guard → router → proxy → callback
+ * [tls] → raw-watch → decoder / encoder → flow → drain → timeouts → access-log → request-id → guard → router → proxy → callback
  * </pre>
  * {@code flow} hands decoded messages on one per {@code read()}, which is what makes back-pressure and
  * in-order pipelining hold: the next request is not even looked at until the current response is done.
@@ -25,7 +26,7 @@ import nangogateway.upstream.UpstreamPools;
  */
 public final class GatewayChannelInitializer extends ChannelInitializer<SocketChannel> {
     public static final List<String> ORDER = List.of("tls", "raw-watch", "decoder", "encoder", "flow", "drain",
-            "timeouts", "access-log", "guard", "router", "proxy", "callback");
+            "timeouts", "access-log", "request-id", "guard", "router", "proxy", "callback");
 
     private final String listenerName;
     private final Supplier<GatewaySnapshot> snapshots;
@@ -54,6 +55,7 @@ public final class GatewayChannelInitializer extends ChannelInitializer<SocketCh
         p.addLast("drain", new ConnectionDrainHandler());
         p.addLast("timeouts", timeouts);
         p.addLast("access-log", new AccessLogHandler(listener.name()));
+        p.addLast("request-id", new RequestIdHandler());
         p.addLast("guard", new RequestGuardHandler());
         p.addLast("router", new RouterHandler(listener.name(), snapshots));
         addActions(p, listener);

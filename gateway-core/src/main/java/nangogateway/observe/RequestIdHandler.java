@@ -1,0 +1,70 @@
+package nangogateway.observe;
+
+import io.netty.channel.ChannelDuplexHandler;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelPromise;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpResponse;
+import java.util.List;
+import java.util.concurrent.ThreadLocalRandom;
+import nangogateway.server.Exchanges;
+
+/**
+ * Gives every request an {@code X-Request-Id}: the client's own when it is one well-formed value, a fresh one
+ * otherwise. It is forwarded to Nango, returned to the client and written to the access log, so one id follows a
+ * request through every log.
+ */
+public final class RequestIdHandler extends ChannelDuplexHandler {
+    public static final String HEADER = "X-Request-Id";
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        if (msg instanceof HttpRequest r) {
+            String id = r.decoderResult().isFailure() ? null : acceptable(r.headers().getAll(HEADER));
+            if (id == null) {
+                id = fresh();
+            }
+            if (!r.decoderResult().isFailure()) {
+                r.headers().set(HEADER, id);
+            }
+            ctx.channel().attr(Exchanges.REQUEST_ID).set(id);
+        }
+        ctx.fireChannelRead(msg);
+    }
+
+    @Override
+    public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
+        if (msg instanceof HttpResponse r && r.status().code() >= 200) {
+            String id = ctx.channel().attr(Exchanges.REQUEST_ID).get();
+            if (id != null) {
+                r.headers().set(HEADER, id);
+            }
+        }
+        ctx.write(msg, promise);
+    }
+
+    /** The client's id when it sent exactly one of 1–128 characters from {@code [A-Za-z0-9._:-]}. */
+    static String acceptable(List<String> values) {
+        if (values.size() != 1) {
+            return null;
+        }
+        String v = values.get(0).trim();
+        if (v.isEmpty() || v.length() > 128) {
+            return null;
+        }
+        for (int i = 0; i < v.length(); i++) {
+            char c = v.charAt(i);
+            boolean ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
+                    || c == '.' || c == '_' || c == ':' || c == '-';
+            if (!ok) {
+                return null;
+            }
+        }
+        return v;
+    }
+
+    static String fresh() {
+        ThreadLocalRandom r = ThreadLocalRandom.current();
+        return Long.toHexString(r.nextLong() | Long.MIN_VALUE) + Long.toHexString(r.nextLong() | Long.MIN_VALUE);
+    }
+}
