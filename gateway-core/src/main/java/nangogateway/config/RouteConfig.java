@@ -12,6 +12,7 @@ import nangogateway.routing.PathPattern;
  * @param headers   every condition must hold for the route to match
  * @param websocket the route matches only a valid WebSocket upgrade
  * @param line      line of the route in the file, for messages
+ * @param rateLimit this route's own per-client rate limit, or null for the listener's
  */
 public record RouteConfig(
         String name,
@@ -21,7 +22,14 @@ public record RouteConfig(
         List<HeaderCondition> headers,
         boolean websocket,
         RouteAction action,
-        int line) {
+        int line,
+        RateLimit rateLimit) {
+
+    /** A route without a rate limit of its own (the listener's applies). */
+    public RouteConfig(String name, List<PathPattern> paths, String prefix, Set<String> methods,
+            List<HeaderCondition> headers, boolean websocket, RouteAction action, int line) {
+        this(name, paths, prefix, methods, headers, websocket, action, line, null);
+    }
 
     public RouteConfig {
         Objects.requireNonNull(name, "name");

@@ -16,6 +16,7 @@ import java.time.ZoneId;
 import java.time.format.DateTimeFormatter;
 import java.util.Locale;
 import java.util.Set;
+import nangogateway.config.AccessLogFormat;
 import nangogateway.server.Exchanges;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;

@@ -356,7 +356,12 @@ public final class CallbackReplayHandler extends ChannelInboundHandlerAdapter im
         ctx.fireChannelInactive();
     }
 
+    /** The client as {@code ClientAddressHandler} resolved it (trusted proxies), else the socket peer. */
     private String peerAddress() {
+        String resolved = ctx.channel().attr(Exchanges.CLIENT_ADDRESS).get();
+        if (resolved != null) {
+            return resolved;
+        }
         if (ctx.channel().remoteAddress() instanceof InetSocketAddress a) {
             return a.getAddress().getHostAddress();
         }

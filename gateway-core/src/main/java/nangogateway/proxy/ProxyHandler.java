@@ -485,7 +485,12 @@ public final class ProxyHandler extends ChannelInboundHandlerAdapter implements 
         }
     }
 
+    /** The client as {@code ClientAddressHandler} resolved it (trusted proxies), else the socket peer. */
     private String peerAddress() {
+        String resolved = ctx.channel().attr(Exchanges.CLIENT_ADDRESS).get();
+        if (resolved != null) {
+            return resolved;
+        }
         if (ctx.channel().remoteAddress() instanceof InetSocketAddress a) {
             return a.getAddress().getHostAddress();
         }

@@ -43,6 +43,7 @@ public final class Gateway implements AutoCloseable {
     private final EventLoopGroup boss;
     private final EventLoopGroup workers;
     private final UpstreamPools pools;
+    private final GatewayServices services;
     private final AtomicReference<GatewaySnapshot> snapshot = new AtomicReference<>();
     /** Server channel per listener name; touched only under this object's lock (start, reload, stop). */
     private final Map<String, Bound> servers = new LinkedHashMap<>();
@@ -58,6 +59,7 @@ public final class Gateway implements AutoCloseable {
         this.boss = transport.newGroup(1, "gateway-accept");
         this.workers = transport.newGroup(threads, "gateway-io");
         this.pools = new UpstreamPools(transport, threads);
+        this.services = new GatewayServices(pools);
         this.certificates = new CertificateWatcher();
     }
 
@@ -117,7 +119,7 @@ public final class Gateway implements AutoCloseable {
                 .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(32 * 1024, 64 * 1024))
                 .childHandler(new io.netty.channel.ChannelInitializer<io.netty.channel.socket.SocketChannel>() {
                     private final GatewayChannelInitializer pipeline =
-                            new GatewayChannelInitializer(l.name(), snapshot::get, pools);
+                            new GatewayChannelInitializer(l.name(), snapshot::get, services);
 
                     @Override
                     protected void initChannel(io.netty.channel.socket.SocketChannel ch) {
@@ -269,6 +271,12 @@ public final class Gateway implements AutoCloseable {
         pools.closeIdle();
         boss.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly();
         workers.shutdownGracefully(0, 5, TimeUnit.SECONDS).awaitUninterruptibly();
+    }
+
+    /** Connections refused at accept by a listener's connection limits. */
+    public long refusedConnections(String listener) {
+        var h = services.connectionLimits().get(listener);
+        return h == null ? 0 : h.refused();
     }
 
     /** Open client connections (for drain reporting and tests). */

@@ -4,38 +4,42 @@ import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelPipeline;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.handler.codec.http.HttpResponseEncoder;
+import io.netty.handler.ssl.SslContext;
 import java.util.List;
 import java.util.function.Supplier;
 import nangogateway.config.ListenerConfig;
+import nangogateway.config.ListenerOptions;
 import nangogateway.lifecycle.ConnectionDrainHandler;
 import nangogateway.observe.AccessLogHandler;
 import nangogateway.observe.RequestIdHandler;
 import nangogateway.proxy.CallbackReplayHandler;
 import nangogateway.proxy.ProxyHandler;
-import nangogateway.upstream.UpstreamPools;
 
 /**
  * The client-side pipeline, in one readable place:
  * <pre>
- * [tls] → raw-watch → decoder / encoder → flow → drain → timeouts → access-log → request-id → guard → router → proxy → callback
+ * conn-limit → [tls] → raw-watch → decoder / encoder → [hsts] → flow → drain → timeouts → access-log →
+ * request-id → client-address → guard → router → proxy → callback        (or guard → https-redirect)
  * </pre>
  * {@code flow} hands decoded messages on one per {@code read()}, which is what makes back-pressure and
  * in-order pipelining hold: the next request is not even looked at until the current response is done.
- * The listener's settings (limits, TLS context) are taken from the snapshot current when the connection is
- * accepted, so a reload applies to new connections.
+ * The listener's settings (limits, TLS context, options) are taken from the snapshot current when the
+ * connection is accepted, so a reload applies to new connections.
  */
 public final class GatewayChannelInitializer extends ChannelInitializer<SocketChannel> {
-    public static final List<String> ORDER = List.of("tls", "raw-watch", "decoder", "encoder", "flow", "drain",
-            "timeouts", "access-log", "request-id", "guard", "router", "proxy", "callback");
+    public static final List<String> ORDER = List.of("conn-limit", "tls", "raw-watch", "decoder", "encoder", "hsts",
+            "flow", "drain", "timeouts", "access-log", "request-id", "client-address", "guard", "router", "proxy",
+            "callback");
 
     private final String listenerName;
     private final Supplier<GatewaySnapshot> snapshots;
-    private final UpstreamPools pools;
+    private final GatewayServices services;
 
-    public GatewayChannelInitializer(String listenerName, Supplier<GatewaySnapshot> snapshots, UpstreamPools pools) {
+    public GatewayChannelInitializer(String listenerName, Supplier<GatewaySnapshot> snapshots,
+            GatewayServices services) {
         this.listenerName = listenerName;
         this.snapshots = snapshots;
-        this.pools = pools;
+        this.services = services;
     }
 
     @Override
@@ -46,23 +50,33 @@ public final class GatewayChannelInitializer extends ChannelInitializer<SocketCh
             ch.close(); // removed by a reload while this connection was being accepted
             return;
         }
+        ListenerOptions options = listener.options();
         ChannelPipeline p = ch.pipeline();
-        addTls(p, snapshot, ch);
+        addConnectionLimit(p, options);
+        addTls(p, snapshot.tls(listenerName), ch);
         SlowClientTimeoutHandler timeouts = new SlowClientTimeoutHandler(listener.limits());
         p.addLast("raw-watch", timeouts.rawWatcher());
         addHttpCodec(p, listener);
+        addHsts(p, listener);
         p.addLast("flow", new MessagePerReadHandler());
         p.addLast("drain", new ConnectionDrainHandler());
         p.addLast("timeouts", timeouts);
-        p.addLast("access-log", new AccessLogHandler(listener.name()));
-        p.addLast("request-id", new RequestIdHandler());
+        addObservers(p, listener);
         p.addLast("guard", new RequestGuardHandler());
-        p.addLast("router", new RouterHandler(listener.name(), snapshots));
+        if (options.redirectToHttps()) {
+            p.addLast("https-redirect", new HttpsRedirectHandler(options.acmeWebroot()));
+            return;
+        }
+        p.addLast("router", new RouterHandler(listener.name(), snapshots, services.rateLimiter()));
         addActions(p, listener);
     }
 
-    private void addTls(ChannelPipeline p, GatewaySnapshot snapshot, SocketChannel ch) {
-        io.netty.handler.ssl.SslContext tls = snapshot.tls(listenerName);
+    private void addConnectionLimit(ChannelPipeline p, ListenerOptions options) {
+        p.addLast("conn-limit", services.connectionLimits(listenerName, options.maxConnections(),
+                options.maxConnectionsPerClient()));
+    }
+
+    private static void addTls(ChannelPipeline p, SslContext tls, SocketChannel ch) {
         if (tls != null) {
             p.addLast("tls", tls.newHandler(ch.alloc()));
         }
@@ -73,8 +87,21 @@ public final class GatewayChannelInitializer extends ChannelInitializer<SocketCh
         p.addLast("encoder", new HttpResponseEncoder());
     }
 
+    private static void addHsts(ChannelPipeline p, ListenerConfig listener) {
+        if (listener.tls() != null && listener.options().hsts() != null) {
+            p.addLast("hsts", new HstsHandler(listener.options().hsts()));
+        }
+    }
+
+    private static void addObservers(ChannelPipeline p, ListenerConfig listener) {
+        p.addLast("access-log", new AccessLogHandler(listener.name(), listener.options().accessLogFormat(),
+                listener.options().redactParams()));
+        p.addLast("request-id", new RequestIdHandler());
+        p.addLast("client-address", new ClientAddressHandler(listener.options().trustedProxies()));
+    }
+
     private void addActions(ChannelPipeline p, ListenerConfig listener) {
-        p.addLast("proxy", new ProxyHandler(pools, listener.scheme()));
-        p.addLast("callback", new CallbackReplayHandler(pools, listener.scheme()));
+        p.addLast("proxy", new ProxyHandler(services.pools(), listener.scheme()));
+        p.addLast("callback", new CallbackReplayHandler(services.pools(), listener.scheme()));
     }
 }

@@ -20,7 +20,10 @@ import java.util.Map;
 import java.util.function.Supplier;
 import nangogateway.config.CallbackAction;
 import nangogateway.config.ProxyAction;
+import nangogateway.config.RateLimit;
 import nangogateway.config.RespondAction;
+import nangogateway.config.RouteConfig;
+import nangogateway.limits.RateLimiter;
 import nangogateway.routing.RouteDecision;
 import nangogateway.routing.RouteTable;
 
@@ -36,13 +39,15 @@ public final class RouterHandler extends ChannelInboundHandlerAdapter {
 
     private final String listenerName;
     private final Supplier<GatewaySnapshot> snapshots;
+    private final RateLimiter rateLimiter;
     private State state = State.IDLE;
     private boolean localRequestDone;
     private boolean localResponseDone;
 
-    public RouterHandler(String listenerName, Supplier<GatewaySnapshot> snapshots) {
+    public RouterHandler(String listenerName, Supplier<GatewaySnapshot> snapshots, RateLimiter rateLimiter) {
         this.listenerName = listenerName;
         this.snapshots = snapshots;
+        this.rateLimiter = rateLimiter;
     }
 
     @Override
@@ -89,6 +94,9 @@ public final class RouterHandler extends ChannelInboundHandlerAdapter {
             return;
         }
         RouteDecision decision = table.decide(request.method().name(), admitted.target(), request.headers());
+        if (overRateLimit(ctx, admitted, table, decision)) {
+            return;
+        }
         if (decision instanceof RouteDecision.Matched m) {
             ctx.channel().attr(Exchanges.ROUTE).set(m.route().name());
             var action = m.route().action();
@@ -109,7 +117,28 @@ public final class RouterHandler extends ChannelInboundHandlerAdapter {
         }
     }
 
-    private void forward(ChannelHandlerContext ctx, AdmittedRequest admitted, nangogateway.config.RouteConfig route,
+    /** Applies the route's own limit, or the listener's; answers 429 with {@code Retry-After} when exceeded. */
+    private boolean overRateLimit(ChannelHandlerContext ctx, AdmittedRequest admitted, RouteTable table,
+            RouteDecision decision) {
+        RouteConfig route = decision instanceof RouteDecision.Matched m ? m.route() : null;
+        RateLimit limit = route != null && route.rateLimit() != null ? route.rateLimit()
+                : table.listener().options().rateLimit();
+        if (limit == null) {
+            return false;
+        }
+        String scope = listenerName + "/" + (route != null && route.rateLimit() != null ? route.name() : "*");
+        String client = ctx.channel().attr(Exchanges.CLIENT_ADDRESS).get();
+        long wait = rateLimiter.acquire(scope, client == null ? "unknown" : client, limit);
+        if (wait == 0) {
+            return false;
+        }
+        FullHttpResponse r = LocalResponses.text(ctx.alloc(), 429, false);
+        r.headers().set(HttpHeaderNames.RETRY_AFTER, Long.toString(wait));
+        answer(ctx, admitted, r, "rate-limited");
+        return true;
+    }
+
+    private void forward(ChannelHandlerContext ctx, AdmittedRequest admitted, RouteConfig route,
             Map<String, String> params, GatewaySnapshot snapshot, long maxBody) {
         if (admitted.contentLength() > maxBody && admitted.hasBody()) {
             answer(ctx, admitted, LocalResponses.text(ctx.alloc(), 413, true), route.name());

@@ -1,0 +1,70 @@
+package nangogateway.limits;
+
+import io.netty.channel.ChannelHandler;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.util.AttributeKey;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.LongAdder;
+
+/**
+ * Caps open connections per listener and per client address; a connection over a cap is closed at accept,
+ * before a byte is read, and counted.
+ */
+@ChannelHandler.Sharable
+public final class ConnectionLimitHandler extends ChannelInboundHandlerAdapter {
+    private static final AttributeKey<InetAddress> COUNTED = AttributeKey.valueOf("nangogateway.connCounted");
+
+    private final AtomicInteger total = new AtomicInteger();
+    private final ConcurrentHashMap<InetAddress, AtomicInteger> perClient = new ConcurrentHashMap<>();
+    private final LongAdder refused = new LongAdder();
+    private volatile int maxTotal;
+    private volatile int maxPerClient;
+
+    public ConnectionLimitHandler(int maxTotal, int maxPerClient) {
+        update(maxTotal, maxPerClient);
+    }
+
+    /** Applies new limits (reload); connections already open stay. */
+    public void update(int maxTotal, int maxPerClient) {
+        this.maxTotal = maxTotal;
+        this.maxPerClient = maxPerClient;
+    }
+
+    @Override
+    public void channelActive(ChannelHandlerContext ctx) {
+        InetAddress client = ctx.channel().remoteAddress() instanceof InetSocketAddress a ? a.getAddress() : null;
+        int t = total.incrementAndGet();
+        int c = client == null ? 0 : perClient.computeIfAbsent(client, k -> new AtomicInteger()).incrementAndGet();
+        ctx.channel().attr(COUNTED).set(client);
+        if ((maxTotal > 0 && t > maxTotal) || (maxPerClient > 0 && c > maxPerClient)) {
+            refused.increment();
+            ctx.close();
+            return;
+        }
+        ctx.fireChannelActive();
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+        if (ctx.channel().hasAttr(COUNTED)) {
+            InetAddress client = ctx.channel().attr(COUNTED).getAndSet(null);
+            total.decrementAndGet();
+            if (client != null) {
+                perClient.computeIfPresent(client, (k, v) -> v.decrementAndGet() <= 0 ? null : v);
+            }
+        }
+        ctx.fireChannelInactive();
+    }
+
+    public long refused() {
+        return refused.sum();
+    }
+
+    public int open() {
+        return total.get();
+    }
+}

@@ -1,0 +1,80 @@
+package nangogateway.server;
+
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.handler.codec.http.HttpRequest;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.util.ArrayList;
+import java.util.List;
+import nangogateway.config.Cidr;
+
+/**
+ * Decides who the client is. Only when the socket peer is a trusted proxy is {@code X-Forwarded-For} believed,
+ * and then the right-most address that is not itself trusted wins (nginx {@code real_ip_recursive on}). The
+ * result is what the access log, rate limits and the {@code X-Forwarded-For} sent to Nango use.
+ */
+public final class ClientAddressHandler extends ChannelInboundHandlerAdapter {
+    private final List<Cidr> trusted;
+
+    public ClientAddressHandler(List<Cidr> trusted) {
+        this.trusted = trusted;
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        if (msg instanceof HttpRequest r) {
+            ctx.channel().attr(Exchanges.CLIENT_ADDRESS).set(resolve(ctx, r));
+        }
+        ctx.fireChannelRead(msg);
+    }
+
+    private String resolve(ChannelHandlerContext ctx, HttpRequest r) {
+        if (!(ctx.channel().remoteAddress() instanceof InetSocketAddress peer)) {
+            return "unknown";
+        }
+        InetAddress current = peer.getAddress();
+        if (trusted.isEmpty() || !isTrusted(current) || r.decoderResult().isFailure()) {
+            return current.getHostAddress();
+        }
+        List<String> hops = new ArrayList<>();
+        for (String v : r.headers().getAll("X-Forwarded-For")) {
+            for (String part : v.split(",")) {
+                hops.add(part.trim());
+            }
+        }
+        for (int i = hops.size() - 1; i >= 0; i--) {
+            InetAddress hop = parseLiteral(hops.get(i));
+            if (hop == null) {
+                break; // garbage in the chain: stop at the last address we could vouch for
+            }
+            current = hop;
+            if (!isTrusted(hop)) {
+                break;
+            }
+        }
+        return current.getHostAddress();
+    }
+
+    private boolean isTrusted(InetAddress a) {
+        for (Cidr c : trusted) {
+            if (c.contains(a)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** An IP literal only (never a DNS lookup): IPv4 dotted quad or IPv6, optionally bracketed. */
+    static InetAddress parseLiteral(String s) {
+        String t = s.startsWith("[") && s.endsWith("]") ? s.substring(1, s.length() - 1) : s;
+        if (t.isEmpty() || !t.matches("[0-9a-fA-F:.]+") || (!t.contains(":") && !t.matches("\\d{1,3}(\\.\\d{1,3}){3}"))) {
+            return null;
+        }
+        try {
+            return InetAddress.getByName(t);
+        } catch (java.net.UnknownHostException e) {
+            return null;
+        }
+    }
+}
