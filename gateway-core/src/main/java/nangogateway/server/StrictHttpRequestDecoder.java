@@ -52,10 +52,11 @@ public final class StrictHttpRequestDecoder extends HttpRequestDecoder {
             buffer.skipBytes(buffer.readableBytes());
             return;
         }
-        if (inHead && hasFoldedLine(buffer, midHead)) {
+        String problem = inHead ? headProblem(buffer, midHead) : null;
+        if (problem != null) {
             poisoned = true;
             buffer.skipBytes(buffer.readableBytes());
-            out.add(invalid(new IllegalArgumentException("obs-fold (header line starting with whitespace)")));
+            out.add(invalid(new IllegalArgumentException(problem)));
             return;
         }
         int before = out.size();
@@ -81,34 +82,58 @@ public final class StrictHttpRequestDecoder extends HttpRequestDecoder {
     }
 
     /**
-     * Netty's parsers consume whole lines only, so while a head is being read, every readable byte that follows
-     * a LF starts a line, and so does the byte at the reader index once the request line is consumed. A line
-     * starting with SP or HTAB is obs-fold, which Netty would silently unfold into the previous header's value.
+     * Netty's parsers consume whole lines only, so while a head is being read, the reader index sits at the start
+     * of a line (after leading empty lines, the request line; once that is consumed, a header line). Checks every
+     * complete line there for what Netty would silently repair: obs-fold (a line starting with SP or HTAB, which
+     * Netty unfolds into the previous value), and whitespace after {@code Transfer-Encoding} or
+     * {@code Content-Length} values (which Netty trims, so {@code chunked<HTAB>} would read as {@code chunked}).
      */
-    private static boolean hasFoldedLine(ByteBuf buffer, boolean midHead) {
+    static String headProblem(ByteBuf buffer, boolean midHead) {
         int i = buffer.readerIndex();
         int end = buffer.writerIndex();
-        if (midHead) {
-            if (i < end && isOws(buffer.getByte(i))) {
-                return true;
-            }
-        } else {
+        boolean requestLine = !midHead;
+        if (!midHead) {
             while (i < end && (buffer.getByte(i) == '\r' || buffer.getByte(i) == '\n')) {
                 i++; // empty lines before a request line are allowed
             }
         }
-        for (i = i + 1; i < end; i++) {
-            if (buffer.getByte(i - 1) == '\n') {
-                byte b = buffer.getByte(i);
-                if (isOws(b)) {
-                    return true;
-                }
-                if (b == '\r' || b == '\n') {
-                    return false; // the empty line ends the head; a body follows
-                }
+        while (i < end) {
+            int lf = buffer.indexOf(i, end, (byte) '\n');
+            byte first = buffer.getByte(i);
+            if (isOws(first)) {
+                return "obs-fold (header line starting with whitespace)";
+            }
+            if (lf < 0) {
+                return null; // incomplete line: checked again when it is whole
+            }
+            int lineEnd = lf > i && buffer.getByte(lf - 1) == '\r' ? lf - 1 : lf;
+            if (lineEnd == i) {
+                return null; // the empty line ends the head; a body follows
+            }
+            if (!requestLine && isFramingHeader(buffer, i, lineEnd) && isOws(buffer.getByte(lineEnd - 1))) {
+                return "whitespace after a Transfer-Encoding or Content-Length value";
+            }
+            requestLine = false;
+            i = lf + 1;
+        }
+        return null;
+    }
+
+    private static boolean isFramingHeader(ByteBuf b, int start, int end) {
+        return startsWithIgnoreCase(b, start, end, "transfer-encoding:")
+                || startsWithIgnoreCase(b, start, end, "content-length:");
+    }
+
+    private static boolean startsWithIgnoreCase(ByteBuf b, int start, int end, String prefix) {
+        if (end - start < prefix.length()) {
+            return false;
+        }
+        for (int k = 0; k < prefix.length(); k++) {
+            if (Character.toLowerCase((char) b.getByte(start + k)) != prefix.charAt(k)) {
+                return false;
             }
         }
-        return false;
+        return true;
     }
 
     private static boolean isOws(byte b) {
