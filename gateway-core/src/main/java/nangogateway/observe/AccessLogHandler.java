@@ -36,6 +36,7 @@ public final class AccessLogHandler extends ChannelDuplexHandler {
     private final String listener;
     private final AccessLogFormat format;
     private final Set<String> extraSecrets;
+    private final GatewayMetrics metrics;
     private String method = "-";
     private String target = "-";
     private String protocol = "-";
@@ -46,13 +47,15 @@ public final class AccessLogHandler extends ChannelDuplexHandler {
     private long bytes;
 
     public AccessLogHandler(String listener) {
-        this(listener, AccessLogFormat.COMBINED, Set.of());
+        this(listener, AccessLogFormat.COMBINED, Set.of(), new GatewayMetrics());
     }
 
-    public AccessLogHandler(String listener, AccessLogFormat format, Set<String> extraSecretParams) {
+    public AccessLogHandler(String listener, AccessLogFormat format, Set<String> extraSecretParams,
+            GatewayMetrics metrics) {
         this.listener = listener;
         this.format = format;
         this.extraSecrets = extraSecretParams;
+        this.metrics = metrics;
     }
 
     @Override
@@ -84,6 +87,10 @@ public final class AccessLogHandler extends ChannelDuplexHandler {
         }
         boolean last = msg instanceof LastHttpContent && status >= 200;
         if (last) {
+            metrics.response(listener, status, System.nanoTime() - start);
+            if (ctx.channel().attr(Exchanges.REJECT_REASON).get() != null) {
+                metrics.event("rejected_requests", listener);
+            }
             if (access.isInfoEnabled()) {
                 access.info(line(ctx));
             }

@@ -67,7 +67,7 @@ public final class GatewayChannelInitializer extends ChannelInitializer<SocketCh
             p.addLast("https-redirect", new HttpsRedirectHandler(options.acmeWebroot()));
             return;
         }
-        p.addLast("router", new RouterHandler(listener.name(), snapshots, services.rateLimiter()));
+        p.addLast("router", new RouterHandler(listener.name(), snapshots, services.rateLimiter(), services.metrics()));
         addActions(p, listener);
     }
 
@@ -93,9 +93,9 @@ public final class GatewayChannelInitializer extends ChannelInitializer<SocketCh
         }
     }
 
-    private static void addObservers(ChannelPipeline p, ListenerConfig listener) {
+    private void addObservers(ChannelPipeline p, ListenerConfig listener) {
         p.addLast("access-log", new AccessLogHandler(listener.name(), listener.options().accessLogFormat(),
-                listener.options().redactParams()));
+                listener.options().redactParams(), services.metrics()));
         p.addLast("request-id", new RequestIdHandler());
         p.addLast("client-address", new ClientAddressHandler(listener.options().trustedProxies()));
     }

@@ -4,12 +4,14 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import nangogateway.limits.ConnectionLimitHandler;
 import nangogateway.limits.RateLimiter;
+import nangogateway.observe.GatewayMetrics;
 import nangogateway.upstream.UpstreamPools;
 
 /** What outlives a config snapshot: upstream pools, rate-limit state, per-listener connection counters. */
 public final class GatewayServices {
     private final UpstreamPools pools;
     private final RateLimiter rateLimiter = new RateLimiter();
+    private final GatewayMetrics metrics = new GatewayMetrics();
     private final Map<String, ConnectionLimitHandler> connectionLimits = new ConcurrentHashMap<>();
 
     public GatewayServices(UpstreamPools pools) {
@@ -20,14 +22,22 @@ public final class GatewayServices {
         return pools;
     }
 
+    public GatewayMetrics metrics() {
+        return metrics;
+    }
+
     public RateLimiter rateLimiter() {
         return rateLimiter;
     }
 
     /** The listener's connection counter, created on first use and updated to the given limits. */
     public ConnectionLimitHandler connectionLimits(String listener, int maxTotal, int maxPerClient) {
-        ConnectionLimitHandler h = connectionLimits.computeIfAbsent(listener,
-                k -> new ConnectionLimitHandler(maxTotal, maxPerClient));
+        ConnectionLimitHandler h = connectionLimits.computeIfAbsent(listener, k -> {
+            ConnectionLimitHandler created = new ConnectionLimitHandler(maxTotal, maxPerClient);
+            metrics.gauge("nango_gateway_open_connections{listener=\"" + k + "\"}", created::open);
+            metrics.gauge("nango_gateway_refused_connections{listener=\"" + k + "\"}", created::refused);
+            return created;
+        });
         h.update(maxTotal, maxPerClient);
         return h;
     }

@@ -20,10 +20,12 @@ import java.util.Map;
 import java.util.function.Supplier;
 import nangogateway.config.CallbackAction;
 import nangogateway.config.ProxyAction;
+import nangogateway.config.MetricsAction;
 import nangogateway.config.RateLimit;
 import nangogateway.config.RespondAction;
 import nangogateway.config.RouteConfig;
 import nangogateway.limits.RateLimiter;
+import nangogateway.observe.GatewayMetrics;
 import nangogateway.routing.RouteDecision;
 import nangogateway.routing.RouteTable;
 
@@ -40,14 +42,17 @@ public final class RouterHandler extends ChannelInboundHandlerAdapter {
     private final String listenerName;
     private final Supplier<GatewaySnapshot> snapshots;
     private final RateLimiter rateLimiter;
+    private final GatewayMetrics metrics;
     private State state = State.IDLE;
     private boolean localRequestDone;
     private boolean localResponseDone;
 
-    public RouterHandler(String listenerName, Supplier<GatewaySnapshot> snapshots, RateLimiter rateLimiter) {
+    public RouterHandler(String listenerName, Supplier<GatewaySnapshot> snapshots, RateLimiter rateLimiter,
+            GatewayMetrics metrics) {
         this.listenerName = listenerName;
         this.snapshots = snapshots;
         this.rateLimiter = rateLimiter;
+        this.metrics = metrics;
     }
 
     @Override
@@ -102,6 +107,9 @@ public final class RouterHandler extends ChannelInboundHandlerAdapter {
             var action = m.route().action();
             if (action instanceof RespondAction r) {
                 answer(ctx, admitted, respond(ctx, r), m.route().name());
+            } else if (action instanceof MetricsAction) {
+                answer(ctx, admitted, LocalResponses.build(ctx.alloc(), HttpResponseStatus.OK, metrics.render(),
+                        "text/plain; version=0.0.4; charset=utf-8", false), m.route().name());
             } else if (action instanceof ProxyAction p) {
                 forward(ctx, admitted, m.route(), m.params(), snapshot, p.maxRequestBody());
             } else if (action instanceof CallbackAction) {
@@ -132,6 +140,7 @@ public final class RouterHandler extends ChannelInboundHandlerAdapter {
         if (wait == 0) {
             return false;
         }
+        metrics.event("rate_limited_requests", listenerName);
         FullHttpResponse r = LocalResponses.text(ctx.alloc(), 429, false);
         r.headers().set(HttpHeaderNames.RETRY_AFTER, Long.toString(wait));
         answer(ctx, admitted, r, "rate-limited");

@@ -160,12 +160,17 @@ class LimitsAndLogsTest {
     void connectionLimitsCloseAtAccept() throws Exception {
         Gateway g = start(options(List.of(), null, 0, 2, AccessLogFormat.COMBINED));
         int port = g.port("public");
-        try (RawHttp a = new RawHttp(port); RawHttp b = new RawHttp(port); RawHttp c = new RawHttp(port)) {
+        // Each connection is served before the next opens: accepts may land on different event loops.
+        try (RawHttp a = new RawHttp(port)) {
             a.send("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n");
             assertEquals(200, a.read().status());
-            b.send("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n");
-            assertEquals(200, b.read().status());
-            assertTrue(c.isClosedByPeer(), "third connection from one address is closed at accept");
+            try (RawHttp b = new RawHttp(port)) {
+                b.send("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n");
+                assertEquals(200, b.read().status());
+                try (RawHttp c = new RawHttp(port)) {
+                    assertTrue(c.isClosedByPeer(), "third connection from one address is closed at accept");
+                }
+            }
         }
         assertEquals(1, g.refusedConnections("public"));
         // the counters drop when connections close: a new one is admitted again
@@ -202,6 +207,39 @@ class LimitsAndLogsTest {
         assertEquals(400, RawHttp.exchange(port, "GET /.well-known/acme-challenge/../../secret.txt HTTP/1.1\r\nHost: a\r\n\r\n").status());
         assertEquals(404, RawHttp.exchange(port, "GET /.well-known/acme-challenge/missing HTTP/1.1\r\nHost: a\r\n\r\n").status());
         assertEquals(0, nango.getRequestCount());
+    }
+
+    @Test
+    void metricsRouteReportsResponsesAndRefusals() throws Exception {
+        ListenerConfig pub = new ListenerConfig("public", "127.0.0.1", 0, null, TestConfigs.publicRoutes(), 403,
+                ListenerLimits.DEFAULTS, options(List.of(), null, 0, 2, AccessLogFormat.COMBINED));
+        ListenerConfig internal = new ListenerConfig("internal", "127.0.0.1", 0, null, List.of(
+                new nangogateway.config.RouteConfig("metrics", List.of(nangogateway.routing.PathPattern.compile(
+                        "/metrics")), null, Set.of("GET"), List.of(), false, new nangogateway.config.MetricsAction(),
+                        1)), 403, ListenerLimits.DEFAULTS);
+        gateway = Gateway.start(new GatewayConfig("test", Map.of("nango", TestConfigs.nango(nango.getPort(),
+                Duration.ofSeconds(5))), List.of(pub, internal), Map.of(), ServerSettings.DEFAULTS));
+        int port = gateway.port("public");
+        try (RawHttp a = new RawHttp(port)) {
+            a.send("GET /api/v1/account HTTP/1.1\r\nHost: x\r\n\r\n");
+            assertEquals(403, a.read().status());
+            try (RawHttp b = new RawHttp(port)) {
+                b.send("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n");
+                assertEquals(200, b.read().status());
+                try (RawHttp refused = new RawHttp(port)) {
+                    assertTrue(refused.isClosedByPeer());
+                }
+                b.send("GET /oauth/../x HTTP/1.1\r\nHost: x\r\n\r\n");
+                assertEquals(400, b.read().status());
+            }
+        }
+        String text = RawHttp.exchange(gateway.port("internal"), "GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n")
+                .bodyText();
+        assertTrue(text.contains("nango_gateway_responses_total{listener=\"public\",code=\"403\"} 1"), text);
+        assertTrue(text.contains("nango_gateway_responses_total{listener=\"public\",code=\"400\"} 1"), text);
+        assertTrue(text.contains("nango_gateway_rejected_requests_total{listener=\"public\"} 1"), text);
+        assertTrue(text.contains("nango_gateway_refused_connections{listener=\"public\"} 1"), text);
+        assertTrue(text.contains("# TYPE nango_gateway_responses_total counter"), text);
     }
 
     private static void waitForLines(AccessLogCapture log, int n) throws InterruptedException {

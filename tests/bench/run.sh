@@ -1,0 +1,429 @@
+#!/usr/bin/env bash
+# nango-gateway vs nginx, side by side, on one machine.
+#
+#   tests/bench/run.sh                      # full run (~6-7 minutes)
+#   ROUNDS=5 DURATION=30s tests/bench/run.sh
+#   GC=g1 tests/bench/run.sh                # skip the G1-vs-Parallel trial (GC=g1|parallel|auto)
+#
+# What it does:
+#   - installs nginx and wrk with apt when missing (apt-get update once; no other network), builds the jar
+#     when absent (mvn -o);
+#   - one upstream standing in for Nango: nginx returning a fixed 200 with a 1 KiB body on any path,
+#     127.0.0.1:18003, keep-alive; both proxies use this same upstream;
+#   - nginx as the reverse proxy on 127.0.0.1:18080: `location = /oauth/callback` proxied with an upstream
+#     keep-alive pool, 403 for everything else (the gateway's allowlist semantics for these two paths);
+#   - the gateway on 127.0.0.1:18081 from tests/bench/bench.yaml, via `java -jar nango-gateway.jar run
+#     --config` when the CLI works, otherwise via tests/bench/launcher/BenchLauncher.java (compiled into a
+#     temp dir against gateway-core and its dependencies) which builds the same config and calls
+#     Gateway.start(config);
+#   - access logging is off on both sides: nginx `access_log off`, gateway logger nangogateway.access OFF
+#     (tests/bench/logback-bench.xml);
+#   - optional short GC trial (G1 vs Parallel), JVM warm-up, then ALTERNATING rounds of
+#     `wrk -t2 -c64 -d15s --latency` (gateway, nginx, gateway, nginx, ...) on an allowed and a denied path;
+#     gateway RSS sampled during load;
+#   - prints the table and writes it to tests/bench/out/results.txt (raw wrk output in out/raw/).
+# Everything it starts is stopped on exit.
+set -euo pipefail
+
+export PATH="$PATH:/usr/sbin:/sbin"
+BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+ROOT=$(cd "$BENCH_DIR/../.." && pwd)
+OUT_DIR=$BENCH_DIR/out
+RAW_DIR=$OUT_DIR/raw
+CONFIG=$BENCH_DIR/bench.yaml
+LOGBACK=$BENCH_DIR/logback-bench.xml
+CLI_JAR=$ROOT/gateway-cli/target/nango-gateway.jar
+CORE_JAR=$ROOT/gateway-core/target/gateway-core-0.1.0-SNAPSHOT.jar
+
+UP_PORT=18003
+NGINX_PORT=18080
+GW_PORT=18081           # must match bench.yaml
+
+THREADS=${THREADS:-2}
+CONNS=${CONNS:-64}
+DURATION=${DURATION:-15s}
+ROUNDS=${ROUNDS:-3}
+WARMUP=${WARMUP:-20s}           # gateway warm-up per path (JIT); nginx gets NGINX_WARMUP per path
+NGINX_WARMUP=${NGINX_WARMUP:-5s}
+GC=${GC:-auto}                  # auto: short trial of G1 and Parallel, keep the faster one
+GC_TRIAL=${GC_TRIAL:-10s}
+HEAP=${HEAP:-256m}
+PROXY_WORKERS=${PROXY_WORKERS:-2}
+UP_WORKERS=${UP_WORKERS:-1}
+PAUSE=${PAUSE:-2}               # seconds of rest between runs
+
+ALLOWED_PATH='/oauth/callback?code=abc&state=xyz'
+DENIED_PATH='/api/v1/account'
+
+log() { printf '[bench %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+die() { log "ERROR: $*"; exit 1; }
+
+# ---------------------------------------------------------------------------------------------- cleanup
+WORK=$(mktemp -d /tmp/nango-bench.XXXXXX)
+PIDS=()          # long-running children, stopped in reverse order on exit
+GW_PID=""
+SAMPLER_PID=""
+
+stop_pid() {     # stop_pid PID [grace-seconds]
+    local pid=$1 grace=${2:-15} i
+    [ -n "$pid" ] || return 0
+    kill -0 "$pid" 2>/dev/null || { wait "$pid" 2>/dev/null || true; return 0; }
+    kill -TERM "$pid" 2>/dev/null || true
+    for ((i = 0; i < grace * 10; i++)); do
+        kill -0 "$pid" 2>/dev/null || break
+        sleep 0.1
+    done
+    if kill -0 "$pid" 2>/dev/null; then
+        log "pid $pid did not stop within ${grace}s; killing it"
+        kill -KILL "$pid" 2>/dev/null || true
+    fi
+    wait "$pid" 2>/dev/null || true
+}
+
+cleanup() {
+    local rc=$? i
+    trap - EXIT INT TERM
+    stop_pid "$SAMPLER_PID" 2
+    stop_pid "$GW_PID" 40
+    for ((i = ${#PIDS[@]} - 1; i >= 0; i--)); do
+        stop_pid "${PIDS[i]}" 10
+    done
+    if [ -d "$WORK" ]; then
+        mkdir -p "$RAW_DIR"
+        for f in "$WORK"/gateway-*.log; do
+            [ -f "$f" ] && cp "$f" "$RAW_DIR/" 2>/dev/null || true
+        done
+        for d in upstream proxy; do
+            [ -f "$WORK/$d/error.log" ] && cp "$WORK/$d/error.log" "$RAW_DIR/nginx-$d-error.log" 2>/dev/null || true
+        done
+        if [ "${KEEP_WORK:-0}" = 1 ]; then log "work dir kept: $WORK"; else rm -rf "$WORK"; fi
+    fi
+    exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# ---------------------------------------------------------------------------------------------- helpers
+port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+wait_port() {    # wait_port PORT PID WHAT
+    local port=$1 pid=$2 what=$3 i
+    for ((i = 0; i < 300; i++)); do
+        port_open "$port" && return 0
+        kill -0 "$pid" 2>/dev/null || die "$what exited before listening on $port"
+        sleep 0.1
+    done
+    die "$what did not listen on $port within 30s"
+}
+
+median() {       # median N...
+    printf '%s\n' "$@" | sort -g | awk '{a[NR] = $1} END {
+        if (NR == 0) { print "nan"; exit }
+        if (NR % 2) print a[(NR + 1) / 2]; else print (a[NR / 2] + a[NR / 2 + 1]) / 2 }'
+}
+
+# wrk prints latencies as 850.00us / 1.23ms / 1.02s / 2.00m; normalise to milliseconds.
+to_ms() {
+    awk -v v="$1" 'BEGIN {
+        n = v + 0; u = v; sub(/^[0-9.]+/, "", u)
+        if (u == "us") n /= 1000; else if (u == "s") n *= 1000; else if (u == "m") n *= 60000
+        printf "%.3f", n }'
+}
+
+RES_RPS=""; RES_P99=""
+parse_wrk() {    # parse_wrk FILE EXPECT(2xx|non2xx) -> RES_RPS RES_P99 (ms); warns on errors
+    local f=$1 expect=$2 total non2xx sockerr
+    RES_RPS=$(awk '/^Requests\/sec:/ {print $2}' "$f")
+    RES_P99=$(to_ms "$(awk '$1 == "99%" && $2 ~ /[0-9]/ {print $2; exit}' "$f")")
+    total=$(awk '/requests in/ {print $1; exit}' "$f")
+    non2xx=$(awk '/Non-2xx or 3xx responses:/ {print $NF}' "$f")
+    non2xx=${non2xx:-0}
+    sockerr=$(grep -m1 'Socket errors' "$f" || true)
+    [ -n "$RES_RPS" ] || die "could not parse wrk output $f"
+    if [ -n "$sockerr" ]; then log "WARNING $(basename "$f"): $sockerr"; fi
+    if [ "$expect" = 2xx ] && [ "$non2xx" != 0 ]; then
+        log "WARNING $(basename "$f"): $non2xx non-2xx responses on the allowed path"
+    fi
+    if [ "$expect" = non2xx ] && [ "$non2xx" != "$total" ]; then
+        log "WARNING $(basename "$f"): only $non2xx of $total responses were non-2xx on the denied path"
+    fi
+}
+
+run_wrk() {      # run_wrk PORT PATH DURATION OUTFILE
+    wrk -t"$THREADS" -c"$CONNS" -d"$3" --latency "http://127.0.0.1:$1$2" > "$4" 2>&1 \
+        || die "wrk failed: $(cat "$4")"
+}
+
+start_sampler() {   # samples the gateway's RSS (KiB) every 250 ms into FILE until stopped
+    local file=$1
+    ( while kill -0 "$GW_PID" 2>/dev/null; do
+          ps -o rss= -p "$GW_PID" 2>/dev/null | tr -d ' ' >> "$file" || true
+          sleep 0.25
+      done ) &
+    SAMPLER_PID=$!
+}
+stop_sampler() { stop_pid "$SAMPLER_PID" 2; SAMPLER_PID=""; }
+
+# ---------------------------------------------------------------------------------------------- 1. tools
+if ! command -v nginx >/dev/null || ! command -v wrk >/dev/null; then
+    SUDO=""
+    [ "$(id -u)" = 0 ] || SUDO=sudo
+    log "installing nginx and wrk with apt"
+    $SUDO apt-get update
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y nginx wrk
+fi
+command -v nginx >/dev/null || die "nginx not found"
+command -v wrk >/dev/null || die "wrk not found"
+command -v java >/dev/null || die "java not found"
+
+if [ ! -f "$CORE_JAR" ] || [ ! -f "$CLI_JAR" ]; then
+    log "building the jars (mvn -B -q -o package -DskipTests)"
+    if ! (cd "$ROOT" && mvn -B -q -o package -DskipTests); then
+        log "full build failed; building gateway-core only"
+        (cd "$ROOT" && mvn -B -q -o -pl gateway-core -am package -DskipTests) || die "build failed"
+    fi
+fi
+
+for p in "$UP_PORT" "$NGINX_PORT" "$GW_PORT"; do
+    if port_open "$p"; then die "port $p is already in use"; fi
+done
+mkdir -p "$OUT_DIR" "$RAW_DIR"
+rm -f "$RAW_DIR"/*.txt "$RAW_DIR"/*.log
+
+# ---------------------------------------------------------------------------------------------- how to start the gateway
+if java -jar "$CLI_JAR" --help >/dev/null 2>&1; then
+    GW_MODE="cli: java -jar gateway-cli/target/nango-gateway.jar run --config tests/bench/bench.yaml"
+    GW_CMD=(-jar "$CLI_JAR" run --config "$CONFIG")
+else
+    log "the CLI is not usable yet (java -jar nango-gateway.jar --help fails); compiling tests/bench/launcher"
+    [ -f "$CORE_JAR" ] || die "missing $CORE_JAR"
+    (cd "$ROOT" && mvn -q -o -pl gateway-core dependency:build-classpath -Dmdep.outputFile="$WORK/cp.txt") \
+        >/dev/null || die "could not compute gateway-core's classpath"
+    grep -q logback-classic "$WORK/cp.txt" || log "WARNING: logback-classic not on the classpath; logs go to slf4j NOP"
+    CP="$CORE_JAR:$(cat "$WORK/cp.txt")"
+    mkdir -p "$WORK/launcher"
+    javac -d "$WORK/launcher" -cp "$CP" "$BENCH_DIR/launcher/BenchLauncher.java" || die "launcher does not compile"
+    GW_MODE="launcher: tests/bench/launcher/BenchLauncher.java tests/bench/bench.yaml -> Gateway.start(config) (CLI not available)"
+    GW_CMD=(-cp "$WORK/launcher:$CP" BenchLauncher "$CONFIG")
+fi
+
+jvm_flags() {    # jvm_flags g1|parallel
+    local gc=-XX:+UseG1GC
+    [ "$1" = parallel ] && gc=-XX:+UseParallelGC
+    echo "-server -Xms$HEAP -Xmx$HEAP $gc -Dlogback.configurationFile=$LOGBACK"
+}
+
+GW_SEQ=0
+start_gateway() {   # start_gateway g1|parallel
+    local flags
+    flags=$(jvm_flags "$1")
+    GW_SEQ=$((GW_SEQ + 1))
+    # shellcheck disable=SC2086
+    java $flags "${GW_CMD[@]}" > "$WORK/gateway-$GW_SEQ-$1.log" 2>&1 &
+    GW_PID=$!
+    wait_port "$GW_PORT" "$GW_PID" "gateway ($1)"
+    log "gateway up (pid $GW_PID, $1)"
+}
+stop_gateway() { stop_pid "$GW_PID" 40; GW_PID=""; }
+
+# ---------------------------------------------------------------------------------------------- 2+3. nginx
+BODY=$(head -c 1024 /dev/zero | tr '\0' 'x')
+
+write_nginx_common() {   # write_nginx_common DIR WORKERS
+    mkdir -p "$1/tmp"
+    cat <<EOF
+worker_processes $2;
+daemon off;
+pid $1/nginx.pid;
+error_log $1/error.log warn;
+events { worker_connections 4096; }
+EOF
+}
+temp_paths() {
+    cat <<EOF
+    client_body_temp_path $1/tmp/body;
+    proxy_temp_path $1/tmp/proxy;
+    fastcgi_temp_path $1/tmp/fastcgi;
+    uwsgi_temp_path $1/tmp/uwsgi;
+    scgi_temp_path $1/tmp/scgi;
+EOF
+}
+
+UPD=$WORK/upstream
+mkdir -p "$UPD"
+{
+    write_nginx_common "$UPD" "$UP_WORKERS"
+    cat <<EOF
+http {
+    access_log off;
+$(temp_paths "$UPD")
+    keepalive_timeout 60s;
+    keepalive_requests 1000000;
+    server {
+        listen 127.0.0.1:$UP_PORT backlog=4096;
+        default_type text/html;
+        location / { return 200 "$BODY"; }
+    }
+}
+EOF
+} > "$UPD/nginx.conf"
+
+PXD=$WORK/proxy
+mkdir -p "$PXD"
+{
+    write_nginx_common "$PXD" "$PROXY_WORKERS"
+    cat <<EOF
+http {
+    access_log off;
+$(temp_paths "$PXD")
+    keepalive_timeout 60s;
+    keepalive_requests 1000000;
+    server_tokens off;
+    upstream nango {
+        server 127.0.0.1:$UP_PORT;
+        keepalive 64;
+        keepalive_requests 1000000;
+        keepalive_timeout 4s;
+    }
+    server {
+        listen 127.0.0.1:$NGINX_PORT backlog=4096;
+        location = /oauth/callback {
+            if (\$request_method != GET) { return 405; }
+            proxy_pass http://nango;
+            proxy_http_version 1.1;
+            proxy_set_header Connection "";
+            proxy_set_header Host 127.0.0.1:$UP_PORT;
+            proxy_set_header X-Forwarded-For \$remote_addr;
+            proxy_set_header X-Forwarded-Proto \$scheme;
+            proxy_set_header X-Forwarded-Host \$host;
+            proxy_connect_timeout 2s;
+            proxy_read_timeout 60s;
+        }
+        location / { return 403; }
+    }
+}
+EOF
+} > "$PXD/nginx.conf"
+
+for d in "$UPD" "$PXD"; do
+    nginx -t -q -p "$d/" -c "$d/nginx.conf" -e "$d/error.log" || die "bad nginx config $d/nginx.conf"
+done
+nginx -p "$UPD/" -c "$UPD/nginx.conf" -e "$UPD/error.log" &
+PIDS+=("$!")
+wait_port "$UP_PORT" "$!" "upstream nginx"
+nginx -p "$PXD/" -c "$PXD/nginx.conf" -e "$PXD/error.log" &
+PIDS+=("$!")
+wait_port "$NGINX_PORT" "$!" "proxy nginx"
+log "upstream nginx on :$UP_PORT, proxy nginx on :$NGINX_PORT"
+
+check() {        # check PORT PATH STATUS [BODY-BYTES]
+    local got
+    got=$(curl -s -o "$WORK/check.body" -w '%{http_code}' "http://127.0.0.1:$1$2" || true)
+    [ "$got" = "$3" ] || die "GET 127.0.0.1:$1$2 answered $got, expected $3"
+    if [ -n "${4:-}" ]; then
+        [ "$(wc -c < "$WORK/check.body")" -eq "$4" ] || die "GET 127.0.0.1:$1$2: body is not $4 bytes"
+    fi
+}
+
+# ---------------------------------------------------------------------------------------------- 4. GC trial
+LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
+declare -A TRIAL=()
+if [ "$GC" = auto ]; then
+    for gc in g1 parallel; do
+        start_gateway "$gc"
+        check "$GW_PORT" "$ALLOWED_PATH" 200 1024
+        run_wrk "$GW_PORT" "$ALLOWED_PATH" "$GC_TRIAL" "$RAW_DIR/gctrial-$gc-warm.txt"
+        sleep "$PAUSE"
+        run_wrk "$GW_PORT" "$ALLOWED_PATH" "$GC_TRIAL" "$RAW_DIR/gctrial-$gc-allowed.txt"
+        parse_wrk "$RAW_DIR/gctrial-$gc-allowed.txt" 2xx
+        TRIAL[$gc]=$RES_RPS
+        log "GC trial $gc: allowed path ${RES_RPS} req/s (p99 ${RES_P99} ms) after ${GC_TRIAL} warm-up"
+        stop_gateway
+        sleep "$PAUSE"
+    done
+    if awk -v a="${TRIAL[g1]}" -v b="${TRIAL[parallel]}" 'BEGIN { exit !(b > a) }'; then GC=parallel; else GC=g1; fi
+    GC_NOTE="GC trial (${GC_TRIAL} warm + ${GC_TRIAL} on the allowed path, fresh JVM each): G1 ${TRIAL[g1]} req/s, Parallel ${TRIAL[parallel]} req/s -> kept $GC"
+else
+    GC_NOTE="GC fixed by GC=$GC (no trial)"
+fi
+
+# ---------------------------------------------------------------------------------------------- 5. warm-up + rounds
+start_gateway "$GC"
+check "$GW_PORT" "$ALLOWED_PATH" 200 1024
+check "$GW_PORT" "$DENIED_PATH" 403
+check "$NGINX_PORT" "$ALLOWED_PATH" 200 1024
+check "$NGINX_PORT" "$DENIED_PATH" 403
+IDLE_RSS_KB=$(ps -o rss= -p "$GW_PID" | tr -d ' ')
+
+RSS_FILE=$WORK/rss.samples
+: > "$RSS_FILE"
+log "warm-up: gateway ${WARMUP} per path, nginx ${NGINX_WARMUP} per path"
+start_sampler "$RSS_FILE"
+run_wrk "$GW_PORT" "$ALLOWED_PATH" "$WARMUP" "$RAW_DIR/warmup-gateway-allowed.txt"
+run_wrk "$GW_PORT" "$DENIED_PATH" "$WARMUP" "$RAW_DIR/warmup-gateway-denied.txt"
+stop_sampler
+run_wrk "$NGINX_PORT" "$ALLOWED_PATH" "$NGINX_WARMUP" "$RAW_DIR/warmup-nginx-allowed.txt"
+run_wrk "$NGINX_PORT" "$DENIED_PATH" "$NGINX_WARMUP" "$RAW_DIR/warmup-nginx-denied.txt"
+sleep "$PAUSE"
+
+declare -A RPS=() P99=()   # key: "<proxy> <path-kind>" -> space-separated per-round values
+for ((r = 1; r <= ROUNDS; r++)); do
+    for kind in allowed denied; do
+        if [ "$kind" = allowed ]; then path=$ALLOWED_PATH; expect=2xx; else path=$DENIED_PATH; expect=non2xx; fi
+        for proxy in gateway nginx; do
+            if [ "$proxy" = gateway ]; then port=$GW_PORT; start_sampler "$RSS_FILE"; else port=$NGINX_PORT; fi
+            f=$RAW_DIR/round$r-$proxy-$kind.txt
+            run_wrk "$port" "$path" "$DURATION" "$f"
+            [ "$proxy" = gateway ] && stop_sampler
+            kill -0 "$GW_PID" 2>/dev/null || die "the gateway died (see out/raw/*gateway*.log)"
+            parse_wrk "$f" "$expect"
+            RPS["$proxy $kind"]+="$RES_RPS "
+            P99["$proxy $kind"]+="$RES_P99 "
+            log "round $r/$ROUNDS $kind $proxy: $RES_RPS req/s, p99 $RES_P99 ms"
+            sleep "$PAUSE"
+        done
+    done
+done
+MAX_RSS_KB=$(sort -n "$RSS_FILE" | tail -1)
+
+# ---------------------------------------------------------------------------------------------- 6. table
+{
+    echo "nango-gateway vs nginx reverse proxy — $(date -u +%Y-%m-%dT%H:%M:%SZ)"
+    echo "machine: $(nproc) cores ($(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)), $(uname -r)"
+    echo "NOTE: wrk, the upstream nginx, the proxy under test all share these $(nproc) cores;"
+    echo "      read the numbers as a relative comparison, not as either proxy's capacity."
+    echo "      load average at start $LOAD_START, at end $(cut -d' ' -f1-3 /proc/loadavg) (anything else running"
+    echo "      on the machine, e.g. a build, disturbs both proxies; rounds alternate to spread that out)"
+    echo "load: wrk -t$THREADS -c$CONNS -d$DURATION --latency, $ROUNDS alternating rounds per path"
+    echo "      (gateway, nginx, gateway, nginx, ...); values are medians over rounds"
+    echo "upstream: one nginx ($UP_WORKERS worker) on 127.0.0.1:$UP_PORT, 200 + 1024-byte body, keep-alive, used by both"
+    echo "nginx:   $(nginx -v 2>&1 | sed 's/.*: //'), worker_processes $PROXY_WORKERS, upstream keepalive 64, access_log off"
+    echo "gateway: $GW_MODE"
+    echo "         $(java -version 2>&1 | head -1); flags: $(jvm_flags "$GC" | sed "s#$BENCH_DIR/##")"
+    echo "         access log OFF (logback-bench.xml); $(nproc) event loops (availableProcessors)"
+    echo "         $GC_NOTE"
+    echo "paths:   allowed = GET $ALLOWED_PATH (proxied, 200), denied = GET $DENIED_PATH (403 from the proxy)"
+    echo
+    printf '%-8s %14s %14s %9s %12s %12s %14s\n' path "nginx req/s" "gateway req/s" "gw/nginx" \
+        "nginx p99" "gateway p99" "gw max RSS"
+    for kind in allowed denied; do
+        # shellcheck disable=SC2086
+        nr=$(median ${RPS["nginx $kind"]}); gr=$(median ${RPS["gateway $kind"]})
+        # shellcheck disable=SC2086
+        np=$(median ${P99["nginx $kind"]}); gp=$(median ${P99["gateway $kind"]})
+        printf '%-8s %14.0f %14.0f %9.2f %10.2fms %10.2fms %10.1f MiB\n' "$kind" "$nr" "$gr" \
+            "$(awk -v a="$gr" -v b="$nr" 'BEGIN { printf "%.4f", a / b }')" "$np" "$gp" \
+            "$(awk -v k="$MAX_RSS_KB" 'BEGIN { printf "%.1f", k / 1024 }')"
+    done
+    echo
+    echo "gateway RSS: $(awk -v k="$IDLE_RSS_KB" 'BEGIN { printf "%.1f", k / 1024 }') MiB idle after start," \
+        "max $(awk -v k="$MAX_RSS_KB" 'BEGIN { printf "%.1f", k / 1024 }') MiB sampled every 250 ms under load (warm-up + rounds)"
+    echo "per-round values (req/s | p99 ms):"
+    for kind in allowed denied; do
+        for proxy in nginx gateway; do
+            printf '  %-8s %-8s %s| %s\n' "$kind" "$proxy" "${RPS["$proxy $kind"]}" "${P99["$proxy $kind"]}"
+        done
+    done
+    echo "raw wrk output: tests/bench/out/raw/"
+} | tee "$OUT_DIR/results.txt"
