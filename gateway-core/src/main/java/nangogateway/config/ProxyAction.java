@@ -8,15 +8,22 @@ import java.util.Objects;
  * @param maxRequestBody    request body cap in bytes (413 beyond), counted as it streams
  * @param baseUrlOverride   {@code ENFORCE} applies the {@code providers:} policy, {@code STRIP} removes the header
  * @param providerKeyParam  name of a path parameter holding a provider key to map through aliases, or null
+ * @param verify            webhook signature check on the raw body before anything reaches the upstream, or null
  */
 public record ProxyAction(String upstream, long maxRequestBody, BaseUrlOverrideMode baseUrlOverride,
-        String providerKeyParam) implements RouteAction {
+        String providerKeyParam, WebhookVerify verify) implements RouteAction {
 
     public static final long DEFAULT_MAX_REQUEST_BODY = 1024 * 1024;
 
     public ProxyAction {
         Objects.requireNonNull(upstream, "upstream");
         Objects.requireNonNull(baseUrlOverride, "baseUrlOverride");
+    }
+
+    /** A proxy action without a webhook signature check. */
+    public ProxyAction(String upstream, long maxRequestBody, BaseUrlOverrideMode baseUrlOverride,
+            String providerKeyParam) {
+        this(upstream, maxRequestBody, baseUrlOverride, providerKeyParam, null);
     }
 
     @Override

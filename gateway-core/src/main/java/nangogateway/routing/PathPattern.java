@@ -37,6 +37,9 @@ public final class PathPattern {
         if (text.equals("/")) {
             return new PathPattern(text, new String[0], new String[0]);
         }
+        if (text.contains("//")) {
+            throw new IllegalArgumentException("empty segment ('//') in '" + text + "'");
+        }
         if (text.endsWith("/")) {
             throw new IllegalArgumentException("write '" + text.substring(0, text.length() - 1)
                     + "' without the trailing '/': one trailing slash is always tolerated; use 'prefix:' for a subtree");
@@ -61,6 +64,10 @@ public final class PathPattern {
                 }
                 params[i] = name;
             } else {
+                if (part.indexOf('{') >= 0 || part.indexOf('}') >= 0) {
+                    throw new IllegalArgumentException("'" + part + "' is not a parameter: write '{name}' as a whole"
+                            + " segment, name of letters, digits and '_'");
+                }
                 String problem = RequestTarget.literalSegmentProblem(part);
                 if (problem != null) {
                     throw new IllegalArgumentException("segment '" + part + "' " + problem);

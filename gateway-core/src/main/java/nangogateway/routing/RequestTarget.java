@@ -99,6 +99,9 @@ public record RequestTarget(String raw, String path, String query) {
             if (segment.charAt(i) == '%') {
                 return "holds '%': patterns are matched on the raw path; write the characters themselves";
             }
+            if (segment.charAt(i) == '?') {
+                return "holds '?', which starts the query string: a path never holds it";
+            }
             String p = charProblem(segment, i);
             if (p != null) {
                 return "holds a character no accepted request can carry (" + p + ")";
@@ -127,12 +130,30 @@ public record RequestTarget(String raw, String path, String query) {
         }
     }
 
+    /**
+     * The value of an ASCII hex digit, or -1. Not {@link Character#digit}: that also accepts non-ASCII digits
+     * and fullwidth letters, which would let non-ASCII characters hide behind a '%' (the two characters of an
+     * escape are not checked again).
+     */
+    private static int hexValue(char c) {
+        if (c >= '0' && c <= '9') {
+            return c - '0';
+        }
+        if (c >= 'a' && c <= 'f') {
+            return c - 'a' + 10;
+        }
+        if (c >= 'A' && c <= 'F') {
+            return c - 'A' + 10;
+        }
+        return -1;
+    }
+
     private static String escapeProblem(String s, int i) {
         if (i + 2 >= s.length()) {
             return "invalid percent-encoding";
         }
-        int hi = Character.digit(s.charAt(i + 1), 16);
-        int lo = Character.digit(s.charAt(i + 2), 16);
+        int hi = hexValue(s.charAt(i + 1));
+        int lo = hexValue(s.charAt(i + 2));
         if (hi < 0 || lo < 0) {
             return "invalid percent-encoding";
         }

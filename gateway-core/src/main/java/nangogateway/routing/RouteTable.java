@@ -74,7 +74,12 @@ public final class RouteTable {
 
     static Map<String, String> matchPath(RouteConfig route, String path) {
         if (route.prefix() != null) {
-            return path.startsWith(route.prefix()) ? Map.of() : null;
+            // A whole-segment prefix: '/proxy/' and below, never '/proxy' or '/proxyx'. A prefix written
+            // without its trailing '/' keeps that meaning rather than matching '/proxyx'.
+            String prefix = route.prefix();
+            boolean under = prefix.endsWith("/") ? path.startsWith(prefix)
+                    : path.startsWith(prefix) && path.length() > prefix.length() && path.charAt(prefix.length()) == '/';
+            return under ? Map.of() : null;
         }
         for (PathPattern p : route.paths()) {
             Map<String, String> params = p.match(path);

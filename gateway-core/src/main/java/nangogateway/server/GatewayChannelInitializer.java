@@ -14,12 +14,13 @@ import nangogateway.observe.AccessLogHandler;
 import nangogateway.observe.RequestIdHandler;
 import nangogateway.proxy.CallbackReplayHandler;
 import nangogateway.proxy.ProxyHandler;
+import nangogateway.proxy.WebhookVerifyHandler;
 
 /**
  * The client-side pipeline, in one readable place:
  * <pre>
  * conn-limit → [tls] → raw-watch → decoder / encoder → [hsts] → flow → drain → timeouts → access-log →
- * request-id → client-address → guard → router → proxy → callback        (or guard → https-redirect)
+ * request-id → client-address → guard → router → verify → proxy → callback        (or guard → https-redirect)
  * </pre>
  * {@code flow} hands decoded messages on one per {@code read()}, which is what makes back-pressure and
  * in-order pipelining hold: the next request is not even looked at until the current response is done.
@@ -28,7 +29,7 @@ import nangogateway.proxy.ProxyHandler;
  */
 public final class GatewayChannelInitializer extends ChannelInitializer<SocketChannel> {
     public static final List<String> ORDER = List.of("conn-limit", "tls", "raw-watch", "decoder", "encoder", "hsts",
-            "flow", "drain", "timeouts", "access-log", "request-id", "client-address", "guard", "router", "proxy",
+            "flow", "drain", "timeouts", "access-log", "request-id", "client-address", "guard", "router", "verify", "proxy",
             "callback");
 
     private final String listenerName;
@@ -101,6 +102,7 @@ public final class GatewayChannelInitializer extends ChannelInitializer<SocketCh
     }
 
     private void addActions(ChannelPipeline p, ListenerConfig listener) {
+        p.addLast("verify", new WebhookVerifyHandler(listener.name(), services.metrics()));
         p.addLast("proxy", new ProxyHandler(services.pools(), listener.scheme()));
         p.addLast("callback", new CallbackReplayHandler(services.pools(), listener.scheme()));
     }

@@ -1,0 +1,118 @@
+package nangogateway.proxy;
+
+import io.netty.buffer.ByteBufUtil;
+import io.netty.buffer.CompositeByteBuf;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.handler.codec.http.DefaultLastHttpContent;
+import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.LastHttpContent;
+import nangogateway.config.ProxyAction;
+import nangogateway.config.WebhookVerify;
+import nangogateway.observe.GatewayMetrics;
+import nangogateway.server.LocalResponses;
+import nangogateway.server.RoutedRequest;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Holds a webhook's body (up to the route's {@code max_request_body}) until its provider signature is checked;
+ * a good request goes on to the proxy with the body byte for byte, a bad, missing or stale signature gets 401 and
+ * nothing reaches Nango. Routes without {@code verify:} pass straight through.
+ */
+public final class WebhookVerifyHandler extends ChannelInboundHandlerAdapter {
+    private static final Logger log = LoggerFactory.getLogger(WebhookVerifyHandler.class);
+
+    private final String listener;
+    private final GatewayMetrics metrics;
+    private RoutedRequest held;
+    private WebhookVerify verify;
+    private long max;
+    private CompositeByteBuf body;
+
+    public WebhookVerifyHandler(String listener, GatewayMetrics metrics) {
+        this.listener = listener;
+        this.metrics = metrics;
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        if (msg instanceof RoutedRequest r && r.route().action() instanceof ProxyAction p && p.verify() != null) {
+            held = r;
+            verify = p.verify();
+            max = p.maxRequestBody();
+            body = ctx.alloc().compositeBuffer(1024);
+            ctx.read();
+            return;
+        }
+        if (held != null && msg instanceof HttpContent c) {
+            if (body.readableBytes() + (long) c.content().readableBytes() > max) {
+                c.release();
+                refuse(ctx, 413, "body_too_large");
+                return;
+            }
+            body.addComponent(true, c.content().retain());
+            c.release();
+            if (msg instanceof LastHttpContent) {
+                check(ctx);
+            } else {
+                ctx.read();
+            }
+            return;
+        }
+        ctx.fireChannelRead(msg);
+    }
+
+    private void check(ChannelHandlerContext ctx) {
+        byte[] bytes = ByteBufUtil.getBytes(body);
+        String problem = WebhookSignatures.problem(verify, held.admitted().request().headers(), bytes,
+                System.currentTimeMillis() / 1000);
+        if (problem != null) {
+            refuse(ctx, 401, problem);
+            return;
+        }
+        RoutedRequest r = held;
+        CompositeByteBuf b = body;
+        held = null;
+        body = null;
+        var headers = r.admitted().request().headers();
+        if (headers.contains(HttpHeaderNames.TRANSFER_ENCODING)) {
+            headers.remove(HttpHeaderNames.TRANSFER_ENCODING); // the body is whole now: send it with a length
+        }
+        headers.setInt(HttpHeaderNames.CONTENT_LENGTH, b.readableBytes());
+        ctx.fireChannelRead(r);
+        ctx.fireChannelRead(new DefaultLastHttpContent(b));
+    }
+
+    private void refuse(ChannelHandlerContext ctx, int status, String reason) {
+        log.info("{} {}: webhook signature check failed: {}", ctx.channel().remoteAddress(), held.route().name(),
+                reason);
+        metrics.count("nango_gateway_webhook_rejected_total{listener=\"" + listener + "\",route=\""
+                + held.route().name() + "\",reason=\"" + reason + "\"}");
+        release();
+        ctx.writeAndFlush(LocalResponses.json(ctx.alloc(), status, status == 401 ? "invalid_signature"
+                : "payload_too_large", status == 401 ? "webhook signature " + reason : "webhook body too large"))
+                .addListener(ChannelFutureListener.CLOSE);
+    }
+
+    private void release() {
+        held = null;
+        if (body != null) {
+            body.release();
+            body = null;
+        }
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+        release();
+        ctx.fireChannelInactive();
+    }
+
+    @Override
+    public void handlerRemoved(ChannelHandlerContext ctx) {
+        release();
+    }
+}
