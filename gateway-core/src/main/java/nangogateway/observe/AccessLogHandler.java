@@ -37,6 +37,7 @@ public final class AccessLogHandler extends ChannelDuplexHandler {
     private final AccessLogFormat format;
     private final Set<String> extraSecrets;
     private final GatewayMetrics metrics;
+    private final GatewayMetrics.Responses responses;
     private String method = "-";
     private String target = "-";
     private String protocol = "-";
@@ -56,13 +57,14 @@ public final class AccessLogHandler extends ChannelDuplexHandler {
         this.format = format;
         this.extraSecrets = extraSecretParams;
         this.metrics = metrics;
+        this.responses = metrics.responses(listener);
     }
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
         if (msg instanceof HttpRequest r) {
             method = r.decoderResult().isFailure() ? "-" : r.method().name();
-            target = r.decoderResult().isFailure() ? "-" : QueryRedactor.redact(r.uri(), extraSecrets);
+            target = r.decoderResult().isFailure() ? "-" : r.uri(); // redacted when (if) a line is written
             protocol = r.protocolVersion().text();
             referer = r.headers().get(HttpHeaderNames.REFERER);
             userAgent = r.headers().get(HttpHeaderNames.USER_AGENT);
@@ -87,7 +89,7 @@ public final class AccessLogHandler extends ChannelDuplexHandler {
         }
         boolean last = msg instanceof LastHttpContent && status >= 200;
         if (last) {
-            metrics.response(listener, status, System.nanoTime() - start);
+            responses.record(status, System.nanoTime() - start);
             if (ctx.channel().attr(Exchanges.REJECT_REASON).get() != null) {
                 metrics.event("rejected_requests", listener);
             }
@@ -117,7 +119,7 @@ public final class AccessLogHandler extends ChannelDuplexHandler {
             field(b, "time", Instant.now().toString()).append(',');
             field(b, "client", client).append(',');
             field(b, "method", method).append(',');
-            field(b, "target", target).append(',');
+            field(b, "target", QueryRedactor.redact(target, extraSecrets)).append(',');
             field(b, "protocol", protocol).append(',');
             b.append("\"status\":").append(status).append(',');
             b.append("\"bytes\":").append(bytes).append(',');
@@ -131,7 +133,7 @@ public final class AccessLogHandler extends ChannelDuplexHandler {
             field(b, "request_id", requestId);
             return b.append('}').toString();
         }
-        return client + " - - [" + CLF.format(Instant.now()) + "] \"" + method + " " + target + " " + protocol + "\" "
+        return client + " - - [" + CLF.format(Instant.now()) + "] \"" + method + " " + QueryRedactor.redact(target, extraSecrets) + " " + protocol + "\" "
                 + status + " " + bytes + " \"" + quote(referer == null ? null : QueryRedactor.redact(referer,
                         extraSecrets)) + "\" \"" + quote(userAgent) + "\" listener=" + listener + " route=\""
                 + quote(route) + "\" rt=" + rt + " urt=" + urt + " us=" + (upstreamStatus == null ? "-" : upstreamStatus)

@@ -14,12 +14,29 @@ import java.util.function.LongSupplier;
 public final class GatewayMetrics {
     private final Map<String, LongAdder> counters = new ConcurrentHashMap<>();
     private final Map<String, LongSupplier> gauges = new ConcurrentHashMap<>();
-    private final LongAdder durationMicros = new LongAdder();
+    private final Map<String, Responses> responses = new ConcurrentHashMap<>();
 
-    /** One response sent: by listener and status. */
-    public void response(String listener, int status, long nanos) {
-        count("nango_gateway_responses_total{listener=\"" + listener + "\",code=\"" + status + "\"}");
-        durationMicros.add(nanos / 1000);
+    /** Per-listener response counters by status code: recording one costs an array index and an add. */
+    public static final class Responses {
+        private final LongAdder[] byStatus = new LongAdder[600];
+        private final LongAdder micros = new LongAdder();
+
+        Responses() {
+            for (int i = 100; i < byStatus.length; i++) {
+                byStatus[i] = new LongAdder();
+            }
+        }
+
+        public void record(int status, long nanos) {
+            if (status >= 100 && status < 600) {
+                byStatus[status].increment();
+            }
+            micros.add(nanos / 1000);
+        }
+    }
+
+    public Responses responses(String listener) {
+        return responses.computeIfAbsent(listener, k -> new Responses());
     }
 
     /** Something refused or failed, by kind ({@code bad_request}, {@code rate_limited}, {@code upstream_502}, ...). */
@@ -46,6 +63,15 @@ public final class GatewayMetrics {
         StringBuilder b = new StringBuilder(4096);
         Map<String, Long> sorted = new TreeMap<>();
         counters.forEach((k, v) -> sorted.put(k, v.sum()));
+        responses.forEach((listener, r) -> {
+            for (int code = 100; code < 600; code++) {
+                long n = r.byStatus[code].sum();
+                if (n > 0) {
+                    sorted.put("nango_gateway_responses_total{listener=\"" + listener + "\",code=\"" + code + "\"}", n);
+                }
+            }
+            sorted.put("nango_gateway_response_seconds_sum{listener=\"" + listener + "\"}", r.micros.sum() / 1_000_000L);
+        });
         String family = null;
         for (var e : sorted.entrySet()) {
             String name = e.getKey().contains("{") ? e.getKey().substring(0, e.getKey().indexOf('{')) : e.getKey();
@@ -55,8 +81,6 @@ public final class GatewayMetrics {
             }
             b.append(e.getKey()).append(' ').append(e.getValue()).append('\n');
         }
-        b.append("# TYPE nango_gateway_response_seconds_sum counter\n");
-        b.append("nango_gateway_response_seconds_sum ").append(durationMicros.sum() / 1e6).append('\n');
         Map<String, Long> g = new TreeMap<>();
         gauges.forEach((k, v) -> g.put(k, v.getAsLong()));
         family = null;

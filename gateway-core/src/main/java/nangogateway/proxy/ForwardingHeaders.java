@@ -1,8 +1,11 @@
 package nangogateway.proxy;
 
-import io.netty.handler.codec.http.DefaultHttpHeadersFactory;
 import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.util.AsciiString;
+import java.util.Arrays;
+import java.util.List;
 import java.util.HashSet;
 import java.util.Locale;
 import java.util.Set;
@@ -17,12 +20,13 @@ public final class ForwardingHeaders {
     private ForwardingHeaders() {
     }
 
-    static final Set<String> HOP_BY_HOP = Set.of(
+    /** Hop-by-hop headers (RFC 9110 section 7.6.1 and RFC 2616 section 13.5.1) and h2c's settings. */
+    static final List<AsciiString> HOP_BY_HOP = names(
             "connection", "keep-alive", "proxy-connection", "te", "transfer-encoding", "upgrade", "trailer",
             "proxy-authorization", "proxy-authenticate", "http2-settings");
 
     /** Set by the gateway or meaningless past it; a client's copy never reaches Nango. */
-    static final Set<String> CLIENT_OWNED_BY_GATEWAY = Set.of(
+    static final List<AsciiString> CLIENT_OWNED_BY_GATEWAY = names(
             "host", "x-forwarded-for", "x-forwarded-proto", "x-forwarded-host", "x-forwarded-port",
             "x-forwarded-prefix", "x-forwarded-server", "x-real-ip", "forwarded", "via", "x-original-url",
             "x-rewrite-url", "x-original-uri", "x-original-host", "x-http-method-override", "x-http-method",
@@ -30,37 +34,47 @@ public final class ForwardingHeaders {
 
     public static final String VIA = "1.1 nango-gateway";
 
+    private static List<AsciiString> names(String... names) {
+        return Arrays.stream(names).map(AsciiString::cached).toList();
+    }
+
     /**
-     * The headers sent to the upstream for a proxied request.
+     * Turns the client's request headers, in place, into the headers sent to the upstream for a proxied request.
      *
      * @param websocket keep {@code Upgrade: websocket} and {@code Connection: upgrade} for an approved handshake
      */
-    public static HttpHeaders toUpstream(HttpHeaders client, boolean websocket, String peerAddress, String scheme,
+    public static HttpHeaders toUpstream(HttpHeaders headers, boolean websocket, String peerAddress, String scheme,
             String clientHost, String upstreamAuthority) {
-        Set<String> named = connectionTokens(client);
-        HttpHeaders out = DefaultHttpHeadersFactory.headersFactory().newHeaders();
-        for (var e : client) {
-            String lower = e.getKey().toLowerCase(Locale.ROOT);
-            if (HOP_BY_HOP.contains(lower) || named.contains(lower) || CLIENT_OWNED_BY_GATEWAY.contains(lower)) {
-                continue;
+        if (headers.contains(HttpHeaderNames.CONNECTION)) {
+            for (String token : connectionTokens(headers)) {
+                headers.remove(token);
             }
-            out.add(e.getKey(), e.getValue());
         }
-        out.set(HttpHeaderNames.HOST, upstreamAuthority);
+        for (AsciiString name : HOP_BY_HOP) {
+            headers.remove(name);
+        }
+        for (AsciiString name : CLIENT_OWNED_BY_GATEWAY) {
+            headers.remove(name);
+        }
+        headers.set(HttpHeaderNames.HOST, upstreamAuthority);
         if (websocket) {
-            out.set(HttpHeaderNames.CONNECTION, "upgrade");
-            out.set(HttpHeaderNames.UPGRADE, "websocket");
+            headers.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.UPGRADE);
+            headers.set(HttpHeaderNames.UPGRADE, HttpHeaderValues.WEBSOCKET);
         }
-        out.set("X-Forwarded-For", peerAddress);
-        out.set("X-Forwarded-Proto", scheme);
-        out.set("X-Forwarded-Host", clientHost.trim());
-        out.set(HttpHeaderNames.VIA, VIA);
-        return out;
+        headers.set(X_FORWARDED_FOR, peerAddress);
+        headers.set(X_FORWARDED_PROTO, scheme);
+        headers.set(X_FORWARDED_HOST, clientHost.trim());
+        headers.set(HttpHeaderNames.VIA, VIA);
+        return headers;
     }
+
+    private static final AsciiString X_FORWARDED_FOR = AsciiString.cached("X-Forwarded-For");
+    private static final AsciiString X_FORWARDED_PROTO = AsciiString.cached("X-Forwarded-Proto");
+    private static final AsciiString X_FORWARDED_HOST = AsciiString.cached("X-Forwarded-Host");
 
     /** The upstream response's headers as the client sees them: hop-by-hop removed (framing is re-done). */
     public static void cleanResponse(HttpHeaders headers, boolean upgrade) {
-        Set<String> named = connectionTokens(headers);
+        Set<String> named = headers.contains(HttpHeaderNames.CONNECTION) ? connectionTokens(headers) : Set.of();
         headers.remove(HttpHeaderNames.TRANSFER_ENCODING);
         headers.remove(HttpHeaderNames.TRAILER);
         headers.remove(HttpHeaderNames.KEEP_ALIVE);

@@ -68,6 +68,7 @@ public final class ProxyHandler extends ChannelInboundHandlerAdapter implements 
     private boolean awaitingClientWritable;
     private boolean awaitingUpstreamWritable;
     private ScheduledFuture<?> responseTimer;
+    private long responseDeadline;
     private long upstreamStart;
 
     public ProxyHandler(UpstreamPools pools, String scheme) {
@@ -108,19 +109,9 @@ public final class ProxyHandler extends ChannelInboundHandlerAdapter implements 
         retried = false;
         headRequest = request.method().equals(HttpMethod.HEAD);
         clientKeepAlive = HttpUtil.isKeepAlive(request);
-        boolean websocket = routed.route().websocket();
-        HttpHeaders headers = ForwardingHeaders.toUpstream(request.headers(), websocket, peerAddress(), scheme,
-                request.headers().get(HttpHeaderNames.HOST), upstream.authority());
-        if (HttpUtil.isTransferEncodingChunked(request)) {
-            headers.set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
-        } else if (request.headers().contains(HttpHeaderNames.CONTENT_LENGTH)) {
-            headers.set(HttpHeaderNames.CONTENT_LENGTH, request.headers().get(HttpHeaderNames.CONTENT_LENGTH));
-        }
-        String uri = routed.admitted().target().raw();
-        if (action.providerKeyParam() != null) {
-            uri = ProviderKeys.rewriteParam(routed, action.providerKeyParam(), uri);
-        }
+        BaseUrlOverridePolicy.Decision.Forward override = null;
         if (action.baseUrlOverride() == ProxyAction.BaseUrlOverrideMode.ENFORCE) {
+            // Decided on the client's headers as sent, before they are turned into the upstream's.
             String path = routed.admitted().target().path();
             String prefix = routed.route().prefix();
             String afterPrefix = prefix != null && prefix.endsWith("/") ? path.substring(prefix.length() - 1) : path;
@@ -134,11 +125,23 @@ public final class ProxyHandler extends ChannelInboundHandlerAdapter implements 
                         .addListener(ChannelFutureListener.CLOSE);
                 return;
             }
-            BaseUrlOverridePolicy.Decision.Forward fwd = (BaseUrlOverridePolicy.Decision.Forward) d;
-            headers.set(BaseUrlOverridePolicy.PROVIDER_HEADER, fwd.providerKey());
-            if (fwd.override() != null) {
-                headers.set(BaseUrlOverridePolicy.HEADER, fwd.override());
+            override = (BaseUrlOverridePolicy.Decision.Forward) d;
+        }
+        boolean chunked = HttpUtil.isTransferEncodingChunked(request);
+        HttpHeaders headers = ForwardingHeaders.toUpstream(request.headers(), routed.route().websocket(),
+                peerAddress(), scheme, request.headers().get(HttpHeaderNames.HOST), upstream.authority());
+        if (chunked) {
+            headers.set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED); // re-framed by the encoder
+        }
+        if (override != null) {
+            headers.set(BaseUrlOverridePolicy.PROVIDER_HEADER, override.providerKey());
+            if (override.override() != null) {
+                headers.set(BaseUrlOverridePolicy.HEADER, override.override());
             }
+        }
+        String uri = routed.admitted().target().raw();
+        if (action.providerKeyParam() != null) {
+            uri = ProviderKeys.rewriteParam(routed, action.providerKeyParam(), uri);
         }
         upstreamHead = new DefaultHttpRequest(HttpVersion.HTTP_1_1, request.method(), uri, headers);
         connect(false);
@@ -220,23 +223,41 @@ public final class ProxyHandler extends ChannelInboundHandlerAdapter implements 
         }
     }
 
+    /**
+     * Arms the response deadline. The timer task is not cancelled when the response comes: it stays scheduled
+     * and is reused for the next request on the connection, so a busy keep-alive connection schedules a task
+     * once per {@code response_timeout}, not once per request.
+     */
     private void startResponseTimer() {
-        if (responseTimer == null && !responseStarted) {
-            responseTimer = ctx.executor().schedule(() -> {
-                responseTimer = null;
-                if (!responseStarted && current != null) {
-                    fail(504, new UpstreamException(upstream.name(), "no response within "
-                            + upstream.responseTimeout().toMillis() + " ms"));
-                }
-            }, upstream.responseTimeout().toMillis(), TimeUnit.MILLISECONDS);
+        if (responseStarted || responseDeadline != 0) {
+            return;
+        }
+        responseDeadline = System.nanoTime() + upstream.responseTimeout().toNanos();
+        if (responseTimer == null) {
+            responseTimer = ctx.executor().schedule(this::checkResponseTimer,
+                    upstream.responseTimeout().toNanos(), TimeUnit.NANOSECONDS);
+        }
+    }
+
+    private void checkResponseTimer() {
+        responseTimer = null;
+        if (responseDeadline == 0 || current == null) {
+            return;
+        }
+        long left = responseDeadline - System.nanoTime();
+        if (left > 0) {
+            responseTimer = ctx.executor().schedule(this::checkResponseTimer, left, TimeUnit.NANOSECONDS);
+            return;
+        }
+        responseDeadline = 0;
+        if (!responseStarted) {
+            fail(504, new UpstreamException(upstream.name(), "no response within "
+                    + upstream.responseTimeout().toMillis() + " ms"));
         }
     }
 
     private void cancelResponseTimer() {
-        if (responseTimer != null) {
-            responseTimer.cancel(false);
-            responseTimer = null;
-        }
+        responseDeadline = 0;
     }
 
     // ---- upstream events (same event loop) ----
@@ -304,7 +325,7 @@ public final class ProxyHandler extends ChannelInboundHandlerAdapter implements 
     }
 
     private HttpResponse clientResponse(HttpResponse upstreamResponse) {
-        HttpHeaders headers = upstreamResponse.headers().copy();
+        HttpHeaders headers = upstreamResponse.headers(); // cleaned in place: the upstream message is done with
         boolean lengthKnown = headers.contains(HttpHeaderNames.CONTENT_LENGTH);
         ForwardingHeaders.cleanResponse(headers, false);
         int code = upstreamResponse.status().code();

@@ -20,7 +20,7 @@ import nangogateway.proxy.WebhookVerifyHandler;
  * The client-side pipeline, in one readable place:
  * <pre>
  * conn-limit → [tls] → raw-watch → decoder / encoder → [hsts] → flow → drain → timeouts → access-log →
- * request-id → client-address → guard → router → verify → proxy → callback        (or guard → https-redirect)
+ * request-id → client-address → guard → router → verify → proxy → callback → errors        (or guard → https-redirect)
  * </pre>
  * {@code flow} hands decoded messages on one per {@code read()}, which is what makes back-pressure and
  * in-order pipelining hold: the next request is not even looked at until the current response is done.
@@ -30,7 +30,7 @@ import nangogateway.proxy.WebhookVerifyHandler;
 public final class GatewayChannelInitializer extends ChannelInitializer<SocketChannel> {
     public static final List<String> ORDER = List.of("conn-limit", "tls", "raw-watch", "decoder", "encoder", "hsts",
             "flow", "drain", "timeouts", "access-log", "request-id", "client-address", "guard", "router", "verify", "proxy",
-            "callback");
+            "callback", "errors");
 
     private final String listenerName;
     private final Supplier<GatewaySnapshot> snapshots;
@@ -66,6 +66,7 @@ public final class GatewayChannelInitializer extends ChannelInitializer<SocketCh
         p.addLast("guard", new RequestGuardHandler());
         if (options.redirectToHttps()) {
             p.addLast("https-redirect", new HttpsRedirectHandler(options.acmeWebroot()));
+            p.addLast("errors", ConnectionErrorHandler.INSTANCE);
             return;
         }
         p.addLast("router", new RouterHandler(listener.name(), snapshots, services.rateLimiter(), services.metrics()));
@@ -105,5 +106,6 @@ public final class GatewayChannelInitializer extends ChannelInitializer<SocketCh
         p.addLast("verify", new WebhookVerifyHandler(listener.name(), services.metrics()));
         p.addLast("proxy", new ProxyHandler(services.pools(), listener.scheme()));
         p.addLast("callback", new CallbackReplayHandler(services.pools(), listener.scheme()));
+        p.addLast("errors", ConnectionErrorHandler.INSTANCE);
     }
 }

@@ -29,6 +29,8 @@ public final class SlowClientTimeoutHandler extends ChannelDuplexHandler {
     private final long headerNanos;
     private final long bodyNanos;
     private final long keepaliveNanos;
+    /** How often the connection's timer wakes: the shortest timeout, so none is overshot by more than itself. */
+    private final long tick;
     private Phase phase = Phase.HEAD;
     private long deadline;
     private long lastActivity;
@@ -41,6 +43,7 @@ public final class SlowClientTimeoutHandler extends ChannelDuplexHandler {
         this.headerNanos = limits.headerTimeout().toNanos();
         this.bodyNanos = limits.bodyTimeout().toNanos();
         this.keepaliveNanos = limits.keepaliveTimeout().toNanos();
+        this.tick = Math.min(headerNanos, Math.min(bodyNanos, keepaliveNanos));
     }
 
     /** The companion that reports raw bytes arriving while the connection is idle. */
@@ -100,16 +103,17 @@ public final class SlowClientTimeoutHandler extends ChannelDuplexHandler {
         }
     }
 
+    /**
+     * Changes phase without touching the timer: the one timer per connection wakes at least every
+     * {@code tick} and compares the clock with the current phase's deadline, so a request costs no timer
+     * scheduling at all.
+     */
     private void enter(Phase next, long nanos) {
         phase = next;
         lastActivity = System.nanoTime();
         deadline = nanos;
-        if (timer != null) {
-            timer.cancel(false);
-            timer = null;
-        }
-        if (nanos > 0 && ctx != null) {
-            schedule(nanos);
+        if (timer == null && ctx != null && ctx.channel().isActive()) {
+            schedule(tick);
         }
     }
 
@@ -117,15 +121,18 @@ public final class SlowClientTimeoutHandler extends ChannelDuplexHandler {
         timer = ctx.executor().schedule(this::check, delayNanos, TimeUnit.NANOSECONDS);
     }
 
-    /** One timer per connection; it re-arms itself for whatever time the current phase has left. */
     private void check() {
         timer = null;
-        if (!ctx.channel().isActive() || phase == Phase.WAITING || deadline <= 0) {
+        if (!ctx.channel().isActive()) {
+            return;
+        }
+        if (phase == Phase.WAITING || deadline <= 0) {
+            schedule(tick); // the gateway is waiting for Nango; the client's clock resumes with the response
             return;
         }
         long left = lastActivity + deadline - System.nanoTime();
         if (left > 0) {
-            schedule(left);
+            schedule(Math.min(left, tick));
             return;
         }
         if (phase == Phase.HEAD) {

@@ -32,8 +32,13 @@ public final class UpstreamPool {
     private final Transport transport;
     private final SslContext tls;
     private final int limit;
-    private final ArrayDeque<Channel> idle = new ArrayDeque<>();
+    /** Idle connections, oldest first. */
+    private final ArrayDeque<Idle> idle = new ArrayDeque<>();
     private int open;
+    private boolean sweepScheduled;
+
+    private record Idle(Channel channel, long since) {
+    }
 
     UpstreamPool(EventLoop loop, UpstreamConfig upstream, Transport transport, SslContext tls, int limit) {
         this.loop = loop;
@@ -52,12 +57,13 @@ public final class UpstreamPool {
         assert loop.inEventLoop();
         Promise<Lease> promise = loop.newPromise();
         if (!fresh) {
-            Channel ch;
-            while ((ch = idle.pollLast()) != null) {
-                if (ch.isActive()) {
-                    ch.attr(PooledAttrs.IDLE_SINCE).set(null);
-                    return promise.setSuccess(new Lease(ch, true));
+            long now = System.nanoTime();
+            Idle i;
+            while ((i = idle.pollLast()) != null) {
+                if (i.channel().isActive() && now - i.since() < upstream.idleTimeout().toNanos()) {
+                    return promise.setSuccess(new Lease(i.channel(), true));
                 }
+                i.channel().close(); // too old to trust: Nango may be closing it right now
             }
         }
         if (open >= limit) {
@@ -99,24 +105,35 @@ public final class UpstreamPool {
         return promise;
     }
 
-    /** Returns a connection whose last exchange ended cleanly; it closes itself after the idle timeout. */
+    /** Returns a connection whose last exchange ended cleanly; it is closed once idle for the idle timeout. */
     public void release(Channel ch) {
         assert loop.inEventLoop();
         handler(ch).detach();
         if (!ch.isActive()) {
             return;
         }
-        long since = System.nanoTime();
-        ch.attr(PooledAttrs.IDLE_SINCE).set(since);
-        idle.addLast(ch);
+        idle.addLast(new Idle(ch, System.nanoTime()));
         ch.read(); // notice at once if Nango closes it or sends anything unexpected
-        loop.schedule(() -> {
-            Long stamp = ch.attr(PooledAttrs.IDLE_SINCE).get();
-            if (stamp != null && stamp == since) {
-                idle.remove(ch);
-                ch.close();
-            }
-        }, upstream.idleTimeout().toNanos(), java.util.concurrent.TimeUnit.NANOSECONDS);
+        if (!sweepScheduled) {
+            sweepScheduled = true;
+            loop.schedule(this::sweep, upstream.idleTimeout().toNanos(), java.util.concurrent.TimeUnit.NANOSECONDS);
+        }
+    }
+
+    /** One periodic task per pool (not one per release) closes connections idle past the timeout. */
+    private void sweep() {
+        sweepScheduled = false;
+        long now = System.nanoTime();
+        long timeout = upstream.idleTimeout().toNanos();
+        Idle oldest;
+        while ((oldest = idle.peekFirst()) != null && now - oldest.since() >= timeout) {
+            idle.pollFirst();
+            oldest.channel().close();
+        }
+        if (oldest != null) {
+            sweepScheduled = true;
+            loop.schedule(this::sweep, timeout - (now - oldest.since()), java.util.concurrent.TimeUnit.NANOSECONDS);
+        }
     }
 
     /** Attaches the request that now owns the connection. */
@@ -130,14 +147,14 @@ public final class UpstreamPool {
 
     private void forget(Channel ch) {
         open--;
-        idle.remove(ch);
+        idle.removeIf(i -> i.channel() == ch);
     }
 
     /** Closes every idle connection (shutdown). */
     public void closeIdle() {
-        Channel ch;
-        while ((ch = idle.pollFirst()) != null) {
-            ch.close();
+        Idle i;
+        while ((i = idle.pollFirst()) != null) {
+            i.channel().close();
         }
     }
 
