@@ -22,16 +22,23 @@ import org.yaml.snakeyaml.nodes.SequenceNode;
 
 /** Reads the {@code listeners:} list: binds, TLS, limits, and each listener's routes with their actions. */
 final class ListenerParser {
-    static final List<String> LISTENER_KEYS = List.of("name", "bind", "tls", "routes", "otherwise", "limits");
+    static final List<String> LISTENER_KEYS = List.of("name", "bind", "tls", "routes", "otherwise", "limits", "hsts",
+            "redirect_to_https", "acme_webroot", "trusted_proxies", "rate_limit", "max_connections",
+            "max_connections_per_client", "access_log");
+    static final List<String> RATE_LIMIT_KEYS = List.of("rate", "burst");
+    static final List<String> ACCESS_LOG_KEYS = List.of("format", "redact");
+    static final List<String> VERIFY_KEYS = List.of("provider", "secret_file", "header", "algorithm", "encoding",
+            "prefix", "tolerance");
     static final List<String> TLS_KEYS = List.of("cert", "key");
     static final List<String> OTHERWISE_KEYS = List.of("status");
     static final List<String> LIMITS_KEYS = List.of("max_request_line", "max_header_block", "max_headers",
             "header_timeout", "keepalive_timeout", "body_timeout");
     static final List<String> ROUTE_KEYS =
-            List.of("name", "path", "prefix", "methods", "headers", "websocket", "proxy", "callback", "respond");
-    static final List<String> ACTION_KEYS = List.of("proxy", "callback", "respond");
+            List.of("name", "path", "prefix", "methods", "headers", "websocket", "rate_limit", "proxy", "callback",
+                    "respond", "metrics");
+    static final List<String> ACTION_KEYS = List.of("proxy", "callback", "respond", "metrics");
     static final List<String> PROXY_KEYS =
-            List.of("upstream", "max_request_body", "base_url_override", "provider_key_param");
+            List.of("upstream", "max_request_body", "base_url_override", "provider_key_param", "verify");
     static final List<String> CALLBACK_KEYS = List.of("upstream", "path", "max_response_body", "forward_headers");
     static final List<String> RESPOND_KEYS = List.of("status", "body", "headers");
 
@@ -159,10 +166,157 @@ final class ListenerParser {
             }
         }
         ListenerLimits limits = f.has("limits") ? limits(f.value("limits"), what) : ListenerLimits.DEFAULTS;
-        if (!ok || name == null || bind == null || routes == null || otherwise == null || limits == null) {
+        ListenerOptions options = options(f, what, tls != null, routes);
+        if (!ok || name == null || bind == null || routes == null || otherwise == null || limits == null
+                || options == null) {
             return null;
         }
-        return new ListenerConfig(name, bind.host(), bind.port(), tls, routes, otherwise, limits);
+        return new ListenerConfig(name, bind.host(), bind.port(), tls, routes, otherwise, limits, options);
+    }
+
+    /** HSTS, the HTTPS redirect, trusted proxies, limits and the access-log format; null when any is wrong. */
+    private ListenerOptions options(Fields f, String what, boolean tls, List<RouteConfig> routes) {
+        ListenerOptions d = ListenerOptions.DEFAULTS;
+        boolean ok = true;
+        String hsts = null;
+        if (f.has("hsts")) {
+            hsts = r.string(f.value("hsts"), what + " hsts");
+            ok &= hsts != null;
+            if (hsts != null && !tls) {
+                r.error(f.value("hsts"), what + " hsts: Strict-Transport-Security is only meaningful over TLS; add"
+                        + " tls: {cert, key} or remove hsts");
+                ok = false;
+            } else if (hsts != null && !hsts.matches("max-age=\\d+(\\s*;\\s*(includeSubDomains|preload))*")) {
+                r.error(f.value("hsts"), what + " hsts '" + hsts + "' is not a Strict-Transport-Security value:"
+                        + " write e.g. 'max-age=63072000; includeSubDomains'");
+                ok = false;
+            }
+        }
+        Boolean redirect = f.has("redirect_to_https")
+                ? r.bool(f.value("redirect_to_https"), what + " redirect_to_https") : Boolean.FALSE;
+        ok &= redirect != null;
+        if (Boolean.TRUE.equals(redirect) && routes != null && !routes.isEmpty()) {
+            r.error(f.value("redirect_to_https"), what + " redirects everything to https, so its routes would never"
+                    + " be used: remove 'routes' or redirect_to_https");
+            ok = false;
+        }
+        if (Boolean.TRUE.equals(redirect) && tls) {
+            r.error(f.value("redirect_to_https"), what + " already speaks TLS: redirect_to_https belongs on the"
+                    + " plain-HTTP listener (port 80)");
+            ok = false;
+        }
+        Path webroot = null;
+        if (f.has("acme_webroot")) {
+            webroot = path(f.value("acme_webroot"), what + " acme_webroot");
+            ok &= webroot != null;
+            if (webroot != null && !Boolean.TRUE.equals(redirect)) {
+                r.error(f.value("acme_webroot"), what + " acme_webroot is served by the redirect listener: add"
+                        + " redirect_to_https: true");
+                ok = false;
+            }
+        }
+        List<Cidr> trusted = new ArrayList<>();
+        if (f.has("trusted_proxies")) {
+            List<Node> items = r.list(f.value("trusted_proxies"), what + " trusted_proxies");
+            if (items == null) {
+                ok = false;
+            } else {
+                for (Node item : items) {
+                    String t = r.string(item, what + " trusted_proxies entry");
+                    if (t == null) {
+                        ok = false;
+                        continue;
+                    }
+                    try {
+                        trusted.add(Cidr.parse(t));
+                    } catch (IllegalArgumentException e) {
+                        r.error(item, what + " trusted_proxies: " + e.getMessage());
+                        ok = false;
+                    }
+                }
+            }
+        }
+        RateLimit rate = null;
+        if (f.has("rate_limit")) {
+            rate = rateLimit(f.value("rate_limit"), what);
+            ok &= rate != null;
+        }
+        Integer maxConn = f.has("max_connections")
+                ? r.integer(f.value("max_connections"), what + " max_connections", 0, 10_000_000) : Integer.valueOf(0);
+        Integer maxPerClient = f.has("max_connections_per_client")
+                ? r.integer(f.value("max_connections_per_client"), what + " max_connections_per_client", 0, 10_000_000)
+                : Integer.valueOf(0);
+        ok &= maxConn != null && maxPerClient != null;
+        AccessLogFormat format = d.accessLogFormat();
+        Set<String> redact = new LinkedHashSet<>();
+        if (f.has("access_log")) {
+            Fields a = r.fields(f.value("access_log"), what + " access_log", ACCESS_LOG_KEYS);
+            if (a == null) {
+                ok = false;
+            } else {
+                if (a.has("format")) {
+                    String fmt = r.string(a.value("format"), what + " access_log format");
+                    if (fmt == null || !(fmt.equals("combined") || fmt.equals("json"))) {
+                        if (fmt != null) {
+                            r.error(a.value("format"), what + " access_log format must be combined (nginx's) or json,"
+                                    + " not '" + fmt + "'");
+                        }
+                        ok = false;
+                    } else {
+                        format = fmt.equals("json") ? AccessLogFormat.JSON : AccessLogFormat.COMBINED;
+                    }
+                }
+                if (a.has("redact")) {
+                    List<Node> names = r.list(a.value("redact"), what + " access_log redact");
+                    if (names == null) {
+                        ok = false;
+                    } else {
+                        for (Node n : names) {
+                            String name = r.string(n, what + " access_log redact entry");
+                            if (name == null) {
+                                ok = false;
+                            } else {
+                                redact.add(name.toLowerCase(Locale.ROOT));
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        if (!ok) {
+            return null;
+        }
+        return new ListenerOptions(hsts, redirect, webroot, trusted, rate, maxConn, maxPerClient, format, redact);
+    }
+
+    /** {@code rate_limit: {rate: 10, burst: 20}}: requests per second per client address, and the burst. */
+    private RateLimit rateLimit(Node node, String what) {
+        String where = what + " rate_limit";
+        Fields f = r.fields(node, where, RATE_LIMIT_KEYS);
+        if (f == null) {
+            return null;
+        }
+        Node rateNode = r.required(f, "rate", where, "rate: 10");
+        String rateText = rateNode == null ? null : r.string(rateNode, where + " rate");
+        Double rate = null;
+        if (rateText != null) {
+            try {
+                rate = Double.parseDouble(rateText);
+            } catch (NumberFormatException e) {
+                rate = null;
+            }
+            if (rate == null || !(rate > 0) || rate > 1_000_000 || rate.isNaN()) {
+                r.error(rateNode, where + " rate must be requests per second, a number above 0 such as 10 or 0.5,"
+                        + " not '" + rateText + "'");
+                rate = null;
+            }
+        }
+        Integer burst = f.has("burst") ? r.integer(f.value("burst"), where + " burst", 1, 1_000_000)
+                : (rate == null ? null : Integer.valueOf((int) Math.max(1, Math.ceil(rate))));
+        if (rate == null || burst == null) {
+            return null;
+        }
+        return new RateLimit(rate, burst);
     }
 
     private TlsConfig tls(Node node, String what) {
@@ -284,16 +438,17 @@ final class ListenerParser {
         List<String> actions = ACTION_KEYS.stream().filter(f::has).toList();
         RouteAction action = null;
         if (actions.isEmpty()) {
-            r.error(f.node, what + " needs exactly one action: proxy: {upstream: nango}, callback: {upstream: nango}"
-                    + " or respond: {status: 204}");
+            r.error(f.node, what + " needs exactly one action: proxy: {upstream: nango}, callback: {upstream: nango},"
+                    + " respond: {status: 204} or metrics: {}");
         } else if (actions.size() > 1) {
             r.error(f.keyNode(actions.get(1)), what + " has both '" + actions.get(0) + "' and '" + actions.get(1)
-                    + "': a route has exactly one action (proxy, callback or respond)");
+                    + "': a route has exactly one action (proxy, callback, respond or metrics)");
         } else {
             Node body = f.value(actions.get(0));
             action = switch (actions.get(0)) {
                 case "proxy" -> proxy(body, what, paths, prefix);
                 case "callback" -> callback(body, what);
+                case "metrics" -> metrics(body, what);
                 default -> respond(body, what);
             };
         }
@@ -317,10 +472,21 @@ final class ListenerParser {
                 ok &= methods != null;
             }
         }
+        RateLimit rate = null;
+        if (f.has("rate_limit")) {
+            rate = rateLimit(f.value("rate_limit"), what);
+            ok &= rate != null;
+        }
         if (!ok) {
             return null;
         }
-        return new RouteConfig(name, paths, prefix, methods, headers, websocket, action, NodeReader.line(node));
+        return new RouteConfig(name, paths, prefix, methods, headers, websocket, action, NodeReader.line(node), rate);
+    }
+
+    /** {@code metrics: {}}: the Prometheus endpoint; it takes no settings. */
+    private MetricsAction metrics(Node node, String what) {
+        Fields f = r.fields(node, what + " metrics", List.of());
+        return f == null ? null : new MetricsAction();
     }
 
     /** {@code [GET]} when methods were left out; null (reported) when they list anything else. */
@@ -506,10 +672,98 @@ final class ListenerParser {
             keyParam = r.string(n, where + " provider_key_param");
             keyParamOk = keyParam != null && providerKeyParam(n, keyParam, where, paths, prefix);
         }
-        if (upstream == null || maxBody == null || mode == null || !keyParamOk) {
+        WebhookVerify verify = null;
+        boolean verifyOk = true;
+        if (f.has("verify")) {
+            verify = verify(f.value("verify"), where);
+            verifyOk = verify != null;
+        }
+        if (upstream == null || maxBody == null || mode == null || !keyParamOk || !verifyOk) {
             return null;
         }
-        return new ProxyAction(upstream, maxBody, mode, keyParam);
+        return new ProxyAction(upstream, maxBody, mode, keyParam, verify);
+    }
+
+    /**
+     * {@code verify: {provider: slack|github|hmac, secret_file: ...}}. The secret is read here, so a reload
+     * re-reads it; it never appears in the YAML.
+     */
+    private WebhookVerify verify(Node node, String what) {
+        String where = what + " verify";
+        Fields f = r.fields(node, where, VERIFY_KEYS);
+        if (f == null) {
+            return null;
+        }
+        Node providerNode = r.required(f, "provider", where, "provider: slack");
+        String provider = providerNode == null ? null : r.string(providerNode, where + " provider");
+        if (provider != null && !List.of("slack", "github", "hmac").contains(provider)) {
+            r.error(providerNode, where + " provider must be slack, github or hmac (any header/algorithm), not '"
+                    + provider + "'");
+            provider = null;
+        }
+        Node fileNode = r.required(f, "secret_file", where, "secret_file: /run/credentials/nango-gateway.service/slack");
+        Path file = fileNode == null ? null : path(fileNode, where + " secret_file");
+        byte[] secret = null;
+        if (file != null) {
+            try {
+                String text = java.nio.file.Files.readString(file, java.nio.charset.StandardCharsets.UTF_8);
+                text = text.endsWith("\r\n") ? text.substring(0, text.length() - 2)
+                        : text.endsWith("\n") ? text.substring(0, text.length() - 1) : text;
+                if (text.isEmpty()) {
+                    r.error(fileNode, where + " secret_file " + file + " is empty: put the signing secret in it");
+                } else {
+                    secret = text.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+                }
+            } catch (java.io.IOException | RuntimeException e) {
+                r.error(fileNode, where + " secret_file " + file + " cannot be read (" + e.getClass().getSimpleName()
+                        + "): check the path and that the gateway's user may read it");
+            }
+        }
+        Duration tolerance = f.has("tolerance") ? r.duration(f.value("tolerance"), where + " tolerance")
+                : Duration.ofMinutes(5);
+        if (provider == null || secret == null || tolerance == null) {
+            return null;
+        }
+        if (!provider.equals("hmac")) {
+            for (String k : List.of("header", "algorithm", "encoding", "prefix")) {
+                if (f.has(k)) {
+                    r.error(f.keyNode(k), where + " '" + k + "' is fixed for provider " + provider
+                            + ": remove it, or use provider: hmac");
+                    return null;
+                }
+            }
+            return provider.equals("slack") ? WebhookVerify.slack(secret, file.toString(), tolerance)
+                    : WebhookVerify.github(secret, file.toString());
+        }
+        Node headerNode = r.required(f, "header", where, "header: X-Signature");
+        String header = headerNode == null ? null : r.string(headerNode, where + " header");
+        if (header != null && !HEADER_NAME.matcher(header).matches()) {
+            r.error(headerNode, where + " header '" + header + "' is not a header name");
+            header = null;
+        }
+        String algorithm = "HmacSHA256";
+        if (f.has("algorithm")) {
+            String a = r.string(f.value("algorithm"), where + " algorithm");
+            algorithm = "sha256".equals(a) ? "HmacSHA256" : "sha512".equals(a) ? "HmacSHA512" : null;
+            if (algorithm == null && a != null) {
+                r.error(f.value("algorithm"), where + " algorithm must be sha256 or sha512, not '" + a + "'");
+            }
+        }
+        WebhookVerify.Encoding encoding = WebhookVerify.Encoding.HEX;
+        if (f.has("encoding")) {
+            String e = r.string(f.value("encoding"), where + " encoding");
+            encoding = "hex".equals(e) ? WebhookVerify.Encoding.HEX
+                    : "base64".equals(e) ? WebhookVerify.Encoding.BASE64 : null;
+            if (encoding == null && e != null) {
+                r.error(f.value("encoding"), where + " encoding must be hex or base64, not '" + e + "'");
+            }
+        }
+        String prefix = f.has("prefix") ? r.text(f.value("prefix"), where + " prefix") : "";
+        if (header == null || algorithm == null || encoding == null || prefix == null) {
+            return null;
+        }
+        return new WebhookVerify(WebhookVerify.Kind.HMAC, secret, file.toString(), header, algorithm, encoding,
+                prefix, tolerance);
     }
 
     private boolean providerKeyParam(Node at, String param, String where, List<PathPattern> paths, String prefix) {

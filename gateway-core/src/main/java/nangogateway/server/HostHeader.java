@@ -13,8 +13,8 @@ public final class HostHeader {
         int portStart;
         if (v.charAt(0) == '[') {
             int close = v.indexOf(']');
-            if (close < 0) {
-                return false;
+            if (close < 3 || v.substring(1, close).indexOf(':') < 0) {
+                return false; // an IPv6 literal holds at least two colons' worth: "[::]"
             }
             for (int i = 1; i < close; i++) {
                 char c = v.charAt(i);

@@ -168,6 +168,9 @@ public final class RouterHandler extends ChannelInboundHandlerAdapter {
         if (r.body().isEmpty()) {
             response.headers().remove(HttpHeaderNames.CONTENT_TYPE);
         }
+        if (r.status() == 204 || r.status() == 304) {
+            response.headers().remove(HttpHeaderNames.CONTENT_LENGTH); // RFC 9110 8.6: never on 204, not needed on 304
+        }
         r.headers().forEach((k, v) -> response.headers().set(k, v));
         return response;
     }

@@ -38,6 +38,10 @@ public final class SlowClientTimeoutHandler extends ChannelDuplexHandler {
     private ChannelHandlerContext ctx;
     private boolean requestDone;
     private boolean responseDone;
+    /** When the first byte of a pipelined request's head arrived while the current one was in flight, or 0. */
+    private long nextHeadSince;
+    /** A read was requested and no message has arrived since. */
+    private boolean readPending;
 
     public SlowClientTimeoutHandler(ListenerLimits limits) {
         this.headerNanos = limits.headerTimeout().toNanos();
@@ -51,12 +55,21 @@ public final class SlowClientTimeoutHandler extends ChannelDuplexHandler {
         return new ChannelInboundHandlerAdapter() {
             @Override
             public void channelRead(ChannelHandlerContext c, Object msg) {
-                if (phase == Phase.IDLE && msg instanceof ByteBuf b && b.isReadable()) {
-                    enter(Phase.HEAD, headerNanos);
+                if (msg instanceof ByteBuf b && b.isReadable()) {
+                    if (phase == Phase.IDLE) {
+                        enter(Phase.HEAD, headerNanos);
+                    } else if (phase == Phase.WAITING && nextHeadSince == 0) {
+                        nextHeadSince = now(); // a pipelined request's head: its clock starts with its first byte
+                    }
                 }
                 c.fireChannelRead(msg);
             }
         };
+    }
+
+    /** The event loop's clock, so tests can drive time. */
+    private long now() {
+        return ctx == null ? System.nanoTime() : ctx.executor().ticker().nanoTime();
     }
 
     @Override
@@ -75,16 +88,22 @@ public final class SlowClientTimeoutHandler extends ChannelDuplexHandler {
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        readPending = false;
         if (msg instanceof HttpRequest) {
             requestDone = false;
             responseDone = false;
+            nextHeadSince = 0;
             enter(Phase.BODY, bodyNanos);
         }
         if (msg instanceof HttpContent) {
-            lastActivity = System.nanoTime();
+            lastActivity = now();
             if (msg instanceof LastHttpContent) {
                 requestDone = true;
-                enter(responseDone ? Phase.IDLE : Phase.WAITING, responseDone ? keepaliveNanos : 0);
+                if (responseDone) {
+                    afterResponse(ctx);
+                } else {
+                    enter(Phase.WAITING, 0);
+                }
             }
         }
         ctx.fireChannelRead(msg);
@@ -98,9 +117,35 @@ public final class SlowClientTimeoutHandler extends ChannelDuplexHandler {
         if (last) {
             responseDone = true;
             if (requestDone) {
-                enter(Phase.IDLE, keepaliveNanos);
+                afterResponse(ctx);
             }
         }
+    }
+
+    /** After a whole exchange: idle, unless the next request's head has already begun to arrive. */
+    private void afterResponse(ChannelHandlerContext ctx) {
+        StrictHttpRequestDecoder decoder = ctx.pipeline().get(StrictHttpRequestDecoder.class);
+        if (nextHeadSince != 0 || (decoder != null && decoder.holdsBytes())) {
+            long since = nextHeadSince != 0 ? nextHeadSince : now();
+            enter(Phase.HEAD, headerNanos);
+            lastActivity = since;
+        } else {
+            enter(Phase.IDLE, keepaliveNanos);
+        }
+        nextHeadSince = 0;
+    }
+
+    /**
+     * A body's clock runs only while the gateway has asked for more of it: when the gateway stops reading
+     * because Nango is slow to take the body, the client is not to blame.
+     */
+    @Override
+    public void read(ChannelHandlerContext ctx) {
+        if (phase == Phase.BODY && !readPending) {
+            lastActivity = now();
+        }
+        readPending = true;
+        ctx.read();
     }
 
     /**
@@ -110,7 +155,7 @@ public final class SlowClientTimeoutHandler extends ChannelDuplexHandler {
      */
     private void enter(Phase next, long nanos) {
         phase = next;
-        lastActivity = System.nanoTime();
+        lastActivity = now();
         deadline = nanos;
         if (timer == null && ctx != null && ctx.channel().isActive()) {
             schedule(tick);
@@ -126,11 +171,11 @@ public final class SlowClientTimeoutHandler extends ChannelDuplexHandler {
         if (!ctx.channel().isActive()) {
             return;
         }
-        if (phase == Phase.WAITING || deadline <= 0) {
+        if (phase == Phase.WAITING || deadline <= 0 || (phase == Phase.BODY && !readPending)) {
             schedule(tick); // the gateway is waiting for Nango; the client's clock resumes with the response
             return;
         }
-        long left = lastActivity + deadline - System.nanoTime();
+        long left = lastActivity + deadline - now();
         if (left > 0) {
             schedule(Math.min(left, tick));
             return;

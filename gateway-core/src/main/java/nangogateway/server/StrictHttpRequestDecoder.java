@@ -46,6 +46,11 @@ public final class StrictHttpRequestDecoder extends HttpRequestDecoder {
         this.maxHeaders = limits.maxHeaders();
     }
 
+    /** True while bytes of a request not yet decoded wait here (a head arriving in pieces). */
+    public boolean holdsBytes() {
+        return actualReadableBytes() > 0;
+    }
+
     @Override
     protected void decode(ChannelHandlerContext ctx, ByteBuf buffer, List<Object> out) throws Exception {
         if (poisoned) {

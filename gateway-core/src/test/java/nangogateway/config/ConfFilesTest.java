@@ -59,7 +59,8 @@ class ConfFilesTest {
         ListenerConfig internal = c.listener("internal").orElseThrow();
         assertEquals("127.0.0.1:3004", internal.bindText());
         assertNull(internal.tls());
-        ProxyAction api = (ProxyAction) internal.routes().get(0).action();
+        assertTrue(internal.routes().get(0).action() instanceof MetricsAction);
+        ProxyAction api = (ProxyAction) internal.routes().get(1).action();
         assertEquals(ProxyAction.BaseUrlOverrideMode.ENFORCE, api.baseUrlOverride());
         assertEquals(150L * 1024 * 1024, api.maxRequestBody());
 
@@ -69,7 +70,16 @@ class ConfFilesTest {
         assertTrue(dropbox.set().stream().anyMatch(r -> r.prefix().equals("/2/files/download")));
         assertTrue(dropbox.set().stream().anyMatch(r -> r.prefix().equals("/2/files/upload")));
         assertEquals("google-mail", c.providerByKeyOrAlias("gmail").orElseThrow().key());
-        assertTrue(c.providerByKeyOrAlias("onedrive").isEmpty(), "onedrive is not a Nango key; no guess is made");
+        assertEquals("one-drive", c.providerByKeyOrAlias("onedrive").orElseThrow().key(), "Nango's real key");
+        assertEquals("outlook", c.providerByKeyOrAlias("outlook_calendar").orElseThrow().key(), "Nango's real key");
+        assertEquals(List.of(new ProviderConfig.OverrideOrigin("https", "uploads.github.com", 443)),
+                c.providers().get("github").allow());
+
+        assertEquals("max-age=63072000; includeSubDomains", pub.options().hsts());
+        assertEquals(new RateLimit(20, 60), pub.options().rateLimit());
+        ListenerConfig redirect = c.listener("http-redirect").orElseThrow();
+        assertTrue(redirect.options().redirectToHttps());
+        assertEquals(Path.of("/var/lib/nango-gateway/acme"), redirect.options().acmeWebroot());
     }
 
     @Test

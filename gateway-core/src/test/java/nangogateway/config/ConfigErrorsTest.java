@@ -57,7 +57,7 @@ class ConfigErrorsTest {
                         proxy: { upstream: nango }
                 """);
         assertEquals("t.yaml:10:9: unknown key 'method' in a route; did you mean 'methods'? allowed: name, path,"
-                + " prefix, methods, headers, websocket, proxy, callback, respond", e.toString());
+                + " prefix, methods, headers, websocket, rate_limit, proxy, callback, respond, metrics", e.toString());
     }
 
     @Test
@@ -186,7 +186,7 @@ class ConfigErrorsTest {
     void routeWithoutAnAction() {
         ConfigError e = single(HEAD + "      - name: r\n        path: /a\n");
         assertError(e, 8, 9, "route 'r' needs exactly one action: proxy: {upstream: nango}, callback:"
-                + " {upstream: nango} or respond: {status: 204}");
+                + " {upstream: nango}, respond: {status: 204} or metrics: {}");
     }
 
     @Test

@@ -30,7 +30,6 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
-import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
@@ -44,7 +43,6 @@ import org.junit.jupiter.params.provider.MethodSource;
  * exactly that one request since the case began.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
-@ExtendWith(LeakDetection.class)
 class AttackBatteryTest {
     static final String HOST = "Host: gw.example\r\n";
     static final String BEARER = "Bearer nango_connect_session_" + "0123456789abcdef".repeat(4);

@@ -26,12 +26,10 @@ import nangogateway.server.Gateway;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /** Base-Url-Override policing on the internal /proxy/ listener, and stripping everywhere else. */
-@ExtendWith(LeakDetection.class)
 class BaseUrlOverrideTest {
     private static final OverrideOrigin CONTENT = new OverrideOrigin("https", "content.dropboxapi.com", 443);
     private MockWebServer nango;

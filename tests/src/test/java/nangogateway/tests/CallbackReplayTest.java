@@ -15,12 +15,10 @@ import nangogateway.server.Gateway;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /** The OAuth callback replay: verbatim in, verbatim out, never follow a redirect, cap the body. */
-@ExtendWith(LeakDetection.class)
 class CallbackReplayTest {
     private static final int CAP = 1024 * 1024;
     private MockWebServer nango;

@@ -28,11 +28,9 @@ import nangogateway.server.Gateway;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 /** Access logs that keep secrets, the real client address, rate and connection limits, HSTS, HTTPS redirect. */
-@ExtendWith(LeakDetection.class)
 class LimitsAndLogsTest {
     private MockWebServer nango;
     private Gateway gateway;

@@ -37,11 +37,9 @@ import nangogateway.server.GatewayException;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 /** Reload without a dropped request, graceful drain, listeners added and removed, TLS and certificate reload. */
-@ExtendWith(LeakDetection.class)
 class OperationsTest {
     private MockWebServer nango;
     private Gateway gateway;

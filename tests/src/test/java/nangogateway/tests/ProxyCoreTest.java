@@ -18,10 +18,8 @@ import nangogateway.server.Gateway;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
 
 /** The proxy core over real sockets, with MockWebServer standing in for Nango. */
-@ExtendWith(LeakDetection.class)
 class ProxyCoreTest {
     private MockWebServer nango;
     private Gateway gateway;

@@ -29,10 +29,8 @@ import okio.ByteString;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
 
 /** Back-pressure in both directions and the WebSocket tunnel. */
-@ExtendWith(LeakDetection.class)
 class StreamingTest {
     private MockWebServer nango;
     private Gateway gateway;

@@ -1,4 +1,4 @@
-package nangogateway.tests;
+package nangogateway.testing;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.PooledByteBufAllocator;
@@ -13,6 +13,9 @@ import org.junit.jupiter.api.extension.ExtensionContext;
 /**
  * Fails a test class when Netty reports a leaked buffer. Tests run with
  * {@code -Dio.netty.leakDetection.level=paranoid}; this factory records every report instead of only logging it.
+ * It is registered for every test class of every module by JUnit's extension auto-detection
+ * ({@code META-INF/services} and {@code junit-platform.properties}); the tests module gets it from this module's
+ * test jar.
  */
 public final class LeakDetection implements BeforeAllCallback, AfterAllCallback {
     private static final List<String> LEAKS = new CopyOnWriteArrayList<>();

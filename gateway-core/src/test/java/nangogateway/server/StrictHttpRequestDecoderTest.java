@@ -1,0 +1,377 @@
+package nangogateway.server;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.embedded.EmbeddedChannel;
+import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.handler.codec.http.TooLongHttpHeaderException;
+import io.netty.handler.codec.http.TooLongHttpLineException;
+import io.netty.util.ReferenceCountUtil;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import nangogateway.config.ListenerLimits;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/** Raw bytes in, decoded messages out: what the strict decoder accepts and what it poisons the connection for. */
+class StrictHttpRequestDecoderTest {
+    private EmbeddedChannel channel;
+
+    @BeforeEach
+    void setUp() {
+        channel = new EmbeddedChannel(new StrictHttpRequestDecoder(ListenerLimits.DEFAULTS));
+    }
+
+    @AfterEach
+    void tearDown() {
+        channel.finishAndReleaseAll();
+    }
+
+    private void write(String s) {
+        channel.writeInbound(Unpooled.copiedBuffer(s, StandardCharsets.ISO_8859_1));
+    }
+
+    /** Every message decoded so far; request heads are kept (caller releases via {@link #release}). */
+    private List<Object> drain() {
+        List<Object> out = new ArrayList<>();
+        Object o;
+        while ((o = channel.readInbound()) != null) {
+            out.add(o);
+        }
+        return out;
+    }
+
+    private static void release(List<Object> msgs) {
+        msgs.forEach(ReferenceCountUtil::release);
+    }
+
+    /** Body bytes of the contents in {@code msgs}, which must end with a LastHttpContent. */
+    private static String body(List<Object> msgs) {
+        StringBuilder b = new StringBuilder();
+        for (Object o : msgs) {
+            if (o instanceof HttpContent c) {
+                b.append(c.content().toString(StandardCharsets.ISO_8859_1));
+            }
+        }
+        return b.toString();
+    }
+
+    /** Asserts that exactly one message came out: a request whose decoder result is a failure. */
+    private Throwable assertSingleFailure(List<Object> msgs) {
+        try {
+            assertFalse(msgs.isEmpty(), "nothing decoded");
+            HttpRequest bad = assertInstanceOf(HttpRequest.class, msgs.get(0));
+            assertTrue(bad.decoderResult().isFailure(), "decoder result should be a failure: " + bad);
+            assertEquals(1, msgs.size(), "nothing may follow the failed request: " + msgs);
+            return bad.decoderResult().cause();
+        } finally {
+            release(msgs);
+        }
+    }
+
+    /** After a failure, a perfectly valid request on the same connection is discarded too. */
+    private void assertPoisoned() {
+        write("GET /after HTTP/1.1\r\nHost: example.com\r\n\r\n");
+        List<Object> after = drain();
+        release(after);
+        assertEquals(List.of(), after, "a request after the failure must not be decoded");
+    }
+
+    @Test
+    void decodesAValidRequestWithBody() {
+        write("POST /webhook/prod/github?x=1 HTTP/1.1\r\nHost: example.com\r\nContent-Type: application/json\r\n"
+                + "Content-Length: 11\r\nX-Multi: a\r\nX-Multi: b\r\n\r\n{\"ok\":true}");
+        List<Object> msgs = drain();
+        try {
+            HttpRequest r = assertInstanceOf(HttpRequest.class, msgs.get(0));
+            assertTrue(r.decoderResult().isSuccess());
+            assertEquals(HttpMethod.POST, r.method());
+            assertEquals("/webhook/prod/github?x=1", r.uri());
+            assertEquals(HttpVersion.HTTP_1_1, r.protocolVersion());
+            assertEquals("example.com", r.headers().get("host"));
+            assertEquals("application/json", r.headers().get("Content-Type"));
+            assertEquals("11", r.headers().get("Content-Length"));
+            assertEquals(List.of("a", "b"), r.headers().getAll("X-Multi"));
+            assertInstanceOf(LastHttpContent.class, msgs.get(msgs.size() - 1));
+            assertEquals("{\"ok\":true}", body(msgs));
+        } finally {
+            release(msgs);
+        }
+    }
+
+    @Test
+    void decodesAValidRequestSplitAcrossWrites() {
+        write("GET /oauth/connect/git");
+        write("hub?a=b HTTP/1.1\r\nHo");
+        write("st: example.com\r\nUser-Agent: t\r\n");
+        write("\r\n");
+        List<Object> msgs = drain();
+        try {
+            HttpRequest r = assertInstanceOf(HttpRequest.class, msgs.get(0));
+            assertTrue(r.decoderResult().isSuccess(), () -> String.valueOf(r.decoderResult()));
+            assertEquals("/oauth/connect/github?a=b", r.uri());
+            assertEquals("example.com", r.headers().get("Host"));
+            assertEquals("t", r.headers().get("User-Agent"));
+            assertInstanceOf(LastHttpContent.class, msgs.get(msgs.size() - 1));
+            assertEquals("", body(msgs));
+        } finally {
+            release(msgs);
+        }
+    }
+
+    @Test
+    void decodesChunkedBody() {
+        write("POST /x HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n");
+        List<Object> msgs = drain();
+        try {
+            HttpRequest r = assertInstanceOf(HttpRequest.class, msgs.get(0));
+            assertTrue(r.decoderResult().isSuccess());
+            assertEquals("hello world", body(msgs));
+            assertInstanceOf(LastHttpContent.class, msgs.get(msgs.size() - 1));
+        } finally {
+            release(msgs);
+        }
+    }
+
+    @ParameterizedTest(name = "[{index}] {0}")
+    @ValueSource(strings = {
+        "GET\t/ HTTP/1.1\r\nHost: h\r\n\r\n",
+        "GET /\tHTTP/1.1\r\nHost: h\r\n\r\n",
+        "GET  / HTTP/1.1\r\nHost: h\r\n\r\n",
+        "GET /  HTTP/1.1\r\nHost: h\r\n\r\n",
+        " GET / HTTP/1.1\r\nHost: h\r\n\r\n",
+        "\tGET / HTTP/1.1\r\nHost: h\r\n\r\n",
+        "GET / HTTP/1.2\r\nHost: h\r\n\r\n",
+        "GET / HTTP/2.0\r\nHost: h\r\n\r\n",
+        "GET / http/1.1\r\nHost: h\r\n\r\n",
+        "GET / HTTP/1.1\r\nHost: h\r\nX-A: 1\r\n folded\r\n\r\n",
+        "GET / HTTP/1.1\r\nHost: h\r\nX-A: 1\r\n\tfolded\r\n\r\n",
+        "GET / HTTP/1.1\r\nHost: h\r\nX_Forwarded_For: 1.2.3.4\r\n\r\n",
+        "POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+        "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\nContent-Length: 5\r\n\r\n0\r\n\r\n",
+        "POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\nhello!",
+        "POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 5, 6\r\n\r\nhello!",
+        "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\t\r\n\r\n0\r\n\r\n",
+    })
+    void rejectsAmbiguousFraming(String raw) {
+        write(raw);
+        assertSingleFailure(drain());
+        assertPoisoned();
+    }
+
+    @ParameterizedTest(name = "[{index}] {0}")
+    @ValueSource(strings = {
+        "GET / HTTP/1.1\nHost: h\n\n",
+        "GET / HTTP/1.1\r\nHost: h\nX-A: 1\r\n\r\n",
+        "GET / HTTP/1.1\r\nHost: h\r\nX-A: 1\n\r\n",
+        "GET / HTTP/1.1\r\nHost: h\rX-A: 1\r\n\r\n",
+        "GET / HTTP/1.1\r\nHost : h\r\n\r\n",
+        "GET / HTTP/1.1\r\nHost: h\r\nContent-Length : 0\r\n\r\n",
+        "GET / HTTP/1.1\r\nHost: h\r\nNoColon\r\n\r\n",
+        "GET / HTTP/1.1\r\nHost: h\r\n: empty-name\r\n\r\n",
+        "GET / HTTP/1.1\r\nHost: h\r\nX-A: a\u0000b\r\n\r\n",
+        "GET / HTTP/1.1\r\nHost: h\r\nX(A): 1\r\n\r\n",
+        "GET /\r\nHost: h\r\n\r\n",
+        "GET / HTTP/1.1 extra\r\nHost: h\r\n\r\n",
+        "GET / HTTP/1.1\r\nHost: h\r\nContent-Length: +5\r\n\r\nhello",
+        "GET / HTTP/1.1\r\nHost: h\r\nContent-Length: -1\r\n\r\n",
+        "POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 5\t\r\n\r\nhello",
+    })
+    void rejectsBareLineEndsAndMalformedHeaderLines(String raw) {
+        write(raw);
+        assertSingleFailure(drain());
+        assertPoisoned();
+    }
+
+    @Test
+    void rejectsTrailingWhitespaceAfterTheVersion() {
+        write("GET / HTTP/1.1 \r\nHost: h\r\n\r\n");
+        assertSingleFailure(drain());
+        assertPoisoned();
+    }
+
+    @Test
+    void rejectsBareLineFeedInAChunkSizeLine() {
+        write("POST /x HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n5\nhello\r\n0\r\n\r\n");
+        List<Object> msgs = drain();
+        try {
+            assertTrue(msgs.stream().anyMatch(o -> o instanceof io.netty.handler.codec.DecoderResultProvider p
+                    && p.decoderResult().isFailure()), () -> "a failed message is produced: " + msgs);
+            assertFalse(msgs.stream().anyMatch(o -> o instanceof HttpContent c
+                    && c.content().toString(StandardCharsets.ISO_8859_1).contains("hello")), "body not passed on");
+        } finally {
+            release(msgs);
+        }
+    }
+
+    @Test
+    void leadingEmptyLinesBeforeTheRequestLineAreAllowed() {
+        write("\r\n\r\nGET /ok HTTP/1.1\r\nHost: h\r\n\r\n");
+        List<Object> msgs = drain();
+        try {
+            HttpRequest r = assertInstanceOf(HttpRequest.class, msgs.get(0));
+            assertTrue(r.decoderResult().isSuccess(), () -> String.valueOf(r.decoderResult()));
+            assertEquals("/ok", r.uri());
+        } finally {
+            release(msgs);
+        }
+    }
+
+    @Test
+    void rejectsObsFoldArrivingInALaterWrite() {
+        write("GET / HTTP/1.1\r\nHost: h\r\nX-A: 1\r\n");
+        List<Object> first = drain();
+        release(first);
+        assertEquals(List.of(), first, "the head is not complete yet");
+        write(" folded\r\n\r\n");
+        assertSingleFailure(drain());
+        assertPoisoned();
+    }
+
+    @Test
+    void rejectsObsFoldWithTabArrivingInALaterWriteAfterTheRequestLine() {
+        write("GET / HTTP/1.1\r\nHost: h\r\n");
+        write("\tfolded\r\n\r\n");
+        assertSingleFailure(drain());
+        assertPoisoned();
+    }
+
+    @Test
+    void rejectsObsFoldSplitByteByByte() {
+        for (char c : "GET / HTTP/1.1\r\nHost: h\r\nX-A: 1\r\n folded\r\n\r\n".toCharArray()) {
+            write(String.valueOf(c));
+        }
+        assertSingleFailure(drain());
+        assertPoisoned();
+    }
+
+    @Test
+    void rejectsMoreThanOneHundredHeaderFields() {
+        StringBuilder b = new StringBuilder("GET / HTTP/1.1\r\nHost: h\r\n");
+        for (int i = 0; i < 100; i++) {
+            b.append("X-H").append(i).append(": v\r\n");
+        }
+        write(b.append("\r\n").toString());
+        Throwable cause = assertSingleFailure(drain());
+        assertInstanceOf(TooLongHttpHeaderException.class, cause);
+        assertPoisoned();
+    }
+
+    @Test
+    void acceptsExactlyOneHundredHeaderFields() {
+        StringBuilder b = new StringBuilder("GET / HTTP/1.1\r\nHost: h\r\n");
+        for (int i = 0; i < 99; i++) {
+            b.append("X-H").append(i).append(": v\r\n");
+        }
+        write(b.append("\r\n").toString());
+        List<Object> msgs = drain();
+        try {
+            HttpRequest r = assertInstanceOf(HttpRequest.class, msgs.get(0));
+            assertTrue(r.decoderResult().isSuccess(), () -> String.valueOf(r.decoderResult()));
+            assertEquals(100, r.headers().size());
+        } finally {
+            release(msgs);
+        }
+    }
+
+    @Test
+    void rejectsARequestLineOverEightKiB() {
+        write("GET /" + "a".repeat(8 * 1024) + " HTTP/1.1\r\nHost: h\r\n\r\n");
+        Throwable cause = assertSingleFailure(drain());
+        assertInstanceOf(TooLongHttpLineException.class, cause);
+        assertPoisoned();
+    }
+
+    @Test
+    void rejectsAHeaderBlockOverSixteenKiB() {
+        write("GET / HTTP/1.1\r\nHost: h\r\nX-Big: " + "b".repeat(17 * 1024) + "\r\n\r\n");
+        Throwable cause = assertSingleFailure(drain());
+        assertInstanceOf(TooLongHttpHeaderException.class, cause);
+    }
+
+    @Test
+    void bodyContainingLineFeedSpaceIsNotObsFold() {
+        String body = "line1\n folded-looking\n\tand tab\r\n more";
+        write("POST /webhook/a/b HTTP/1.1\r\nHost: h\r\nContent-Length: " + body.length() + "\r\n\r\n" + body
+                + "GET /second HTTP/1.1\r\nHost: h\r\n\r\n");
+        List<Object> msgs = drain();
+        try {
+            HttpRequest first = assertInstanceOf(HttpRequest.class, msgs.get(0));
+            assertTrue(first.decoderResult().isSuccess(), () -> String.valueOf(first.decoderResult()));
+            int secondAt = -1;
+            for (int i = 1; i < msgs.size(); i++) {
+                if (msgs.get(i) instanceof HttpRequest) {
+                    secondAt = i;
+                }
+            }
+            assertTrue(secondAt > 0, "second request decoded: " + msgs);
+            assertEquals(body, body(msgs.subList(0, secondAt)));
+            HttpRequest second = (HttpRequest) msgs.get(secondAt);
+            assertTrue(second.decoderResult().isSuccess(), () -> String.valueOf(second.decoderResult()));
+            assertEquals("/second", second.uri());
+            assertInstanceOf(LastHttpContent.class, msgs.get(msgs.size() - 1));
+        } finally {
+            release(msgs);
+        }
+    }
+
+    @Test
+    void bodyStartingWithSpaceInALaterWriteIsNotObsFold() {
+        write("POST /webhook/a/b HTTP/1.1\r\nHost: h\r\nContent-Length: 8\r\n\r\n");
+        write(" body\n\tx");
+        write("GET /second HTTP/1.1\r\nHost: h\r\n\r\n");
+        List<Object> msgs = drain();
+        try {
+            assertTrue(((HttpRequest) msgs.get(0)).decoderResult().isSuccess());
+            List<HttpRequest> heads = msgs.stream().filter(HttpRequest.class::isInstance)
+                    .map(HttpRequest.class::cast).toList();
+            assertEquals(2, heads.size(), msgs::toString);
+            assertTrue(heads.get(1).decoderResult().isSuccess(), () -> String.valueOf(heads.get(1).decoderResult()));
+            assertEquals("/second", heads.get(1).uri());
+            int secondAt = msgs.indexOf(heads.get(1));
+            assertEquals(" body\n\tx", body(msgs.subList(0, secondAt)));
+        } finally {
+            release(msgs);
+        }
+    }
+
+    @Test
+    void chunkedBodyWithLineFeedSpaceIsNotObsFold() {
+        write("POST /x HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n4\r\na\n b\r\n");
+        write("3\r\n\n\tc\r\n0\r\n\r\nGET /next HTTP/1.1\r\nHost: h\r\n\r\n");
+        List<Object> msgs = drain();
+        try {
+            List<HttpRequest> heads = msgs.stream().filter(HttpRequest.class::isInstance)
+                    .map(HttpRequest.class::cast).toList();
+            assertEquals(2, heads.size(), msgs::toString);
+            heads.forEach(h -> assertTrue(h.decoderResult().isSuccess(), () -> String.valueOf(h.decoderResult())));
+            assertEquals("a\n b\n\tc", body(msgs.subList(0, msgs.indexOf(heads.get(1)))));
+        } finally {
+            release(msgs);
+        }
+    }
+
+    @Test
+    void pipelinedRequestAfterAFailureIsDiscarded() {
+        write("GET / HTTP/1.1\r\nHost: h\r\nBad_Name: x\r\n\r\nGET /second HTTP/1.1\r\nHost: h\r\n\r\n");
+        assertSingleFailure(drain());
+        ByteBuf more = Unpooled.copiedBuffer("GET /third HTTP/1.1\r\nHost: h\r\n\r\n", StandardCharsets.US_ASCII);
+        channel.writeInbound(more);
+        assertEquals(0, more.refCnt(), "bytes after a failure are consumed and released");
+        assertNull(channel.readInbound());
+    }
+}
