@@ -485,6 +485,10 @@ final class ListenerParser {
 
     /** {@code metrics: {}}: the Prometheus endpoint; it takes no settings. */
     private MetricsAction metrics(Node node, String what) {
+        if (node instanceof org.yaml.snakeyaml.nodes.MappingNode m && !m.getValue().isEmpty()) {
+            r.error(m.getValue().get(0).getKeyNode(), what + " metrics takes no settings: write metrics: {}");
+            return null;
+        }
         Fields f = r.fields(node, what + " metrics", List.of());
         return f == null ? null : new MetricsAction();
     }
