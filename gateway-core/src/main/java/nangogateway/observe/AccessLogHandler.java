@@ -66,8 +66,10 @@ public final class AccessLogHandler extends ChannelDuplexHandler {
             method = r.decoderResult().isFailure() ? "-" : r.method().name();
             target = r.decoderResult().isFailure() ? "-" : r.uri(); // redacted when (if) a line is written
             protocol = r.protocolVersion().text();
-            referer = r.headers().get(HttpHeaderNames.REFERER);
-            userAgent = r.headers().get(HttpHeaderNames.USER_AGENT);
+            if (access.isInfoEnabled()) {
+                referer = r.headers().get(HttpHeaderNames.REFERER);
+                userAgent = r.headers().get(HttpHeaderNames.USER_AGENT);
+            }
             start = System.nanoTime();
         }
         ctx.fireChannelRead(msg);

@@ -99,8 +99,11 @@ public final class ProxyHandler extends ChannelInboundHandlerAdapter implements 
     private void start(RoutedRequest routed, ProxyAction action) {
         current = routed;
         HttpRequest request = routed.admitted().request();
-        upstream = routed.snapshot().config().upstreams().get(action.upstream());
-        pool = pools.pool(ctx.channel().eventLoop(), upstream);
+        UpstreamConfig next = routed.snapshot().config().upstreams().get(action.upstream());
+        if (next != upstream || pool == null) {
+            upstream = next; // the same snapshot's upstream: skip the pool lookup (records hash every field)
+            pool = pools.pool(ctx.channel().eventLoop(), upstream);
+        }
         maxBody = action.maxRequestBody();
         bodyBytes = 0;
         requestComplete = false;

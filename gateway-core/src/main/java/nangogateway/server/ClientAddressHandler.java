@@ -16,6 +16,8 @@ import nangogateway.config.Cidr;
  */
 public final class ClientAddressHandler extends ChannelInboundHandlerAdapter {
     private final List<Cidr> trusted;
+    /** The socket peer's address text, computed once per connection. */
+    private String peerText;
 
     public ClientAddressHandler(List<Cidr> trusted) {
         this.trusted = trusted;
@@ -35,7 +37,10 @@ public final class ClientAddressHandler extends ChannelInboundHandlerAdapter {
         }
         InetAddress current = peer.getAddress();
         if (trusted.isEmpty() || !isTrusted(current) || r.decoderResult().isFailure()) {
-            return current.getHostAddress();
+            if (peerText == null) {
+                peerText = current.getHostAddress();
+            }
+            return peerText;
         }
         List<String> hops = new ArrayList<>();
         for (String v : r.headers().getAll("X-Forwarded-For")) {

@@ -129,7 +129,10 @@ public final class Gateway implements AutoCloseable {
                 });
         try {
             Channel server = b.bind(new InetSocketAddress(l.host(), l.port())).sync().channel();
-            log.info("listener {} on {}://{}", l.name(), l.scheme(), server.localAddress());
+            InetSocketAddress bound = (InetSocketAddress) server.localAddress();
+            String host = bound.getAddress().getHostAddress();
+            log.info("listener {} on {}://{}:{}", l.name(), l.scheme(), host.contains(":") ? "[" + host + "]" : host,
+                    bound.getPort());
             return server;
         } catch (Exception e) {
             throw new GatewayException("listener " + l.name() + ": cannot bind " + l.bindText() + ": "

@@ -2,6 +2,7 @@ package nangogateway.server;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
+import io.netty.buffer.Unpooled;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
@@ -15,11 +16,40 @@ public final class LocalResponses {
     private LocalResponses() {
     }
 
+    /** Bodies of the plain-text status responses, encoded once: denied requests are the common case. */
+    private static final ByteBuf[] TEXT_BODIES = new ByteBuf[600];
+
+    static {
+        for (int code = 100; code < 600; code++) {
+            HttpResponseStatus s = HttpResponseStatus.valueOf(code);
+            byte[] bytes = (s.code() + " " + s.reasonPhrase() + "\n").getBytes(StandardCharsets.US_ASCII);
+            TEXT_BODIES[code] = Unpooled.unreleasableBuffer(Unpooled.directBuffer(bytes.length).writeBytes(bytes)
+                    .asReadOnly());
+        }
+    }
+
+    private static final io.netty.handler.codec.http.HttpHeadersFactory HEADERS =
+            io.netty.handler.codec.http.DefaultHttpHeadersFactory.headersFactory().withValidation(false);
+    private static final io.netty.util.AsciiString TEXT_PLAIN =
+            io.netty.util.AsciiString.cached("text/plain; charset=utf-8");
+    private static final io.netty.util.AsciiString NO_STORE = io.netty.util.AsciiString.cached("no-store");
+    private static final io.netty.util.AsciiString NOSNIFF = io.netty.util.AsciiString.cached("nosniff");
+    private static final io.netty.util.AsciiString X_CONTENT_TYPE_OPTIONS =
+            io.netty.util.AsciiString.cached("X-Content-Type-Options");
+
     /** A plain-text error or status response; {@code close} adds {@code Connection: close}. */
     public static FullHttpResponse text(ByteBufAllocator alloc, int status, boolean close) {
-        HttpResponseStatus s = HttpResponseStatus.valueOf(status);
-        String body = s.code() + " " + s.reasonPhrase() + "\n";
-        return build(alloc, s, body, "text/plain; charset=utf-8", close);
+        ByteBuf body = TEXT_BODIES[status].duplicate();
+        FullHttpResponse r = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.valueOf(status), body,
+                HEADERS.newHeaders(), HEADERS.newEmptyHeaders());
+        r.headers().set(HttpHeaderNames.CONTENT_TYPE, TEXT_PLAIN);
+        r.headers().setInt(HttpHeaderNames.CONTENT_LENGTH, body.readableBytes());
+        r.headers().set(HttpHeaderNames.CACHE_CONTROL, NO_STORE);
+        r.headers().set(X_CONTENT_TYPE_OPTIONS, NOSNIFF);
+        if (close) {
+            r.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+        }
+        return r;
     }
 
     /** A small HTML page a person in a browser understands, for errors on browser-facing routes. */

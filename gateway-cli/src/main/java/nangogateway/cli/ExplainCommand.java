@@ -1,0 +1,143 @@
+package nangogateway.cli;
+
+import io.netty.handler.codec.http.DefaultHttpHeaders;
+import io.netty.handler.codec.http.HttpHeaders;
+import java.io.PrintWriter;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import nangogateway.config.ConfigException;
+import nangogateway.config.GatewayConfig;
+import nangogateway.config.ListenerConfig;
+import nangogateway.routing.RequestTarget;
+import nangogateway.routing.RouteDecision;
+import nangogateway.routing.RouteTable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code explain}: how the gateway reads a request target and which route takes it. It runs the server's own
+ * target canonicalisation and route matcher, so what it prints is what a live request gets.
+ */
+@Command(name = "explain",
+        description = "Show how a request target is canonicalised and which route takes it.",
+        footer = {"", "Exit status: 0 when the target is accepted (whatever route or status answers it), "
+                + "2 when the gateway refuses the target itself with 400."})
+final class ExplainCommand implements Callable<Integer> {
+    static final int TARGET_REJECTED = 2;
+    private static final String ACME_PREFIX = "/.well-known/acme-challenge/";
+
+    @Mixin
+    private ConfigOption config;
+
+    @Option(names = "--listener", paramLabel = "NAME", description = "Listener to ask (default: the first).")
+    private String listenerName;
+
+    @Option(names = {"-H", "--header"}, paramLabel = "'Name: value'",
+            description = "A request header; repeat for more. Given twice, the header is sent twice.")
+    private List<String> headerLines = new ArrayList<>();
+
+    @Parameters(index = "0", paramLabel = "METHOD", description = "Request method, e.g. GET (case-sensitive).")
+    private String method;
+
+    @Parameters(index = "1", paramLabel = "TARGET",
+            description = "Request target as sent, e.g. '/oauth/connect/github?x=1'.")
+    private String target;
+
+    @Spec
+    private CommandSpec spec;
+
+    @Override
+    public Integer call() {
+        PrintWriter out = spec.commandLine().getOut();
+        HttpHeaders headers = parseHeaders();
+        GatewayConfig loaded;
+        try {
+            loaded = config.source().load();
+        } catch (ConfigException e) {
+            ConfigSource.printErrors(e, spec.commandLine().getErr());
+            return 1;
+        }
+        ListenerConfig listener = chooseListener(loaded);
+        out.println(RouteText.listenerHeader(listener));
+        out.println("request  " + method + " " + target);
+        int code = explain(out, listener, headers);
+        out.flush();
+        return code;
+    }
+
+    private int explain(PrintWriter out, ListenerConfig listener, HttpHeaders headers) {
+        RequestTarget.Verdict verdict = RequestTarget.parse(target);
+        if (!verdict.accepted()) {
+            out.println("target   rejected: " + verdict.rejection());
+            out.println("-> 400 Bad Request: " + verdict.rejection() + " (refused before any route is tried)");
+            return TARGET_REJECTED;
+        }
+        RequestTarget read = verdict.target();
+        out.println("path     " + read.path());
+        out.println("query    " + (read.query() == null ? "(none)" : read.query()));
+        if (listener.options().redirectToHttps()) {
+            // The redirect handler answers instead of the router on such listeners.
+            out.println(read.path().startsWith(ACME_PREFIX)
+                    ? "-> ACME challenge, served from " + listener.options().acmeWebroot() + " (404 when absent)"
+                    : "-> 301 to https (308 for methods other than GET and HEAD); routes are not consulted");
+            return 0;
+        }
+        List<String> trace = new ArrayList<>();
+        RouteDecision decision = new RouteTable(listener).decide(method, read, headers, trace);
+        out.println("routes   (tried in file order)");
+        for (String line : trace) {
+            out.println("  " + line);
+        }
+        out.println(verdict(decision));
+        return 0;
+    }
+
+    static String verdict(RouteDecision decision) {
+        if (decision instanceof RouteDecision.Matched m) {
+            return "-> route " + m.route().name() + " (" + RouteText.actionSummary(m.route().action()) + ")";
+        }
+        if (decision instanceof RouteDecision.MethodNotAllowed na) {
+            return "-> 405 Allow: " + String.join(", ", na.allow());
+        }
+        return "-> otherwise " + ((RouteDecision.Otherwise) decision).status();
+    }
+
+    private ListenerConfig chooseListener(GatewayConfig loaded) {
+        if (loaded.listeners().isEmpty()) {
+            throw new ParameterException(spec.commandLine(), config.source().name() + " defines no listener");
+        }
+        if (listenerName == null) {
+            return loaded.listeners().get(0);
+        }
+        return loaded.listener(listenerName).orElseThrow(() -> new ParameterException(spec.commandLine(),
+                "no listener '" + listenerName + "' in " + config.source().name() + "; listeners: "
+                        + String.join(", ", loaded.listeners().stream().map(ListenerConfig::name).toList())));
+    }
+
+    /** {@code Name: value} pairs, in order, each added (never set) so a repeated header stays repeated. */
+    private HttpHeaders parseHeaders() {
+        HttpHeaders headers = new DefaultHttpHeaders();
+        for (String line : headerLines) {
+            int colon = line.indexOf(':');
+            if (colon <= 0) {
+                throw new ParameterException(spec.commandLine(),
+                        "--header '" + line + "': write it as 'Name: value'");
+            }
+            String name = line.substring(0, colon).trim();
+            String value = line.substring(colon + 1).trim(); // optional whitespace around a field value
+            try {
+                headers.add(name, value);
+            } catch (IllegalArgumentException e) {
+                throw new ParameterException(spec.commandLine(),
+                        "--header '" + line + "': " + e.getMessage());
+            }
+        }
+        return headers;
+    }
+}

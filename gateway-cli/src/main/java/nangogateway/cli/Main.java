@@ -1,0 +1,43 @@
+package nangogateway.cli;
+
+import ch.qos.logback.classic.LoggerContext;
+import java.util.concurrent.Callable;
+import org.slf4j.LoggerFactory;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Spec;
+
+/** The {@code nango-gateway} command: {@code run}, {@code check}, {@code routes}, {@code explain}. */
+// INHERIT gives every command --help and --version.
+@Command(name = "nango-gateway",
+        scope = CommandLine.ScopeType.INHERIT,
+        mixinStandardHelpOptions = true,
+        versionProvider = VersionProvider.class,
+        description = "Allowlisting reverse proxy in front of a self-hosted Nango server.",
+        subcommands = {RunCommand.class, CheckCommand.class, RoutesCommand.class, ExplainCommand.class,
+                CommandLine.HelpCommand.class})
+public final class Main implements Callable<Integer> {
+    @Spec
+    private CommandSpec spec;
+
+    public static void main(String[] args) {
+        int code = new CommandLine(new Main()).execute(args);
+        stopLogging();
+        System.exit(code);
+    }
+
+    /** Without a command there is nothing to do: say which ones exist, as a usage error. */
+    @Override
+    public Integer call() {
+        throw new CommandLine.ParameterException(spec.commandLine(),
+                "a command is required: run, check, routes or explain");
+    }
+
+    /** The async appender holds the last lines (drain, stop) until its worker writes them: flush before exit. */
+    private static void stopLogging() {
+        if (LoggerFactory.getILoggerFactory() instanceof LoggerContext context) {
+            context.stop();
+        }
+    }
+}

@@ -1,0 +1,225 @@
+package nangogateway.cli;
+
+import java.io.PrintWriter;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.stream.Collectors;
+import nangogateway.config.ConfigError;
+import nangogateway.config.ConfigException;
+import nangogateway.config.GatewayConfig;
+import nangogateway.config.ListenerConfig;
+import nangogateway.server.Gateway;
+import nangogateway.server.GatewayException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code run}: serve in the foreground. SIGHUP re-reads the route file and swaps it in when it is good (a bad
+ * file leaves the running config in place and logs why); SIGTERM or SIGINT drain in-flight requests until
+ * {@code server.shutdown_timeout} and exit 0. Signals only queue a request: reloads and the drain run one after
+ * another on the command's own thread, so a reload never races a stop.
+ */
+@Command(name = "run",
+        description = "Serve in the foreground; SIGHUP reloads the file, SIGTERM drains and exits.")
+final class RunCommand implements Callable<Integer> {
+    private static final Logger log = LoggerFactory.getLogger(RunCommand.class);
+    /** How long a shutdown hook waits beyond the drain deadline for the drain to finish. */
+    private static final Duration HOOK_MARGIN = Duration.ofSeconds(5);
+
+    private enum Request { RELOAD, STOP }
+
+    @Mixin
+    private ConfigOption config;
+
+    @Spec
+    private CommandSpec spec;
+
+    /** Read from the environment; a field so a test can point it at its own socket. */
+    String notifySocket = System.getenv("NOTIFY_SOCKET");
+
+    /** Completes with the running gateway once every listener is bound (or fails if it never starts). */
+    final CompletableFuture<Gateway> ready = new CompletableFuture<>();
+    /** One entry per reload attempt: true when the new file was swapped in. */
+    final BlockingQueue<Boolean> reloads = new LinkedBlockingQueue<>();
+
+    private final BlockingQueue<Request> requests = new LinkedBlockingQueue<>();
+    private final AtomicBoolean stopRequested = new AtomicBoolean();
+    private final CountDownLatch stopped = new CountDownLatch(1);
+
+    /** Same as SIGHUP. */
+    void requestReload() {
+        requests.add(Request.RELOAD);
+    }
+
+    /** Same as SIGTERM. */
+    void requestStop() {
+        stopRequested.set(true);
+        requests.add(Request.STOP);
+    }
+
+    @Override
+    public Integer call() {
+        ConfigSource source = config.source();
+        GatewayConfig initial;
+        try {
+            initial = source.load();
+        } catch (ConfigException e) {
+            PrintWriter err = spec.commandLine().getErr();
+            ConfigSource.printErrors(e, err);
+            err.println("nango-gateway: configuration " + source.name() + " has errors; not started");
+            err.flush();
+            ready.completeExceptionally(e);
+            return 1;
+        }
+        // Signals are routed here before anything is bound, so a HUP or TERM arriving during start-up
+        // is queued rather than killing the process with the JVM's default action.
+        try (SystemdNotifier notifier = SystemdNotifier.open(notifySocket);
+                ProcessSignals signals = ProcessSignals.install(this::onSignal)) {
+            if (!signals.handles("HUP")) {
+                log.warn("SIGHUP cannot be handled in this JVM: apply route file changes by restarting");
+            }
+            Gateway gateway;
+            try {
+                gateway = Gateway.start(initial);
+            } catch (GatewayException e) {
+                PrintWriter err = spec.commandLine().getErr();
+                err.println("nango-gateway: cannot start: " + e.getMessage());
+                err.flush();
+                ready.completeExceptionally(e);
+                return 1;
+            }
+            Thread hook = drainOnExit(gateway);
+            String where = describeListeners(gateway, initial);
+            log.info("ready: {} ({} transport, configuration {})", where, gateway.transportName(), source.name());
+            notifier.ready("serving " + where);
+            ready.complete(gateway);
+            try {
+                serve(gateway, source, notifier);
+            } finally {
+                notifier.stopping();
+                Duration deadline = gateway.config().server().shutdownTimeout();
+                log.info("stopping: draining in-flight requests for up to {} ms", deadline.toMillis());
+                gateway.shutdown(deadline);
+                log.info("stopped");
+                stopped.countDown();
+                removeHook(hook);
+            }
+            return 0;
+        }
+    }
+
+    /** Runs requests one at a time until asked to stop. */
+    private void serve(Gateway gateway, ConfigSource source, SystemdNotifier notifier) {
+        while (true) {
+            Request next;
+            try {
+                next = requests.take();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+            if (next == Request.STOP) {
+                return;
+            }
+            notifier.reloading();
+            try {
+                reloads.add(reload(gateway, source));
+            } finally {
+                notifier.ready("serving " + describeListeners(gateway, gateway.config()));
+            }
+        }
+    }
+
+    /** Loads the file afresh and swaps it in; on any error the running config keeps serving. */
+    private static boolean reload(Gateway gateway, ConfigSource source) {
+        GatewayConfig next;
+        try {
+            next = source.load();
+        } catch (RuntimeException e) {
+            log.error("reload: cannot read {}; still serving the previous configuration", source.name(), e);
+            return false;
+        } catch (ConfigException e) {
+            log.error("reload: configuration {} has {} error(s); still serving the previous configuration",
+                    source.name(), e.errors().size());
+            for (ConfigError error : e.errors()) {
+                log.error("{}", error);
+            }
+            return false;
+        }
+        try {
+            gateway.reload(next);
+        } catch (GatewayException e) {
+            log.error("reload: cannot apply {}: {}; still serving the previous configuration", source.name(),
+                    e.getMessage());
+            return false;
+        } catch (RuntimeException e) {
+            // A fault in reloading must never take down a gateway that is serving.
+            log.error("reload: failed unexpectedly; still serving the previous configuration", e);
+            return false;
+        }
+        int routes = next.listeners().stream().mapToInt(l -> l.routes().size()).sum();
+        log.info("reload: {} in effect ({} listeners, {} routes): {}", source.name(), next.listeners().size(),
+                routes, describeListeners(gateway, next));
+        return true;
+    }
+
+    private void onSignal(String name) {
+        if (name.equals("HUP")) {
+            log.info("SIGHUP: reloading");
+            requests.add(Request.RELOAD);
+            return;
+        }
+        if (stopRequested.getAndSet(true)) {
+            // A second TERM/INT during the drain: the operator does not want to wait any longer.
+            log.warn("SIG{} again while draining: exiting now", name);
+            Runtime.getRuntime().halt(1);
+        }
+        log.info("SIG{}: stopping", name);
+        requests.add(Request.STOP);
+    }
+
+    /**
+     * If the JVM exits by another path (a TERM the VM kept for itself, {@code System.exit} elsewhere), the
+     * hook still asks for the drain and waits for it, so connections are not cut without notice.
+     */
+    private Thread drainOnExit(Gateway gateway) {
+        Duration wait = gateway.config().server().shutdownTimeout().plus(HOOK_MARGIN);
+        Thread hook = new Thread(() -> {
+            requestStop();
+            try {
+                stopped.await(wait.toMillis(), TimeUnit.MILLISECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }, "nango-gateway-drain");
+        Runtime.getRuntime().addShutdownHook(hook);
+        return hook;
+    }
+
+    private static void removeHook(Thread hook) {
+        try {
+            Runtime.getRuntime().removeShutdownHook(hook);
+        } catch (IllegalStateException alreadyExiting) {
+            // The hook is what is stopping us; it is already running.
+        }
+    }
+
+    /** {@code public http://127.0.0.1:8080, internal http://127.0.0.1:3004}, with the ports actually bound. */
+    static String describeListeners(Gateway gateway, GatewayConfig config) {
+        List<ListenerConfig> listeners = config.listeners();
+        return listeners.stream()
+                .map(l -> l.name() + " " + l.scheme() + "://" + l.withPort(gateway.port(l.name())).bindText())
+                .collect(Collectors.joining(", "));
+    }
+}

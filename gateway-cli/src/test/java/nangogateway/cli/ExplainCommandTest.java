@@ -1,0 +1,140 @@
+package nangogateway.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class ExplainCommandTest {
+    private static final String TOKEN = "nango_connect_session_" + "0123456789abcdef".repeat(4);
+
+    @TempDir
+    Path dir;
+    private String config;
+
+    @BeforeEach
+    void writeConfig() {
+        config = Cli.write(dir, "gateway.yaml", Cli.ROUTES_YAML).toString();
+    }
+
+    private Cli.Result explain(String... args) {
+        String[] all = new String[args.length + 3];
+        all[0] = "explain";
+        all[1] = "--config";
+        all[2] = config;
+        System.arraycopy(args, 0, all, 3, args.length);
+        return Cli.run(all);
+    }
+
+    @Test
+    void anAllowedRouteShowsTheTargetTheTraceAndTheRoute() {
+        Cli.Result r = explain("GET", "/oauth/connect/github?connect_session_token=abc%2Fdef");
+        assertEquals(0, r.code(), r.toString());
+        assertEquals(List.of(
+                "listener public on 127.0.0.1:8080 (http)",
+                "request  GET /oauth/connect/github?connect_session_token=abc%2Fdef",
+                "path     /oauth/connect/github",
+                "query    connect_session_token=abc%2Fdef",
+                "routes   (tried in file order)",
+                "  oauth-callback-replay: path does not match /integrations/oauth-callback",
+                "  oauth-connect: MATCH {key=github}",
+                "-> route oauth-connect (proxy to nango)"), r.out().lines().toList());
+        assertEquals("", r.err());
+    }
+
+    @Test
+    void aKnownPathWithAnotherMethodIs405WithAllow() {
+        Cli.Result r = explain("PUT", "/webhook/prod/github");
+        assertEquals(0, r.code(), r.toString());
+        assertTrue(r.out().contains("  webhooks: method PUT not in [POST]\n"), r.out());
+        assertTrue(r.out().endsWith("-> 405 Allow: POST\n"), r.out());
+    }
+
+    @Test
+    void anUnlistedPathGoesToOtherwise() {
+        Cli.Result r = explain("GET", "/api/v1/account");
+        assertEquals(0, r.code(), r.toString());
+        assertEquals(7, r.out().lines().filter(l -> l.startsWith("  ") && l.contains(": path does not match")).count(),
+                "every public route tried: " + r.out());
+        assertTrue(r.out().endsWith("-> otherwise 403\n"), r.out());
+        assertTrue(r.out().contains("query    (none)\n"), r.out());
+    }
+
+    @Test
+    void aDotSegmentIsRejectedBeforeRoutingWithExitTwo() {
+        Cli.Result r = explain("GET", "/oauth/../api");
+        assertEquals(ExplainCommand.TARGET_REJECTED, r.code(), r.toString());
+        assertEquals(List.of(
+                "listener public on 127.0.0.1:8080 (http)",
+                "request  GET /oauth/../api",
+                "target   rejected: dot segment in path",
+                "-> 400 Bad Request: dot segment in path (refused before any route is tried)"),
+                r.out().lines().toList());
+    }
+
+    @Test
+    void aFailingHeaderConditionFallsThroughToTheNextRoute() {
+        Cli.Result r = explain("GET", "/connect/session", "--header", "Authorization: Bearer guess");
+        assertEquals(0, r.code(), r.toString());
+        assertTrue(r.out().contains("  connect-session: header Authorization does not match "
+                + "^Bearer nango_connect_session_[a-f0-9]{64}$\n"), r.out());
+        assertTrue(r.out().contains("  connect-session-denied: MATCH\n"), r.out());
+        assertTrue(r.out().endsWith("-> route connect-session-denied (respond 401)\n"), r.out());
+    }
+
+    @Test
+    void aMatchingHeaderTakesTheGuardedRoute() {
+        Cli.Result r = explain("GET", "/connect/session", "-H", "Authorization: Bearer " + TOKEN);
+        assertEquals(0, r.code(), r.toString());
+        assertTrue(r.out().endsWith("  connect-session: MATCH\n-> route connect-session (proxy to nango)\n"), r.out());
+    }
+
+    @Test
+    void aHeaderGivenTwiceIsSentTwiceAndSatisfiesNoCondition() {
+        String auth = "Authorization: Bearer " + TOKEN;
+        Cli.Result r = explain("GET", "/connect/session", "--header", auth, "--header", auth);
+        assertEquals(0, r.code(), r.toString());
+        assertTrue(r.out().contains("  connect-session: header Authorization given 2 times\n"), r.out());
+        assertTrue(r.out().endsWith("-> route connect-session-denied (respond 401)\n"), r.out());
+    }
+
+    @Test
+    void aWebSocketRouteNeedsAValidUpgrade() {
+        Cli.Result plain = explain("GET", "/");
+        assertTrue(plain.out().contains("  sdk-websocket: not a valid WebSocket upgrade\n"), plain.out());
+        assertTrue(plain.out().endsWith("-> otherwise 403\n"), plain.out());
+
+        Cli.Result upgrade = explain("GET", "/", "-H", "Connection: Upgrade", "-H", "Upgrade: websocket",
+                "-H", "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==", "-H", "Sec-WebSocket-Version: 13");
+        assertTrue(upgrade.out().endsWith("-> route sdk-websocket (proxy to nango)\n"), upgrade.out());
+    }
+
+    @Test
+    void anotherListenerIsChosenByName() {
+        Cli.Result r = explain("--listener", "internal", "DELETE", "/proxy/2/files/delete");
+        assertEquals(0, r.code(), r.toString());
+        assertTrue(r.out().startsWith("listener internal on 127.0.0.1:3004 (http)\n"), r.out());
+        assertTrue(r.out().endsWith("  nango-proxy-api: MATCH\n-> route nango-proxy-api (proxy to nango)\n"), r.out());
+
+        Cli.Result prefixOnly = explain("--listener", "internal", "GET", "/proxyx");
+        assertTrue(prefixOnly.out().endsWith("-> otherwise 404\n"), prefixOnly.out());
+    }
+
+    @Test
+    void anUnknownListenerIsAUsageErrorNamingTheListeners() {
+        Cli.Result r = explain("--listener", "admin", "GET", "/");
+        assertEquals(2, r.code(), r.toString());
+        assertTrue(r.err().startsWith("no listener 'admin' in " + config + "; listeners: public, internal\n"), r.err());
+    }
+
+    @Test
+    void aHeaderWithoutColonIsAUsageError() {
+        Cli.Result r = explain("GET", "/", "--header", "Authorization Bearer x");
+        assertEquals(2, r.code(), r.toString());
+        assertTrue(r.err().startsWith("--header 'Authorization Bearer x': write it as 'Name: value'\n"), r.err());
+    }
+}

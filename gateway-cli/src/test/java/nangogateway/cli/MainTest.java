@@ -1,0 +1,51 @@
+package nangogateway.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import org.junit.jupiter.api.Test;
+
+class MainTest {
+    @Test
+    void versionNamesTheProgramAndTheBuiltVersion() {
+        Cli.Result r = Cli.run("--version");
+        assertEquals(0, r.code(), r.toString());
+        assertTrue(r.out().matches("nango-gateway \\d+\\.\\d+\\.\\d+[-.\\w]*\n"), r.out());
+    }
+
+    @Test
+    void helpListsEveryCommand() {
+        Cli.Result r = Cli.run("--help");
+        assertEquals(0, r.code(), r.toString());
+        assertTrue(r.out().startsWith("Usage: nango-gateway "), r.out());
+        for (String command : new String[] {"run", "check", "routes", "explain"}) {
+            assertTrue(r.out().lines().anyMatch(l -> l.trim().startsWith(command + " ")), command + " in\n" + r.out());
+        }
+    }
+
+    @Test
+    void everyCommandHasHelpAndVersion() {
+        Cli.Result help = Cli.run("explain", "--help");
+        assertEquals(0, help.code(), help.toString());
+        assertTrue(help.out().startsWith("Usage: nango-gateway explain "), help.out());
+        assertTrue(help.out().contains("--header="), help.out());
+
+        Cli.Result version = Cli.run("check", "--version");
+        assertEquals(0, version.code(), version.toString());
+        assertTrue(version.out().startsWith("nango-gateway "), version.out());
+    }
+
+    @Test
+    void withoutACommandItIsAUsageError() {
+        Cli.Result r = Cli.run();
+        assertEquals(2, r.code(), r.toString());
+        assertTrue(r.err().startsWith("a command is required: run, check, routes or explain\n"), r.err());
+    }
+
+    @Test
+    void anUnknownCommandIsAUsageError() {
+        Cli.Result r = Cli.run("reload");
+        assertEquals(2, r.code(), r.toString());
+        assertTrue(r.err().contains("reload"), r.err());
+    }
+}
