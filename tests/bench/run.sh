@@ -13,9 +13,7 @@
 #   - nginx as the reverse proxy on 127.0.0.1:18080: `location = /oauth/callback` proxied with an upstream
 #     keep-alive pool, 403 for everything else (the gateway's allowlist semantics for these two paths);
 #   - the gateway on 127.0.0.1:18081 from tests/bench/bench.yaml, via `java -jar nango-gateway.jar run
-#     --config` when the CLI works, otherwise via tests/bench/launcher/BenchLauncher.java (compiled into a
-#     temp dir against gateway-core and its dependencies) which builds the same config and calls
-#     Gateway.start(config);
+#     --config tests/bench/bench.yaml`;
 #   - access logging is off on both sides: nginx `access_log off`, gateway logger nangogateway.access OFF
 #     (tests/bench/logback-bench.xml);
 #   - optional short GC trial (G1 vs Parallel), JVM warm-up, then ALTERNATING rounds of
@@ -33,7 +31,6 @@ RAW_DIR=$OUT_DIR/raw
 CONFIG=$BENCH_DIR/bench.yaml
 LOGBACK=$BENCH_DIR/logback-bench.xml
 CLI_JAR=$ROOT/gateway-cli/target/nango-gateway.jar
-CORE_JAR=$ROOT/gateway-core/target/gateway-core-0.1.0-SNAPSHOT.jar
 
 UP_PORT=18003
 NGINX_PORT=18080
@@ -177,12 +174,9 @@ command -v nginx >/dev/null || die "nginx not found"
 command -v wrk >/dev/null || die "wrk not found"
 command -v java >/dev/null || die "java not found"
 
-if [ ! -f "$CORE_JAR" ] || [ ! -f "$CLI_JAR" ]; then
-    log "building the jars (mvn -B -q -o package -DskipTests)"
-    if ! (cd "$ROOT" && mvn -B -q -o package -DskipTests); then
-        log "full build failed; building gateway-core only"
-        (cd "$ROOT" && mvn -B -q -o -pl gateway-core -am package -DskipTests) || die "build failed"
-    fi
+if [ ! -f "$CLI_JAR" ]; then
+    log "building the jar (mvn -B -q package -DskipTests)"
+    (cd "$ROOT" && mvn -B -q package -DskipTests) || die "build failed"
 fi
 
 for p in "$UP_PORT" "$NGINX_PORT" "$GW_PORT"; do
@@ -192,21 +186,9 @@ mkdir -p "$OUT_DIR" "$RAW_DIR"
 rm -f "$RAW_DIR"/*.txt "$RAW_DIR"/*.log
 
 # ---------------------------------------------------------------------------------------------- how to start the gateway
-if java -jar "$CLI_JAR" --help >/dev/null 2>&1; then
-    GW_MODE="cli: java -jar gateway-cli/target/nango-gateway.jar run --config tests/bench/bench.yaml"
-    GW_CMD=(-jar "$CLI_JAR" run --config "$CONFIG")
-else
-    log "the CLI is not usable yet (java -jar nango-gateway.jar --help fails); compiling tests/bench/launcher"
-    [ -f "$CORE_JAR" ] || die "missing $CORE_JAR"
-    (cd "$ROOT" && mvn -q -o -pl gateway-core dependency:build-classpath -Dmdep.outputFile="$WORK/cp.txt") \
-        >/dev/null || die "could not compute gateway-core's classpath"
-    grep -q logback-classic "$WORK/cp.txt" || log "WARNING: logback-classic not on the classpath; logs go to slf4j NOP"
-    CP="$CORE_JAR:$(cat "$WORK/cp.txt")"
-    mkdir -p "$WORK/launcher"
-    javac -d "$WORK/launcher" -cp "$CP" "$BENCH_DIR/launcher/BenchLauncher.java" || die "launcher does not compile"
-    GW_MODE="launcher: tests/bench/launcher/BenchLauncher.java tests/bench/bench.yaml -> Gateway.start(config) (CLI not available)"
-    GW_CMD=(-cp "$WORK/launcher:$CP" BenchLauncher "$CONFIG")
-fi
+java -jar "$CLI_JAR" --version >/dev/null 2>&1 || die "$CLI_JAR does not run"
+GW_MODE="cli: java -jar gateway-cli/target/nango-gateway.jar run --config tests/bench/bench.yaml"
+GW_CMD=(-jar "$CLI_JAR" run --config "$CONFIG")
 
 jvm_flags() {    # jvm_flags g1|parallel
     local gc=-XX:+UseG1GC
