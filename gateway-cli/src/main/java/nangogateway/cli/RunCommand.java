@@ -148,8 +148,10 @@ final class RunCommand implements Callable<Integer> {
             next = source.load();
         } catch (RuntimeException e) {
             log.error("reload: cannot read {}; still serving the previous configuration", source.name(), e);
+            gateway.recordFailedReload();
             return false;
         } catch (ConfigException e) {
+            gateway.recordFailedReload();
             log.error("reload: configuration {} has {} error(s); still serving the previous configuration",
                     source.name(), e.errors().size());
             for (ConfigError error : e.errors()) {

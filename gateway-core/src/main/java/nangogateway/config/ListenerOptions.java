@@ -18,6 +18,7 @@ import java.util.Set;
  * @param maxConnectionsPerClient open connections from one client address; 0 = no limit
  * @param accessLogFormat         combined (nginx) or json
  * @param redactParams            query parameter names redacted in logs besides the built-in ones
+ * @param admin                   the listener serves /healthz, /readyz and /metrics and nothing else
  */
 public record ListenerOptions(
         String hsts,
@@ -28,10 +29,19 @@ public record ListenerOptions(
         int maxConnections,
         int maxConnectionsPerClient,
         AccessLogFormat accessLogFormat,
-        Set<String> redactParams) {
+        Set<String> redactParams,
+        boolean admin) {
 
     public static final ListenerOptions DEFAULTS = new ListenerOptions(null, false, null, List.of(), null, 0, 0,
-            AccessLogFormat.COMBINED, Set.of());
+            AccessLogFormat.COMBINED, Set.of(), false);
+
+    /** A listener that is not an admin listener. */
+    public ListenerOptions(String hsts, boolean redirectToHttps, Path acmeWebroot, List<Cidr> trustedProxies,
+            RateLimit rateLimit, int maxConnections, int maxConnectionsPerClient, AccessLogFormat accessLogFormat,
+            Set<String> redactParams) {
+        this(hsts, redirectToHttps, acmeWebroot, trustedProxies, rateLimit, maxConnections, maxConnectionsPerClient,
+                accessLogFormat, redactParams, false);
+    }
 
     public ListenerOptions {
         trustedProxies = List.copyOf(trustedProxies);

@@ -24,7 +24,7 @@ import org.yaml.snakeyaml.nodes.SequenceNode;
 final class ListenerParser {
     static final List<String> LISTENER_KEYS = List.of("name", "bind", "tls", "routes", "otherwise", "limits", "hsts",
             "redirect_to_https", "acme_webroot", "trusted_proxies", "rate_limit", "max_connections",
-            "max_connections_per_client", "access_log");
+            "max_connections_per_client", "access_log", "admin", "admin_public");
     static final List<String> RATE_LIMIT_KEYS = List.of("rate", "burst");
     static final List<String> ACCESS_LOG_KEYS = List.of("format", "redact");
     static final List<String> VERIFY_KEYS = List.of("provider", "secret_file", "header", "algorithm", "encoding",
@@ -283,10 +283,35 @@ final class ListenerParser {
                 }
             }
         }
+        Boolean admin = f.has("admin") ? r.bool(f.value("admin"), what + " admin") : Boolean.FALSE;
+        Boolean adminPublic = f.has("admin_public") ? r.bool(f.value("admin_public"), what + " admin_public")
+                : Boolean.FALSE;
+        ok &= admin != null && adminPublic != null;
+        if (Boolean.TRUE.equals(admin)) {
+            if (routes != null && !routes.isEmpty() || Boolean.TRUE.equals(redirect)) {
+                r.error(f.value("admin"), what + " is an admin listener: it serves /healthz, /readyz and /metrics"
+                        + " only, so it takes no routes and no redirect_to_https");
+                ok = false;
+            }
+            Node bindNode = f.value("bind");
+            String bindText = bindNode == null ? null : r.text(bindNode, what + " bind");
+            boolean loopback = bindText != null && (bindText.startsWith("127.") || bindText.startsWith("[::1]")
+                    || bindText.startsWith("localhost:"));
+            if (!loopback && !Boolean.TRUE.equals(adminPublic)) {
+                r.error(f.value("admin"), what + " is an admin listener on a non-loopback address: bind it to"
+                        + " 127.0.0.1 (metrics and readiness are for your own infrastructure), or add"
+                        + " admin_public: true if a firewall guards it");
+                ok = false;
+            }
+        } else if (Boolean.TRUE.equals(adminPublic)) {
+            r.error(f.value("admin_public"), what + " admin_public applies to an admin listener: add admin: true");
+            ok = false;
+        }
         if (!ok) {
             return null;
         }
-        return new ListenerOptions(hsts, redirect, webroot, trusted, rate, maxConn, maxPerClient, format, redact);
+        return new ListenerOptions(hsts, redirect, webroot, trusted, rate, maxConn, maxPerClient, format, redact,
+                admin);
     }
 
     /** {@code rate_limit: {rate: 10, burst: 20}}: requests per second per client address, and the burst. */

@@ -92,9 +92,7 @@ public final class AccessLogHandler extends ChannelDuplexHandler {
         boolean last = msg instanceof LastHttpContent && status >= 200;
         if (last) {
             responses.record(status, System.nanoTime() - start);
-            if (ctx.channel().attr(Exchanges.REJECT_REASON).get() != null) {
-                metrics.event("rejected_requests", listener);
-            }
+            countOutcome(ctx);
             if (access.isInfoEnabled()) {
                 access.info(line(ctx));
             }
@@ -142,6 +140,47 @@ public final class AccessLogHandler extends ChannelDuplexHandler {
                 + " rid=" + (requestId == null ? "-" : requestId);
     }
 
+    /** Refusals by kind and upstream failures, for metrics; labels come from a small fixed set. */
+    private void countOutcome(ChannelHandlerContext ctx) {
+        String reject = ctx.channel().attr(Exchanges.REJECT_REASON).get();
+        if (reject != null) {
+            metrics.event("rejected_requests", listener);
+            metrics.denied(listener, rejectKind(status, reject));
+        } else if (status == 403 || status == 405 || status == 429) {
+            String route = ctx.channel().attr(Exchanges.ROUTE).get();
+            if ("otherwise".equals(route)) {
+                metrics.denied(listener, "not_allowlisted");
+            } else if ("method-not-allowed".equals(route)) {
+                metrics.denied(listener, "method");
+            } else if ("rate-limited".equals(route)) {
+                metrics.denied(listener, "rate_limited");
+            }
+        }
+        String upstreamError = ctx.channel().attr(Exchanges.UPSTREAM_ERROR).get();
+        if (upstreamError != null) {
+            int colon = upstreamError.indexOf(':');
+            metrics.count("nango_gateway_upstream_errors_total{upstream=\"" + upstreamError.substring(0, colon)
+                    + "\",kind=\"" + upstreamError.substring(colon + 1) + "\"}");
+        }
+    }
+
+    static String rejectKind(int status, String reason) {
+        if (reason.startsWith("base_url_override")) {
+            return "override";
+        }
+        if (status == 414 || status == 431) {
+            return "too_large";
+        }
+        if (status == 408) {
+            return "timeout";
+        }
+        if (reason.contains("path") || reason.contains("target") || reason.contains("segment")
+                || reason.contains("query") || reason.contains("encod") || reason.contains("fragment")) {
+            return "bad_target";
+        }
+        return "framing";
+    }
+
     private void reset(ChannelHandlerContext ctx) {
         method = "-";
         target = "-";
@@ -152,6 +191,7 @@ public final class AccessLogHandler extends ChannelDuplexHandler {
         clear(ctx.channel().attr(Exchanges.REJECT_REASON));
         clear(ctx.channel().attr(Exchanges.UPSTREAM_STATUS));
         clear(ctx.channel().attr(Exchanges.UPSTREAM_NANOS));
+        clear(ctx.channel().attr(Exchanges.UPSTREAM_ERROR));
     }
 
     private static void clear(Attribute<?> a) {

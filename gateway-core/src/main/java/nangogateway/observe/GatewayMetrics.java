@@ -16,14 +16,21 @@ public final class GatewayMetrics {
     private final Map<String, LongSupplier> gauges = new ConcurrentHashMap<>();
     private final Map<String, Responses> responses = new ConcurrentHashMap<>();
 
-    /** Per-listener response counters by status code: recording one costs an array index and an add. */
+    /** Latency histogram bucket bounds, seconds (Prometheus {@code le}). */
+    static final double[] BUCKETS = {0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60};
+
+    /** Per-listener response counters by status code and a latency histogram: an array index and an add each. */
     public static final class Responses {
         private final LongAdder[] byStatus = new LongAdder[600];
         private final LongAdder micros = new LongAdder();
+        private final LongAdder[] buckets = new LongAdder[BUCKETS.length + 1];
 
         Responses() {
             for (int i = 100; i < byStatus.length; i++) {
                 byStatus[i] = new LongAdder();
+            }
+            for (int i = 0; i < buckets.length; i++) {
+                buckets[i] = new LongAdder();
             }
         }
 
@@ -32,6 +39,12 @@ public final class GatewayMetrics {
                 byStatus[status].increment();
             }
             micros.add(nanos / 1000);
+            double seconds = nanos / 1e9;
+            int i = 0;
+            while (i < BUCKETS.length && seconds > BUCKETS[i]) {
+                i++;
+            }
+            buckets[i].increment();
         }
     }
 
@@ -53,6 +66,15 @@ public final class GatewayMetrics {
         gauges.put(series, value);
     }
 
+    private static String trim(double d) {
+        return d == Math.rint(d) ? Long.toString((long) d) : Double.toString(d);
+    }
+
+    /** A refused request, by kind: not_allowlisted, method, bad_target, framing, too_large, timeout, ... */
+    public void denied(String listener, String reason) {
+        count("nango_gateway_denied_requests_total{listener=\"" + listener + "\",reason=\"" + reason + "\"}");
+    }
+
     public long value(String series) {
         LongAdder a = counters.get(series);
         return a == null ? 0 : a.sum();
@@ -70,7 +92,6 @@ public final class GatewayMetrics {
                     sorted.put("nango_gateway_responses_total{listener=\"" + listener + "\",code=\"" + code + "\"}", n);
                 }
             }
-            sorted.put("nango_gateway_response_seconds_sum{listener=\"" + listener + "\"}", r.micros.sum() / 1_000_000L);
         });
         String family = null;
         for (var e : sorted.entrySet()) {
@@ -81,6 +102,20 @@ public final class GatewayMetrics {
             }
             b.append(e.getKey()).append(' ').append(e.getValue()).append('\n');
         }
+        b.append("# TYPE nango_gateway_response_seconds histogram\n");
+        new TreeMap<>(responses).forEach((listener, r) -> {
+            long cumulative = 0;
+            for (int i = 0; i <= BUCKETS.length; i++) {
+                cumulative += r.buckets[i].sum();
+                String le = i < BUCKETS.length ? trim(BUCKETS[i]) : "+Inf";
+                b.append("nango_gateway_response_seconds_bucket{listener=\"").append(listener).append("\",le=\"")
+                        .append(le).append("\"} ").append(cumulative).append('\n');
+            }
+            b.append("nango_gateway_response_seconds_sum{listener=\"").append(listener).append("\"} ")
+                    .append(r.micros.sum() / 1e6).append('\n');
+            b.append("nango_gateway_response_seconds_count{listener=\"").append(listener).append("\"} ")
+                    .append(cumulative).append('\n');
+        });
         Map<String, Long> g = new TreeMap<>();
         gauges.forEach((k, v) -> g.put(k, v.getAsLong()));
         family = null;

@@ -288,6 +288,9 @@ public final class CallbackReplayHandler extends ChannelInboundHandlerAdapter im
 
     private void fail(int status, Throwable cause) {
         String route = current == null ? "-" : current.route().name();
+        if (upstream != null) {
+            ctx.channel().attr(Exchanges.UPSTREAM_ERROR).set(upstream.name() + ":" + ProxyHandler.errorKind(status, cause));
+        }
         log.warn("{} {}: {} -> {}", ctx.channel().remoteAddress(), route, cause.getMessage(), status);
         Channel up = upstreamChannel;
         upstreamChannel = null;

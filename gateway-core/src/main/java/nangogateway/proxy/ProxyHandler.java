@@ -123,6 +123,7 @@ public final class ProxyHandler extends ChannelInboundHandlerAdapter implements 
             if (d instanceof BaseUrlOverridePolicy.Decision.Deny deny) {
                 log.info("{} {}: {} ({})", ctx.channel().remoteAddress(), routed.route().name(), deny.reason(),
                         deny.status());
+                ctx.channel().attr(Exchanges.REJECT_REASON).set("base_url_override: " + deny.reason());
                 current = null;
                 ctx.writeAndFlush(LocalResponses.json(ctx.alloc(), deny.status(), deny.code(), deny.reason()))
                         .addListener(ChannelFutureListener.CLOSE);
@@ -458,8 +459,26 @@ public final class ProxyHandler extends ChannelInboundHandlerAdapter implements 
     /** Answers the client with an error (if no response started) and ends the exchange and the connection. */
     private void fail(int status, Throwable cause) {
         String route = current == null ? "-" : current.route().name();
+        if (upstream != null) {
+            ctx.channel().attr(Exchanges.UPSTREAM_ERROR).set(upstream.name() + ":" + ProxyHandler.errorKind(status, cause));
+        }
         log.warn("{} {}: {} -> {}", ctx.channel().remoteAddress(), route, describe(cause), status);
         abortExchange(status, describe(cause));
+    }
+
+    /** A short, bounded label for a failure, for metrics. */
+    static String errorKind(int status, Throwable cause) {
+        if (status == 504) {
+            return "timeout";
+        }
+        String m = String.valueOf(cause.getMessage());
+        if (m.contains("connect") || m.contains("refused") || m.contains("limit reached")) {
+            return "connect";
+        }
+        if (m.contains("malformed") || m.contains("unexpected") || m.contains("cap")) {
+            return "bad_response";
+        }
+        return "closed";
     }
 
     private void abortExchange(int status, String reason) {

@@ -17,6 +17,8 @@ public final class Exchanges {
     public static final AttributeKey<Integer> UPSTREAM_STATUS = AttributeKey.valueOf("nangogateway.upstreamStatus");
     /** Nanoseconds from sending the request upstream to its response head. */
     public static final AttributeKey<Long> UPSTREAM_NANOS = AttributeKey.valueOf("nangogateway.upstreamNanos");
+    /** Why the current request failed at its upstream: {@code upstream:kind} (connect, timeout, closed, ...). */
+    public static final AttributeKey<String> UPSTREAM_ERROR = AttributeKey.valueOf("nangogateway.upstreamError");
     /** The client address after trusted-proxy resolution (X-Forwarded-For from a trusted peer). */
     public static final AttributeKey<String> CLIENT_ADDRESS = AttributeKey.valueOf("nangogateway.clientAddress");
 }

@@ -59,7 +59,8 @@ public final class Gateway implements AutoCloseable {
         this.boss = transport.newGroup(1, "gateway-accept");
         this.workers = transport.newGroup(threads, "gateway-io");
         this.pools = new UpstreamPools(transport, threads);
-        this.services = new GatewayServices(pools);
+        this.services = new GatewayServices(pools, transport);
+        pools.registerGauges(services.metrics());
         this.certificates = new CertificateWatcher();
     }
 
@@ -95,6 +96,7 @@ public final class Gateway implements AutoCloseable {
                     TlsMaterial.Loaded loaded = TlsMaterial.load(l.tls());
                     tls.put(l.name(), loaded.context());
                     certificates.remember(l.name(), l.tls());
+                    recordExpiry(l.name(), loaded);
                     log.info("listener {}: certificate {} valid until {}", l.name(),
                             loaded.leaf().getSubjectX500Principal().getName(), loaded.leaf().getNotAfter());
                 } catch (TlsException e) {
@@ -106,6 +108,17 @@ public final class Gateway implements AutoCloseable {
             throw new GatewayException(String.join("\n", problems));
         }
         return new GatewaySnapshot(config, tls);
+    }
+
+    private final java.util.concurrent.ConcurrentHashMap<String, Long> certificateExpiry =
+            new java.util.concurrent.ConcurrentHashMap<>();
+
+    /** Exposes the certificate's notAfter as a gauge, so an alert can fire before it expires. */
+    private void recordExpiry(String listener, TlsMaterial.Loaded loaded) {
+        if (certificateExpiry.put(listener, loaded.leaf().getNotAfter().getTime() / 1000) == null) {
+            services.metrics().gauge("nango_gateway_certificate_expiry_timestamp_seconds{listener=\"" + listener
+                    + "\"}", () -> certificateExpiry.getOrDefault(listener, 0L));
+        }
     }
 
     private Channel bind(ListenerConfig l) throws GatewayException {
@@ -163,7 +176,13 @@ public final class Gateway implements AutoCloseable {
      * flight finish on the snapshot they started with.
      */
     public synchronized void reload(GatewayConfig next) throws GatewayException {
-        GatewaySnapshot built = build(next);
+        GatewaySnapshot built;
+        try {
+            built = build(next);
+        } catch (GatewayException e) {
+            recordFailedReload();
+            throw e;
+        }
         Map<String, Bound> added = new LinkedHashMap<>();
         try {
             for (ListenerConfig l : next.listeners()) {
@@ -177,6 +196,7 @@ public final class Gateway implements AutoCloseable {
             }
         } catch (GatewayException e) {
             added.values().forEach(b -> b.channel().close());
+            recordFailedReload();
             throw e;
         }
         snapshot.set(built);
@@ -204,7 +224,17 @@ public final class Gateway implements AutoCloseable {
                 log.error("reload: {}", e.getMessage());
             }
         }
+        services.metrics().count("nango_gateway_reloads_total{result=\"ok\"}");
         log.info("configuration reloaded from {}", next.source());
+    }
+
+    /** Counts a reload that did not take effect (a bad file, unusable TLS material, a port that would not bind). */
+    public void recordFailedReload() {
+        services.metrics().count("nango_gateway_reloads_total{result=\"failed\"}");
+    }
+
+    public nangogateway.observe.GatewayMetrics metrics() {
+        return services.metrics();
     }
 
     private static boolean sameAddress(ListenerConfig a, ListenerConfig b) {
@@ -223,6 +253,7 @@ public final class Gateway implements AutoCloseable {
                 TlsMaterial.Loaded loaded = TlsMaterial.load(l.tls());
                 next = next.withTls(l.name(), loaded.context());
                 certificates.remember(l.name(), l.tls());
+                recordExpiry(l.name(), loaded);
                 log.info("listener {}: certificate reloaded ({} valid until {})", l.name(),
                         loaded.leaf().getSubjectX500Principal().getName(), loaded.leaf().getNotAfter());
             } catch (TlsException e) {

@@ -20,7 +20,8 @@ import nangogateway.proxy.WebhookVerifyHandler;
  * The client-side pipeline, in one readable place:
  * <pre>
  * conn-limit → [tls] → raw-watch → decoder / encoder → [hsts] → flow → drain → timeouts → access-log →
- * request-id → client-address → guard → router → verify → proxy → callback → errors        (or guard → https-redirect)
+ * request-id → client-address → guard → router → verify → proxy → callback → errors
+ *                                      (or guard → https-redirect, or guard → admin)
  * </pre>
  * {@code flow} hands decoded messages on one per {@code read()}, which is what makes back-pressure and
  * in-order pipelining hold: the next request is not even looked at until the current response is done.
@@ -64,6 +65,11 @@ public final class GatewayChannelInitializer extends ChannelInitializer<SocketCh
         p.addLast("timeouts", timeouts);
         addObservers(p, listener);
         p.addLast("guard", new RequestGuardHandler());
+        if (options.admin()) {
+            p.addLast("admin", new AdminHandler(snapshots, services.metrics(), services.transport()));
+            p.addLast("errors", ConnectionErrorHandler.INSTANCE);
+            return;
+        }
         if (options.redirectToHttps()) {
             p.addLast("https-redirect", new HttpsRedirectHandler(options.acmeWebroot()));
             p.addLast("errors", ConnectionErrorHandler.INSTANCE);

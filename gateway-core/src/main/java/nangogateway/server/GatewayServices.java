@@ -14,8 +14,15 @@ public final class GatewayServices {
     private final GatewayMetrics metrics = new GatewayMetrics();
     private final Map<String, ConnectionLimitHandler> connectionLimits = new ConcurrentHashMap<>();
 
-    public GatewayServices(UpstreamPools pools) {
+    private final Transport transport;
+
+    public GatewayServices(UpstreamPools pools, Transport transport) {
         this.pools = pools;
+        this.transport = transport;
+    }
+
+    public Transport transport() {
+        return transport;
     }
 
     public UpstreamPools pools() {

@@ -40,6 +40,7 @@ public final class UpstreamPools {
             int limit = Math.max(1, (u.maxConnections() + loops - 1) / loops);
             UpstreamPool p = new UpstreamPool(loop, u, transport, u.tls() ? clientTls() : null, limit);
             all.add(p);
+            gauges(u);
             return p;
         });
     }
@@ -56,6 +57,28 @@ public final class UpstreamPools {
         }
         return c;
     }
+
+    /**
+     * Open and idle connections per upstream, summed over the event loops. Read from the metrics thread without
+     * synchronisation: a scrape may see a count a moment old, never a torn one (ints).
+     */
+    public void registerGauges(nangogateway.observe.GatewayMetrics metrics) {
+        this.metrics = metrics;
+    }
+
+    private void gauges(UpstreamConfig u) {
+        if (metrics != null && gaugeNames.add(u.name())) {
+            metrics.gauge("nango_gateway_upstream_connections{upstream=\"" + u.name() + "\",state=\"open\"}",
+                    () -> all.stream().filter(p -> p.upstream().name().equals(u.name()))
+                            .mapToLong(UpstreamPool::openConnections).sum());
+            metrics.gauge("nango_gateway_upstream_connections{upstream=\"" + u.name() + "\",state=\"idle\"}",
+                    () -> all.stream().filter(p -> p.upstream().name().equals(u.name()))
+                            .mapToLong(UpstreamPool::idleConnections).sum());
+        }
+    }
+
+    private volatile nangogateway.observe.GatewayMetrics metrics;
+    private final java.util.Set<String> gaugeNames = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
     /** Closes idle connections of every pool, each on its own loop. */
     public void closeIdle() {

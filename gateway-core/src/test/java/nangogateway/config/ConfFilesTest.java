@@ -59,8 +59,10 @@ class ConfFilesTest {
         ListenerConfig internal = c.listener("internal").orElseThrow();
         assertEquals("127.0.0.1:3004", internal.bindText());
         assertNull(internal.tls());
-        assertTrue(internal.routes().get(0).action() instanceof MetricsAction);
-        ProxyAction api = (ProxyAction) internal.routes().get(1).action();
+        ProxyAction api = (ProxyAction) internal.routes().get(0).action();
+        ListenerConfig admin = c.listener("admin").orElseThrow();
+        assertTrue(admin.options().admin());
+        assertEquals("127.0.0.1:9090", admin.bindText());
         assertEquals(ProxyAction.BaseUrlOverrideMode.ENFORCE, api.baseUrlOverride());
         assertEquals(150L * 1024 * 1024, api.maxRequestBody());
 

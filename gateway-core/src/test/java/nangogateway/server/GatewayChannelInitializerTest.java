@@ -172,7 +172,7 @@ class GatewayChannelInitializerTest {
     }
 
     private EmbeddedSocketChannel initialise(GatewaySnapshot snapshot) throws Exception {
-        GatewayServices services = new GatewayServices(new UpstreamPools(Transport.nio(), 1));
+        GatewayServices services = new GatewayServices(new UpstreamPools(Transport.nio(), 1), Transport.nio());
         EmbeddedSocketChannel ch = new EmbeddedSocketChannel(
                 new GatewayChannelInitializer("public", () -> snapshot, services));
         channels.add(ch);

@@ -71,7 +71,7 @@ class ConfRoutesTest {
         for (ListenerConfig l : shipped.listeners()) {
             ListenerOptions o = l.options();
             ListenerOptions local = new ListenerOptions(null, o.redirectToHttps(), o.acmeWebroot(), o.trustedProxies(),
-                    null, 0, 0, o.accessLogFormat(), o.redactParams());
+                    null, 0, 0, o.accessLogFormat(), o.redactParams(), o.admin());
             listeners.add(new ListenerConfig(l.name(), "127.0.0.1", 0, null, l.routes(), l.otherwiseStatus(),
                     l.limits(), local));
         }
@@ -213,7 +213,7 @@ class ConfRoutesTest {
         assertNull(list.getHeaders().get("Base-Url-Override"));
         assertEquals(403, refused(internal, "GET /proxy/users/me HTTP/1.1\r\nHost: l\r\nProvider-Config-Key: "
                 + "github\r\nBase-Url-Override: https://evil.example\r\n\r\n"));
-        RawHttp.Response metrics = RawHttp.exchange(internal, get("/metrics"));
+        RawHttp.Response metrics = RawHttp.exchange(gateway.port("admin"), get("/metrics"));
         assertEquals(200, metrics.status());
         assertTrue(metrics.bodyText().contains("nango_gateway_responses_total{listener=\"internal\""),
                 metrics.bodyText());
