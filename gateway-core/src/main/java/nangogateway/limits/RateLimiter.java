@@ -3,6 +3,7 @@ package nangogateway.limits;
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import java.time.Duration;
+import java.util.function.LongSupplier;
 import nangogateway.config.RateLimit;
 
 /**
@@ -12,13 +13,16 @@ import nangogateway.config.RateLimit;
  */
 public final class RateLimiter {
     private final Cache<String, Bucket> buckets;
+    private final LongSupplier nanoTime;
 
     public RateLimiter() {
-        this(200_000, Duration.ofHours(1));
+        this(200_000, Duration.ofHours(1), System::nanoTime);
     }
 
-    public RateLimiter(long maxClients, Duration idleExpiry) {
+    /** @param nanoTime the clock buckets refill by (tests pass their own) */
+    public RateLimiter(long maxClients, Duration idleExpiry, LongSupplier nanoTime) {
         this.buckets = Caffeine.newBuilder().maximumSize(maxClients).expireAfterAccess(idleExpiry).build();
+        this.nanoTime = nanoTime;
     }
 
     /**
@@ -28,8 +32,9 @@ public final class RateLimiter {
      */
     public long acquire(String scope, String client, RateLimit limit) {
         String key = scope + '|' + limit.rate() + '|' + limit.burst() + '|' + client;
-        Bucket b = buckets.get(key, k -> new Bucket(limit.burst(), System.nanoTime()));
-        return b.take(limit, System.nanoTime());
+        long now = nanoTime.getAsLong();
+        Bucket b = buckets.get(key, k -> new Bucket(limit.burst(), now));
+        return b.take(limit, now);
     }
 
     public long size() {

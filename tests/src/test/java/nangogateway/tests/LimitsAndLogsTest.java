@@ -87,8 +87,16 @@ class LimitsAndLogsTest {
             waitForLines(log, 6);
             List<String> lines = log.lines();
             assertEquals(6, lines.size(), String.join("\n", lines));
+            // nginx combined, then the gateway's fields
+            java.util.regex.Pattern combined = java.util.regex.Pattern.compile("^(\\S+) - - \\[([^\\]]+)\\] "
+                    + "\"(\\S+) (\\S+) (HTTP/1\\.[01]|-)\" (\\d{3}) (\\d+) \"([^\"]*)\" \"([^\"]*)\" listener=(\\S+) "
+                    + "route=\"([^\"]*)\" rt=([0-9.]+) urt=([0-9.]+|-) us=(\\d{3}|-) rid=([0-9a-f]{32})$");
             for (String line : lines) {
                 assertFalse(line.contains("SECRET"), line);
+                java.util.regex.Matcher m = combined.matcher(line);
+                assertTrue(m.matches(), "not a combined-format line: " + line);
+                assertEquals("127.0.0.1", m.group(1));
+                assertEquals("public", m.group(10));
             }
             assertTrue(lines.get(0).contains("code=[redacted]") && lines.get(0).contains("keep=visible"), lines.get(0));
             assertTrue(lines.get(0).contains("route=\"oauth-callback-replay\""), lines.get(0));
@@ -110,12 +118,19 @@ class LimitsAndLogsTest {
             assertNotNull(fresh.header("X-Request-Id"));
             assertTrue(fresh.header("X-Request-Id").matches("[0-9a-f]{32}"), fresh.header("X-Request-Id"));
             waitForLines(log, 2);
-            String line = log.lines().get(0);
-            assertTrue(line.startsWith("{") && line.endsWith("}"), line);
-            assertTrue(line.contains("\"request_id\":\"abc-123\""), line);
-            assertTrue(line.contains("\"upstream_status\":200"), line);
-            assertTrue(line.contains("\"route\":\"oauth-callback\""), line);
-            assertTrue(line.contains("\"target\":\"/oauth/callback?state=[redacted]\""), line);
+            Map<String, Object> line = FlatJson.parse(log.lines().get(0));
+            assertEquals("abc-123", line.get("request_id"));
+            assertEquals(200.0, line.get("upstream_status"));
+            assertEquals(200.0, line.get("status"));
+            assertEquals("oauth-callback", line.get("route"));
+            assertEquals("public", line.get("listener"));
+            assertEquals("GET", line.get("method"));
+            assertEquals("/oauth/callback?state=[redacted]", line.get("target"));
+            assertTrue(line.get("request_time") instanceof Double && line.get("upstream_time") instanceof Double, line.toString());
+            Map<String, Object> denied = FlatJson.parse(log.lines().get(1));
+            assertEquals(403.0, denied.get("status"));
+            assertEquals(null, denied.get("upstream_status"));
+            assertEquals("otherwise", denied.get("route"));
         }
     }
 
