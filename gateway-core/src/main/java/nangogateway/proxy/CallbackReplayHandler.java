@@ -22,7 +22,6 @@ import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.Future;
 import io.netty.util.concurrent.ScheduledFuture;
-import java.net.InetSocketAddress;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import nangogateway.config.CallbackAction;
@@ -128,7 +127,7 @@ public final class CallbackReplayHandler extends ChannelInboundHandlerAdapter im
                 copy(in, out, name);
             }
         }
-        out.set("X-Forwarded-For", peerAddress());
+        out.set("X-Forwarded-For", Exchanges.clientAddress(ctx.channel()));
         out.set("X-Forwarded-Proto", scheme);
         out.set("X-Forwarded-Host", in.get(HttpHeaderNames.HOST).trim());
         out.set(HttpHeaderNames.VIA, ForwardingHeaders.VIA);
@@ -359,15 +358,4 @@ public final class CallbackReplayHandler extends ChannelInboundHandlerAdapter im
         ctx.fireChannelInactive();
     }
 
-    /** The client as {@code ClientAddressHandler} resolved it (trusted proxies), else the socket peer. */
-    private String peerAddress() {
-        String resolved = ctx.channel().attr(Exchanges.CLIENT_ADDRESS).get();
-        if (resolved != null) {
-            return resolved;
-        }
-        if (ctx.channel().remoteAddress() instanceof InetSocketAddress a) {
-            return a.getAddress().getHostAddress();
-        }
-        return "unknown";
-    }
 }

@@ -21,7 +21,6 @@ import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.Future;
 import io.netty.util.concurrent.ScheduledFuture;
-import java.net.InetSocketAddress;
 import java.util.ArrayDeque;
 import java.util.concurrent.TimeUnit;
 import nangogateway.config.ProxyAction;
@@ -133,7 +132,7 @@ public final class ProxyHandler extends ChannelInboundHandlerAdapter implements 
         }
         boolean chunked = HttpUtil.isTransferEncodingChunked(request);
         HttpHeaders headers = ForwardingHeaders.toUpstream(request.headers(), routed.route().websocket(),
-                peerAddress(), scheme, request.headers().get(HttpHeaderNames.HOST), upstream.authority());
+                Exchanges.clientAddress(ctx.channel()), scheme, request.headers().get(HttpHeaderNames.HOST), upstream.authority());
         if (chunked) {
             headers.set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED); // re-framed by the encoder
         }
@@ -528,17 +527,6 @@ public final class ProxyHandler extends ChannelInboundHandlerAdapter implements 
         }
     }
 
-    /** The client as {@code ClientAddressHandler} resolved it (trusted proxies), else the socket peer. */
-    private String peerAddress() {
-        String resolved = ctx.channel().attr(Exchanges.CLIENT_ADDRESS).get();
-        if (resolved != null) {
-            return resolved;
-        }
-        if (ctx.channel().remoteAddress() instanceof InetSocketAddress a) {
-            return a.getAddress().getHostAddress();
-        }
-        return "unknown";
-    }
 
     private static String describe(Throwable t) {
         if (t instanceof UpstreamException) {

@@ -7,6 +7,18 @@ public final class Exchanges {
     private Exchanges() {
     }
 
+    /** The client as {@code ClientAddressHandler} resolved it (trusted proxies), else the socket peer. */
+    public static String clientAddress(io.netty.channel.Channel ch) {
+        String resolved = ch.attr(CLIENT_ADDRESS).get();
+        if (resolved != null) {
+            return resolved;
+        }
+        if (ch.remoteAddress() instanceof java.net.InetSocketAddress a) {
+            return a.getAddress().getHostAddress();
+        }
+        return "unknown";
+    }
+
     /** Why the guard refused the current request. */
     public static final AttributeKey<String> REJECT_REASON = AttributeKey.valueOf("nangogateway.rejectReason");
     /** The route that took the current request, or the deny reason. */
