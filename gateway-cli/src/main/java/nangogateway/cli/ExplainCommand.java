@@ -9,6 +9,8 @@ import java.util.concurrent.Callable;
 import nangogateway.config.ConfigException;
 import nangogateway.config.GatewayConfig;
 import nangogateway.config.ListenerConfig;
+import nangogateway.config.ProxyAction;
+import nangogateway.proxy.BaseUrlOverridePolicy;
 import nangogateway.routing.RequestTarget;
 import nangogateway.routing.RouteDecision;
 import nangogateway.routing.RouteTable;
@@ -66,12 +68,12 @@ final class ExplainCommand implements Callable<Integer> {
         ListenerConfig listener = chooseListener(loaded);
         out.println(RouteText.listenerHeader(listener));
         out.println("request  " + method + " " + target);
-        int code = explain(out, listener, headers);
+        int code = explain(out, loaded, listener, headers);
         out.flush();
         return code;
     }
 
-    private int explain(PrintWriter out, ListenerConfig listener, HttpHeaders headers) {
+    private int explain(PrintWriter out, GatewayConfig loaded, ListenerConfig listener, HttpHeaders headers) {
         RequestTarget.Verdict verdict = RequestTarget.parse(target);
         if (!verdict.accepted()) {
             out.println("target   rejected: " + verdict.rejection());
@@ -95,7 +97,38 @@ final class ExplainCommand implements Callable<Integer> {
             out.println("  " + line);
         }
         out.println(verdict(decision));
+        if (decision instanceof RouteDecision.Matched m && m.route().action() instanceof ProxyAction p) {
+            for (String line : headerPolicy(loaded, m, p, read, headers)) {
+                out.println("   " + line);
+            }
+        }
         return 0;
+    }
+
+    /** What the proxy would do with provider keys and Base-Url-Override: the same policy code the server runs. */
+    static List<String> headerPolicy(GatewayConfig config, RouteDecision.Matched m, ProxyAction p, RequestTarget read,
+            HttpHeaders headers) {
+        List<String> lines = new ArrayList<>();
+        if (p.providerKeyParam() != null) {
+            String value = m.params().get(p.providerKeyParam());
+            config.providerByKeyOrAlias(value).filter(pc -> !pc.key().equals(value)).ifPresent(pc ->
+                    lines.add("provider key {" + p.providerKeyParam() + "} '" + value + "' is an alias: rewritten to '"
+                            + pc.key() + "'"));
+        }
+        if (p.baseUrlOverride() == ProxyAction.BaseUrlOverrideMode.ENFORCE) {
+            BaseUrlOverridePolicy.Decision d = BaseUrlOverridePolicy.decide(config, headers,
+                    BaseUrlOverridePolicy.pathAfterPrefix(m.route(), read.path()));
+            if (d instanceof BaseUrlOverridePolicy.Decision.Deny deny) {
+                lines.add("Base-Url-Override: refused with " + deny.status() + " " + deny.code() + ": " + deny.reason());
+            } else {
+                BaseUrlOverridePolicy.Decision.Forward f = (BaseUrlOverridePolicy.Decision.Forward) d;
+                lines.add("Provider-Config-Key: " + f.providerKey());
+                lines.add("Base-Url-Override: " + (f.override() == null ? "none" : f.override() + " (" + f.how() + ")"));
+            }
+        } else if (headers.contains(BaseUrlOverridePolicy.HEADER)) {
+            lines.add("Base-Url-Override: stripped (the route does not say base_url_override: enforce)");
+        }
+        return lines;
     }
 
     static String verdict(RouteDecision decision) {

@@ -118,7 +118,9 @@ class ExplainCommandTest {
         Cli.Result r = explain("--listener", "internal", "DELETE", "/proxy/2/files/delete");
         assertEquals(0, r.code(), r.toString());
         assertTrue(r.out().startsWith("listener internal on 127.0.0.1:3004 (http)\n"), r.out());
-        assertTrue(r.out().endsWith("  nango-proxy-api: MATCH\n-> route nango-proxy-api (proxy to nango)\n"), r.out());
+        assertTrue(r.out().contains("  nango-proxy-api: MATCH\n-> route nango-proxy-api (proxy to nango)\n"), r.out());
+        assertTrue(r.out().endsWith("Base-Url-Override: refused with 400 provider_config_key_required: send exactly"
+                + " one Provider-Config-Key header\n"), r.out());
 
         Cli.Result prefixOnly = explain("--listener", "internal", "GET", "/proxyx");
         assertTrue(prefixOnly.out().endsWith("-> otherwise 404\n"), prefixOnly.out());
@@ -136,5 +138,22 @@ class ExplainCommandTest {
         Cli.Result r = explain("GET", "/", "--header", "Authorization Bearer x");
         assertEquals(2, r.code(), r.toString());
         assertTrue(r.err().startsWith("--header 'Authorization Bearer x': write it as 'Name: value'\n"), r.err());
+    }
+
+    @Test
+    void showsTheBaseUrlOverrideDecisionOnTheShippedTemplate() {
+        String conf = java.nio.file.Path.of("..", "conf", "gateway.yaml").toString();
+        Cli.Result set = Cli.run("explain", "--config", conf, "--listener", "internal", "POST",
+                "/proxy/2/files/download", "--header", "Provider-Config-Key: dropbox");
+        assertEquals(0, set.code(), set.err());
+        assertTrue(set.out().contains("Base-Url-Override: https://content.dropboxapi.com (set by rule /2/files/download)"),
+                set.out());
+        Cli.Result refused = Cli.run("explain", "--config", conf, "--listener", "internal", "GET", "/proxy/x",
+                "--header", "Provider-Config-Key: dropbox", "--header", "Base-Url-Override: https://evil.example");
+        assertTrue(refused.out().contains("Base-Url-Override: refused with 403 base_url_override_not_allowed"),
+                refused.out());
+        Cli.Result alias = Cli.run("explain", "--config", conf, "GET", "/oauth/connect/gmail?connect_session_token=x");
+        assertTrue(alias.out().contains("provider key {key} 'gmail' is an alias: rewritten to 'google-mail'"),
+                alias.out());
     }
 }

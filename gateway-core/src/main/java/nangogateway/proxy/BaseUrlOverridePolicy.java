@@ -89,6 +89,12 @@ public final class BaseUrlOverridePolicy {
         return new Decision.Forward(key, null, "none");
     }
 
+    /** The path as Nango's proxy sees it: after the route's prefix ({@code /proxy/x} → {@code /x}), else the path. */
+    public static String pathAfterPrefix(nangogateway.config.RouteConfig route, String path) {
+        String prefix = route.prefix();
+        return prefix != null && prefix.endsWith("/") ? path.substring(prefix.length() - 1) : path;
+    }
+
     /** Whole-segment prefix match: {@code /2/files/download} covers itself and what is below, not {@code ..._v2}. */
     static boolean underPrefix(String path, String prefix) {
         String p = prefix.endsWith("/") ? prefix.substring(0, prefix.length() - 1) : prefix;

@@ -114,11 +114,9 @@ public final class ProxyHandler extends ChannelInboundHandlerAdapter implements 
         BaseUrlOverridePolicy.Decision.Forward override = null;
         if (action.baseUrlOverride() == ProxyAction.BaseUrlOverrideMode.ENFORCE) {
             // Decided on the client's headers as sent, before they are turned into the upstream's.
-            String path = routed.admitted().target().path();
-            String prefix = routed.route().prefix();
-            String afterPrefix = prefix != null && prefix.endsWith("/") ? path.substring(prefix.length() - 1) : path;
             BaseUrlOverridePolicy.Decision d = BaseUrlOverridePolicy.decide(routed.snapshot().config(),
-                    request.headers(), afterPrefix);
+                    request.headers(), BaseUrlOverridePolicy.pathAfterPrefix(routed.route(),
+                            routed.admitted().target().path()));
             if (d instanceof BaseUrlOverridePolicy.Decision.Deny deny) {
                 log.info("{} {}: {} ({})", ctx.channel().remoteAddress(), routed.route().name(), deny.reason(),
                         deny.status());
