@@ -38,7 +38,7 @@ import org.yaml.snakeyaml.nodes.ScalarNode;
  */
 public final class ConfigLoader {
     static final List<String> TOP_KEYS = List.of("upstreams", "listeners", "providers", "server");
-    static final List<String> SERVER_KEYS = List.of("shutdown_timeout");
+    static final List<String> SERVER_KEYS = List.of("shutdown_timeout", "certificate_check_interval");
     static final List<String> UPSTREAM_KEYS =
             List.of("url", "connect_timeout", "response_timeout", "idle_timeout", "max_connections");
     static final List<String> PROVIDER_KEYS = List.of("base_url_override", "aliases");
@@ -243,7 +243,9 @@ public final class ConfigLoader {
             return ServerSettings.DEFAULTS;
         }
         Duration shutdown = durationOr(f, "shutdown_timeout", "server", ServerSettings.DEFAULTS.shutdownTimeout());
-        return shutdown == null ? ServerSettings.DEFAULTS : new ServerSettings(shutdown);
+        Duration certCheck = durationOr(f, "certificate_check_interval", "server",
+                ServerSettings.DEFAULTS.certificateCheckInterval());
+        return shutdown == null || certCheck == null ? ServerSettings.DEFAULTS : new ServerSettings(shutdown, certCheck);
     }
 
     private Map<String, ProviderConfig> providers(Node node) {

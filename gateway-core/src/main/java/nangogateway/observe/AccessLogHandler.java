@@ -143,6 +143,8 @@ public final class AccessLogHandler extends ChannelDuplexHandler {
     /** Refusals by kind and upstream failures, for metrics; labels come from a small fixed set. */
     private void countOutcome(ChannelHandlerContext ctx) {
         String reject = ctx.channel().attr(Exchanges.REJECT_REASON).get();
+        String routeLabel = reject != null ? "rejected" : String.valueOf(ctx.channel().attr(Exchanges.ROUTE).get());
+        metrics.request(listener, routeLabel, status);
         if (reject != null) {
             metrics.event("rejected_requests", listener);
             metrics.denied(listener, rejectKind(status, reject));

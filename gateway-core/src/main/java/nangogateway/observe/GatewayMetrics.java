@@ -70,6 +70,15 @@ public final class GatewayMetrics {
         return d == Math.rint(d) ? Long.toString((long) d) : Double.toString(d);
     }
 
+    private static final String[] CLASSES = {"1xx", "2xx", "3xx", "4xx", "5xx"};
+
+    /** One response, by listener, route (or how it was refused) and status class. */
+    public void request(String listener, String route, int status) {
+        String cls = status >= 100 && status < 600 ? CLASSES[status / 100 - 1] : "other";
+        count("nango_gateway_requests_total{listener=\"" + listener + "\",route=\"" + route + "\",class=\"" + cls
+                + "\"}");
+    }
+
     /** A refused request, by kind: not_allowlisted, method, bad_target, framing, too_large, timeout, ... */
     public void denied(String listener, String reason) {
         count("nango_gateway_denied_requests_total{listener=\"" + listener + "\",reason=\"" + reason + "\"}");

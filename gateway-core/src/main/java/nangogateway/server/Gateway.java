@@ -80,7 +80,8 @@ public final class Gateway implements AutoCloseable {
             g.close();
             throw e;
         }
-        g.watchTask = g.boss.next().scheduleWithFixedDelay(g::checkCertificates, 5, 5, TimeUnit.SECONDS);
+        long every = config.server().certificateCheckInterval().toMillis();
+        g.watchTask = g.boss.next().scheduleWithFixedDelay(g::checkCertificates, every, every, TimeUnit.MILLISECONDS);
         log.info("nango-gateway serving {} listener(s) on {} with {} event loop(s)", config.listeners().size(),
                 transport.name(), threads);
         return g;

@@ -113,6 +113,10 @@ class AdminListenerTest {
 
         Map<String, Double> m = parse(RawHttp.exchange(admin, get("/metrics")).bodyText());
         assertEquals(1.0, m.get("nango_gateway_responses_total{listener=\"public\",code=\"200\"}"));
+        assertEquals(1.0, m.get("nango_gateway_requests_total{listener=\"public\",route=\"oauth-callback\",class=\"2xx\"}"));
+        assertEquals(1.0, m.get("nango_gateway_requests_total{listener=\"public\",route=\"oauth-callback\",class=\"5xx\"}"));
+        assertEquals(1.0, m.get("nango_gateway_requests_total{listener=\"public\",route=\"otherwise\",class=\"4xx\"}"));
+        assertEquals(1.0, m.get("nango_gateway_requests_total{listener=\"public\",route=\"rejected\",class=\"4xx\"}"));
         assertEquals(1.0, m.get("nango_gateway_denied_requests_total{listener=\"public\",reason=\"not_allowlisted\"}"));
         assertEquals(1.0, m.get("nango_gateway_denied_requests_total{listener=\"public\",reason=\"bad_target\"}"));
         assertEquals(1.0, m.get("nango_gateway_denied_requests_total{listener=\"public\",reason=\"method\"}"));

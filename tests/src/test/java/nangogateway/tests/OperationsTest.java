@@ -185,6 +185,34 @@ class OperationsTest {
     }
 
     @Test
+    void renewedFilesOnDiskArePickedUpWithoutASignal(@TempDir Path dir) throws Exception {
+        Path live = Files.createDirectory(dir.resolve("live"));
+        Path v1 = Files.createDirectory(dir.resolve("archive1"));
+        TestCertificates.generate(v1, "first.example", "RSA");
+        // certbot's layout: live/ holds symlinks into archive/, swapped on renewal
+        Files.createSymbolicLink(live.resolve("fullchain.pem"), v1.resolve("fullchain.pem"));
+        Files.createSymbolicLink(live.resolve("privkey.pem"), v1.resolve("privkey.pem"));
+        TlsConfig tls = new TlsConfig(live.resolve("fullchain.pem"), live.resolve("privkey.pem"));
+        GatewayConfig c = config(List.of(listener("public", tls)));
+        gateway = Gateway.start(new GatewayConfig(c.source(), c.upstreams(), c.listeners(), c.providers(),
+                new ServerSettings(Duration.ofSeconds(5), Duration.ofMillis(100))));
+        int port = gateway.port("public");
+        assertEquals("CN=first.example", handshake(port, "TLSv1.3"));
+        Path v2 = Files.createDirectory(dir.resolve("archive2"));
+        TestCertificates.generate(v2, "renewed.example", "EC");
+        Files.delete(live.resolve("fullchain.pem"));
+        Files.createSymbolicLink(live.resolve("fullchain.pem"), v2.resolve("fullchain.pem"));
+        Files.delete(live.resolve("privkey.pem"));
+        Files.createSymbolicLink(live.resolve("privkey.pem"), v2.resolve("privkey.pem"));
+        String subject = "";
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (System.nanoTime() < deadline && !(subject = handshake(port, "TLSv1.3")).equals("CN=renewed.example")) {
+            Thread.sleep(100); // the watcher checks every 100 ms and waits one more check for the files to settle
+        }
+        assertEquals("CN=renewed.example", subject);
+    }
+
+    @Test
     void aBadCertificateFailsTheReloadAndKeepsTheOldConfig(@TempDir Path dir) throws Exception {
         gateway = Gateway.start(config(List.of(listener("public", null))));
         Files.writeString(dir.resolve("fullchain.pem"), "not a certificate");
