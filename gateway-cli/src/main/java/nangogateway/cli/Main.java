@@ -16,7 +16,7 @@ import picocli.CommandLine.Spec;
         versionProvider = VersionProvider.class,
         description = "Allowlisting reverse proxy in front of a self-hosted Nango server.",
         subcommands = {RunCommand.class, CheckCommand.class, RoutesCommand.class, ExplainCommand.class,
-                CommandLine.HelpCommand.class})
+                ProbeCommand.class, CommandLine.HelpCommand.class})
 public final class Main implements Callable<Integer> {
     @Spec
     private CommandSpec spec;
