@@ -8,7 +8,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Spec;
 
-/** The {@code nango-gateway} command: {@code run}, {@code check}, {@code routes}, {@code explain}. */
+/** The {@code nango-gateway} command: {@code run}, {@code check}, {@code routes}, {@code explain}, {@code probe}. */
 // INHERIT gives every command --help and --version.
 @Command(name = "nango-gateway",
         scope = CommandLine.ScopeType.INHERIT,
@@ -31,7 +31,7 @@ public final class Main implements Callable<Integer> {
     @Override
     public Integer call() {
         throw new CommandLine.ParameterException(spec.commandLine(),
-                "a command is required: run, check, routes or explain");
+                "a command is required: run, check, routes, explain or probe");
     }
 
     /** The async appender holds the last lines (drain, stop) until its worker writes them: flush before exit. */

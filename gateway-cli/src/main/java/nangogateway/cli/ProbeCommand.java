@@ -129,21 +129,21 @@ final class ProbeCommand implements Callable<Integer> {
             report(out, target, kind, results.stream().filter(r -> r.probe().kind() == kind).toList());
         }
         boolean exposed = !skipPortCheck && portCheck(out, timeout);
-        List<ProbeResult> findings = results.stream().filter(r -> !r.refused()).toList();
-        long undecided = findings.stream().filter(r -> !(r.exchange() instanceof Exchange.Answered)
-                || ((Exchange.Answered) r.exchange()).status() == 429).count();
-        redirectHint(out, target, findings);
-        out.println("probe: " + findings.size() + " of " + results.size() + " requests were let through"
-                + (undecided == 0 ? "" : " (" + undecided + " of them without a verdict: no answer, or rate limited)"));
-        return findings.isEmpty() && !exposed ? CLEAN : FINDINGS;
+        long findings = results.stream().filter(r -> r.verdict().finding()).count();
+        long undecided = results.stream().filter(r -> !r.verdict().decided()).count();
+        redirectHint(out, target, results.stream().filter(r -> r.verdict().finding()).toList());
+        out.println("probe: " + findings + " of " + results.size() + " requests were let through"
+                + (undecided == 0 ? "" : ", " + undecided + " without a verdict (see NO VERDICT above: probe again)"));
+        return findings == 0 && undecided == 0 && !exposed ? CLEAN : FINDINGS;
     }
 
     private static void report(PrintWriter out, ProbeTarget target, ProbeKind kind, List<ProbeResult> results) {
-        List<ProbeResult> findings = results.stream().filter(r -> !r.refused()).toList();
-        out.printf("%-10s %d of %d let through  (%s)%n", kind.label(), findings.size(), results.size(),
-                kind.description());
-        for (ProbeResult r : findings) {
-            out.println("  FINDING " + r.probe().name());
+        List<ProbeResult> notRefused = results.stream().filter(r -> !r.refused()).toList();
+        long undecided = notRefused.stream().filter(r -> !r.verdict().decided()).count();
+        out.printf("%-10s %d of %d let through%s  (%s)%n", kind.label(), notRefused.size() - undecided,
+                results.size(), undecided == 0 ? "" : ", " + undecided + " without a verdict", kind.description());
+        for (ProbeResult r : notRefused) {
+            out.println((r.verdict().decided() ? "  FINDING " : "  NO VERDICT ") + r.probe().name());
             out.println("      " + r.probe().requestLine(target.authority()) + "  -> " + r.verdict().seen() + ": "
                     + r.verdict().why());
         }

@@ -18,7 +18,7 @@ class MainTest {
         Cli.Result r = Cli.run("--help");
         assertEquals(0, r.code(), r.toString());
         assertTrue(r.out().startsWith("Usage: nango-gateway "), r.out());
-        for (String command : new String[] {"run", "check", "routes", "explain"}) {
+        for (String command : new String[] {"run", "check", "routes", "explain", "probe"}) {
             assertTrue(r.out().lines().anyMatch(l -> l.trim().startsWith(command + " ")), command + " in\n" + r.out());
         }
     }
@@ -39,7 +39,7 @@ class MainTest {
     void withoutACommandItIsAUsageError() {
         Cli.Result r = Cli.run();
         assertEquals(2, r.code(), r.toString());
-        assertTrue(r.err().startsWith("a command is required: run, check, routes or explain\n"), r.err());
+        assertTrue(r.err().startsWith("a command is required: run, check, routes, explain or probe\n"), r.err());
     }
 
     @Test

@@ -66,20 +66,23 @@ public record ProbeCase(ProbeKind kind, String name, Function<String, String> re
         }
         if (seen instanceof Exchange.Silent s) {
             // A request that hangs may be waiting in Nango, or be a half-read body that desynchronises: fail closed.
-            return Verdict.finding(s.how(), "no verdict: the request may be waiting upstream");
+            return Verdict.undecided(s.how(), "the request may be waiting upstream");
         }
         if (seen instanceof Exchange.Garbled g) {
             return Verdict.finding(g.how(), "the answer is not HTTP/1.x");
         }
-        return Verdict.finding(((Exchange.Unreachable) seen).how(), "the request could not be sent");
+        return Verdict.undecided(((Exchange.Unreachable) seen).how(), "the request could not be sent");
     }
 
     private Verdict judgeStatus(Exchange.Answered a) {
         int status = a.status();
         String seen = Integer.toString(status);
+        if (status == 429) {
+            return Verdict.undecided(seen, "rate limited: lower --rate");
+        }
         if (framingAttack()) {
             if (rule == Rule.REFUSE_BODY_AND_CLOSE && (status == 502 || status == 504)) {
-                return Verdict.finding(seen, "the valid head was passed on and Nango did not answer (is it down?); "
+                return Verdict.undecided(seen, "the valid head was passed on and Nango did not answer (is it down?); "
                         + "a gateway that judges the body answers 400 once Nango is up: probe again then");
             }
             if (!FRAMING_REFUSALS.contains(status)) {
@@ -106,9 +109,6 @@ public record ProbeCase(ProbeKind kind, String name, Function<String, String> re
         }
         if (status == 502 || status == 504) {
             return "the front end tried to reach its upstream: the request was let through";
-        }
-        if (status == 429) {
-            return "rate limited, so no verdict: lower --rate";
         }
         if (status >= 500) {
             return "a server error, not a refusal: the request may have been let through";

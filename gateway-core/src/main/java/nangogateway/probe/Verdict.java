@@ -1,18 +1,29 @@
 package nangogateway.probe;
 
 /**
- * One judged request.
+ * One judged request: refused, let through (a finding), or without a verdict (no answer, rate limited, or an
+ * answer that depends on Nango being up). Only a refusal counts as clean.
  *
  * @param refused true when the answer shows the request was turned away before it could reach Nango
+ * @param decided false when the answer does not tell either way; such a request is neither refused nor a finding
  * @param seen    what came back, short ({@code 403}, {@code 400, closed}, {@code no answer in 3s})
- * @param why     for a finding, what the answer means; empty when refused
+ * @param why     unless refused, what the answer means; empty when refused
  */
-public record Verdict(boolean refused, String seen, String why) {
+public record Verdict(boolean refused, boolean decided, String seen, String why) {
     static Verdict refused(String seen) {
-        return new Verdict(true, seen, "");
+        return new Verdict(true, true, seen, "");
     }
 
     static Verdict finding(String seen, String why) {
-        return new Verdict(false, seen, why);
+        return new Verdict(false, true, seen, why);
+    }
+
+    static Verdict undecided(String seen, String why) {
+        return new Verdict(false, false, seen, why);
+    }
+
+    /** Let through: the answer shows the request was not refused. */
+    public boolean finding() {
+        return decided && !refused;
     }
 }

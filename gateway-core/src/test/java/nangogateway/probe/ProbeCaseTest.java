@@ -37,9 +37,11 @@ class ProbeCaseTest {
 
     @Test
     void answersFromBehindTheFrontEndAreFindings() {
-        for (int code : List.of(101, 200, 204, 301, 302, 401, 429, 500, 502, 503, 504, 501)) {
-            assertFalse(refused(PLAIN, status(code, true)), Integer.toString(code));
+        for (int code : List.of(101, 200, 204, 301, 302, 401, 500, 502, 503, 504, 501)) {
+            assertTrue(PLAIN.judge(status(code, true)).finding(), Integer.toString(code));
         }
+        Verdict limited = PLAIN.judge(status(429, true));
+        assertFalse(limited.refused() || limited.decided(), "429 tells neither way: " + limited);
         assertTrue(PLAIN.judge(status(502, true)).why().contains("tried to reach its upstream"));
         assertEquals("redirected to https://x/", PLAIN.judge(new Exchange.Answered(301, false, "https://x/")).why());
     }
@@ -47,8 +49,10 @@ class ProbeCaseTest {
     @Test
     void silenceGarbageAndUnreachableAreNeverRefusals() {
         assertFalse(refused(PLAIN, new Exchange.Silent("no answer in 3s")));
-        assertFalse(refused(PLAIN, new Exchange.Garbled("x")));
+        assertFalse(PLAIN.judge(new Exchange.Silent("no answer in 3s")).decided());
+        assertTrue(PLAIN.judge(new Exchange.Garbled("x")).finding());
         assertFalse(refused(PLAIN, new Exchange.Unreachable("could not connect")));
+        assertFalse(PLAIN.judge(new Exchange.Unreachable("could not connect")).decided());
     }
 
     @Test
@@ -60,7 +64,9 @@ class ProbeCaseTest {
         assertFalse(refused(FRAMING, status(200, true)));
         assertFalse(refused(PLAIN, status(505, true)), "505 is a refusal for framing attacks only");
         assertFalse(refused(BODY, status(502, true)));
+        assertFalse(BODY.judge(status(502, true)).decided(), "a body judged only after Nango answers: no verdict");
         assertTrue(BODY.judge(status(502, true)).why().contains("Nango did not answer"));
+        assertTrue(BODY.judge(status(200, true)).finding());
     }
 
     @Test

@@ -179,6 +179,33 @@ class ProbeTest {
                 + " requests were let through\n"), r.toString());
     }
 
+    /**
+     * With Nango down, a broken chunk after a valid head on an allowed route gets 502 (the head was passed on before
+     * the body was read): the probe cannot tell, so it says so, and does not call it clean or a finding.
+     */
+    @Test
+    void withNangoDownBrokenBodiesHaveNoVerdict() throws Exception {
+        int closedPort;
+        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            closedPort = s.getLocalPort();
+        }
+        Gateway down = Gateway.start(ConfigLoader.parse(devConfig(nango.getPort())
+                .replace("url: http://127.0.0.1:" + nango.getPort(), "url: http://127.0.0.1:" + closedPort),
+                "dev.yaml"));
+        try {
+            Result r = probe(url(down), "--rate", RATE, "--skip-port-check", "--only", "smuggling");
+            assertEquals(1, r.code(), r.toString());
+            assertFalse(r.out().contains("FINDING"), r.toString());
+            assertTrue(r.out().contains("  NO VERDICT "), r.toString());
+            assertTrue(r.out().contains("-> 502: the valid head was passed on and Nango did not answer"), r.toString());
+            assertEquals(0, r.kind(ProbeKind.SMUGGLING).orElseThrow()[0], r.toString());
+            assertTrue(r.out().matches("(?s).*probe: 0 of " + count(ProbeKind.SMUGGLING)
+                    + " requests were let through, [1-9]\\d* without a verdict .*"), r.toString());
+        } finally {
+            down.close();
+        }
+    }
+
     @Test
     void onlyLimitsTheKinds() {
         Result r = probe(url(permissive), "--rate", RATE, "--skip-port-check", "--only", "smuggling");
