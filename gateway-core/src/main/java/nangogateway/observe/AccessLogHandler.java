@@ -9,7 +9,6 @@ import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.LastHttpContent;
-import io.netty.util.Attribute;
 import java.net.InetSocketAddress;
 import java.time.Instant;
 import java.time.ZoneId;
@@ -17,7 +16,7 @@ import java.time.format.DateTimeFormatter;
 import java.util.Locale;
 import java.util.Set;
 import nangogateway.config.AccessLogFormat;
-import nangogateway.server.Exchanges;
+import nangogateway.server.RequestFacts;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -46,6 +45,7 @@ public final class AccessLogHandler extends ChannelDuplexHandler {
     private long start;
     private int status;
     private long bytes;
+    private RequestFacts facts;
 
     public AccessLogHandler(String listener) {
         this(listener, AccessLogFormat.COMBINED, Set.of(), new GatewayMetrics());
@@ -58,6 +58,11 @@ public final class AccessLogHandler extends ChannelDuplexHandler {
         this.extraSecrets = extraSecretParams;
         this.metrics = metrics;
         this.responses = metrics.responses(listener);
+    }
+
+    @Override
+    public void handlerAdded(ChannelHandlerContext ctx) {
+        facts = RequestFacts.of(ctx.channel());
     }
 
     @Override
@@ -102,15 +107,15 @@ public final class AccessLogHandler extends ChannelDuplexHandler {
     }
 
     private String line(ChannelHandlerContext ctx) {
-        String client = ctx.channel().attr(Exchanges.CLIENT_ADDRESS).get();
+        String client = facts.clientAddress;
         if (client == null) {
             client = ctx.channel().remoteAddress() instanceof InetSocketAddress a ? a.getAddress().getHostAddress() : "-";
         }
-        String reject = ctx.channel().attr(Exchanges.REJECT_REASON).get();
-        String route = reject != null ? "rejected: " + reject : ctx.channel().attr(Exchanges.ROUTE).get();
-        Integer upstreamStatus = ctx.channel().attr(Exchanges.UPSTREAM_STATUS).get();
-        Long upstreamNanos = ctx.channel().attr(Exchanges.UPSTREAM_NANOS).get();
-        String requestId = ctx.channel().attr(Exchanges.REQUEST_ID).get();
+        String reject = facts.rejectReason;
+        String route = reject != null ? "rejected: " + reject : facts.route;
+        Integer upstreamStatus = facts.upstreamStatus == 0 ? null : facts.upstreamStatus;
+        Long upstreamNanos = facts.upstreamNanos < 0 ? null : facts.upstreamNanos;
+        String requestId = facts.requestId;
         double seconds = (System.nanoTime() - start) / 1e9;
         String rt = String.format(Locale.ROOT, "%.3f", seconds);
         String urt = upstreamNanos == null ? "-" : String.format(Locale.ROOT, "%.3f", upstreamNanos / 1e9);
@@ -142,14 +147,14 @@ public final class AccessLogHandler extends ChannelDuplexHandler {
 
     /** Refusals by kind and upstream failures, for metrics; labels come from a small fixed set. */
     private void countOutcome(ChannelHandlerContext ctx) {
-        String reject = ctx.channel().attr(Exchanges.REJECT_REASON).get();
-        String routeLabel = reject != null ? "rejected" : String.valueOf(ctx.channel().attr(Exchanges.ROUTE).get());
+        String reject = facts.rejectReason;
+        String routeLabel = reject != null ? "rejected" : String.valueOf(facts.route);
         metrics.request(listener, routeLabel, status);
         if (reject != null) {
             metrics.event("rejected_requests", listener);
             metrics.denied(listener, rejectKind(status, reject));
         } else if (status == 403 || status == 405 || status == 429) {
-            String route = ctx.channel().attr(Exchanges.ROUTE).get();
+            String route = facts.route;
             if ("otherwise".equals(route)) {
                 metrics.denied(listener, "not_allowlisted");
             } else if ("method-not-allowed".equals(route)) {
@@ -158,7 +163,7 @@ public final class AccessLogHandler extends ChannelDuplexHandler {
                 metrics.denied(listener, "rate_limited");
             }
         }
-        String upstreamError = ctx.channel().attr(Exchanges.UPSTREAM_ERROR).get();
+        String upstreamError = facts.upstreamError;
         if (upstreamError != null) {
             int colon = upstreamError.indexOf(':');
             metrics.count("nango_gateway_upstream_errors_total{upstream=\"" + upstreamError.substring(0, colon)
@@ -190,14 +195,7 @@ public final class AccessLogHandler extends ChannelDuplexHandler {
         referer = null;
         userAgent = null;
         start = 0;
-        clear(ctx.channel().attr(Exchanges.REJECT_REASON));
-        clear(ctx.channel().attr(Exchanges.UPSTREAM_STATUS));
-        clear(ctx.channel().attr(Exchanges.UPSTREAM_NANOS));
-        clear(ctx.channel().attr(Exchanges.UPSTREAM_ERROR));
-    }
-
-    private static void clear(Attribute<?> a) {
-        a.set(null);
+        facts.responseDone();
     }
 
     private static StringBuilder field(StringBuilder b, String name, String value) {

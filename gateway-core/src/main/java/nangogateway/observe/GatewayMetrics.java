@@ -15,6 +15,8 @@ public final class GatewayMetrics {
     private final Map<String, LongAdder> counters = new ConcurrentHashMap<>();
     private final Map<String, LongSupplier> gauges = new ConcurrentHashMap<>();
     private final Map<String, Responses> responses = new ConcurrentHashMap<>();
+    /** Requests by listener, then route, then status class (index into CLASSES; the last one is "other"). */
+    private final Map<String, Map<String, LongAdder[]>> requests = new ConcurrentHashMap<>();
 
     /** Latency histogram bucket bounds, seconds (Prometheus {@code le}). */
     static final double[] BUCKETS = {0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60};
@@ -72,11 +74,19 @@ public final class GatewayMetrics {
 
     private static final String[] CLASSES = {"1xx", "2xx", "3xx", "4xx", "5xx"};
 
-    /** One response, by listener, route (or how it was refused) and status class. */
+    /** One response, by listener, route (or how it was refused) and status class: two map look-ups and an add. */
     public void request(String listener, String route, int status) {
-        String cls = status >= 100 && status < 600 ? CLASSES[status / 100 - 1] : "other";
-        count("nango_gateway_requests_total{listener=\"" + listener + "\",route=\"" + route + "\",class=\"" + cls
-                + "\"}");
+        int cls = status >= 100 && status < 600 ? status / 100 - 1 : CLASSES.length;
+        requests.computeIfAbsent(listener, k -> new ConcurrentHashMap<>())
+                .computeIfAbsent(route, k -> newAdders(CLASSES.length + 1))[cls].increment();
+    }
+
+    private static LongAdder[] newAdders(int n) {
+        LongAdder[] a = new LongAdder[n];
+        for (int i = 0; i < n; i++) {
+            a[i] = new LongAdder();
+        }
+        return a;
     }
 
     /** A refused request, by kind: not_allowlisted, method, bad_target, framing, too_large, timeout, ... */
@@ -86,7 +96,26 @@ public final class GatewayMetrics {
 
     public long value(String series) {
         LongAdder a = counters.get(series);
-        return a == null ? 0 : a.sum();
+        if (a != null) {
+            return a.sum();
+        }
+        Long rendered = parse(render()).get(series);
+        return rendered == null ? 0 : rendered;
+    }
+
+    private static Map<String, Long> parse(String text) {
+        Map<String, Long> m = new TreeMap<>();
+        for (String line : text.split("\n")) {
+            int sp = line.lastIndexOf(' ');
+            if (!line.startsWith("#") && sp > 0) {
+                try {
+                    m.put(line.substring(0, sp), Long.parseLong(line.substring(sp + 1)));
+                } catch (NumberFormatException e) {
+                    // a histogram sum (seconds): not a counter
+                }
+            }
+        }
+        return m;
     }
 
     /** The Prometheus text exposition. */
@@ -94,6 +123,15 @@ public final class GatewayMetrics {
         StringBuilder b = new StringBuilder(4096);
         Map<String, Long> sorted = new TreeMap<>();
         counters.forEach((k, v) -> sorted.put(k, v.sum()));
+        requests.forEach((listener, routes) -> routes.forEach((route, byClass) -> {
+            for (int i = 0; i < byClass.length; i++) {
+                long n = byClass[i].sum();
+                if (n > 0) {
+                    sorted.put("nango_gateway_requests_total{listener=\"" + listener + "\",route=\"" + route
+                            + "\",class=\"" + (i < CLASSES.length ? CLASSES[i] : "other") + "\"}", n);
+                }
+            }
+        }));
         responses.forEach((listener, r) -> {
             for (int code = 100; code < 600; code++) {
                 long n = r.byStatus[code].sum();

@@ -5,9 +5,10 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelPromise;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponse;
+import io.netty.util.AsciiString;
 import java.util.List;
 import java.util.concurrent.ThreadLocalRandom;
-import nangogateway.server.Exchanges;
+import nangogateway.server.RequestFacts;
 
 /**
  * Gives every request an {@code X-Request-Id}: the client's own when it is one well-formed value, a fresh one
@@ -16,18 +17,26 @@ import nangogateway.server.Exchanges;
  */
 public final class RequestIdHandler extends ChannelDuplexHandler {
     public static final String HEADER = "X-Request-Id";
+    private static final AsciiString NAME = AsciiString.cached(HEADER);
+    private RequestFacts facts;
+
+    @Override
+    public void handlerAdded(ChannelHandlerContext ctx) {
+        facts = RequestFacts.of(ctx.channel());
+    }
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
         if (msg instanceof HttpRequest r) {
-            String id = r.decoderResult().isFailure() ? null : acceptable(r.headers().getAll(HEADER));
+            String id = r.decoderResult().isFailure() || !r.headers().contains(NAME) ? null
+                    : acceptable(r.headers().getAll(NAME));
             if (id == null) {
                 id = fresh();
             }
             if (!r.decoderResult().isFailure()) {
-                r.headers().set(HEADER, id);
+                r.headers().set(NAME, id);
             }
-            ctx.channel().attr(Exchanges.REQUEST_ID).set(id);
+            facts.requestId = id;
         }
         ctx.fireChannelRead(msg);
     }
@@ -35,9 +44,9 @@ public final class RequestIdHandler extends ChannelDuplexHandler {
     @Override
     public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
         if (msg instanceof HttpResponse r && r.status().code() >= 200) {
-            String id = ctx.channel().attr(Exchanges.REQUEST_ID).get();
+            String id = facts.requestId;
             if (id != null) {
-                r.headers().set(HEADER, id);
+                r.headers().set(NAME, id);
             }
         }
         ctx.write(msg, promise);

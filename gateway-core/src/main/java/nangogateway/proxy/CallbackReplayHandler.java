@@ -27,7 +27,7 @@ import java.util.concurrent.TimeUnit;
 import nangogateway.config.CallbackAction;
 import nangogateway.config.UpstreamConfig;
 import nangogateway.observe.RequestIdHandler;
-import nangogateway.server.Exchanges;
+import nangogateway.server.RequestFacts;
 import nangogateway.server.LocalResponses;
 import nangogateway.server.RoutedRequest;
 import nangogateway.upstream.UpstreamChannelHandler;
@@ -127,11 +127,11 @@ public final class CallbackReplayHandler extends ChannelInboundHandlerAdapter im
                 copy(in, out, name);
             }
         }
-        out.set("X-Forwarded-For", Exchanges.clientAddress(ctx.channel()));
+        out.set("X-Forwarded-For", RequestFacts.clientAddress(ctx.channel()));
         out.set("X-Forwarded-Proto", scheme);
         out.set("X-Forwarded-Host", in.get(HttpHeaderNames.HOST).trim());
         out.set(HttpHeaderNames.VIA, ForwardingHeaders.VIA);
-        String requestId = ctx.channel().attr(Exchanges.REQUEST_ID).get();
+        String requestId = RequestFacts.of(ctx.channel()).requestId;
         if (requestId != null) {
             out.set(RequestIdHandler.HEADER, requestId);
         }
@@ -212,8 +212,9 @@ public final class CallbackReplayHandler extends ChannelInboundHandlerAdapter im
                 return;
             }
             response = r;
-            ctx.channel().attr(Exchanges.UPSTREAM_STATUS).set(r.status().code());
-            ctx.channel().attr(Exchanges.UPSTREAM_NANOS).set(System.nanoTime() - upstreamStart);
+            RequestFacts facts = RequestFacts.of(ctx.channel());
+            facts.upstreamStatus = r.status().code();
+            facts.upstreamNanos = System.nanoTime() - upstreamStart;
             upstreamKeepAlive = HttpUtil.isKeepAlive(r);
             body = ctx.alloc().compositeBuffer(64);
         }
@@ -288,7 +289,7 @@ public final class CallbackReplayHandler extends ChannelInboundHandlerAdapter im
     private void fail(int status, Throwable cause) {
         String route = current == null ? "-" : current.route().name();
         if (upstream != null) {
-            ctx.channel().attr(Exchanges.UPSTREAM_ERROR).set(upstream.name() + ":" + ProxyHandler.errorKind(status, cause));
+            RequestFacts.of(ctx.channel()).upstreamError = upstream.name() + ":" + ProxyHandler.errorKind(status, cause);
         }
         log.warn("{} {}: {} -> {}", ctx.channel().remoteAddress(), route, cause.getMessage(), status);
         Channel up = upstreamChannel;

@@ -25,7 +25,7 @@ import java.util.ArrayDeque;
 import java.util.concurrent.TimeUnit;
 import nangogateway.config.ProxyAction;
 import nangogateway.config.UpstreamConfig;
-import nangogateway.server.Exchanges;
+import nangogateway.server.RequestFacts;
 import nangogateway.server.LocalResponses;
 import nangogateway.server.RoutedRequest;
 import nangogateway.upstream.UpstreamChannelHandler;
@@ -46,6 +46,7 @@ public final class ProxyHandler extends ChannelInboundHandlerAdapter implements 
     private final UpstreamPools pools;
     private final String scheme;
     private ChannelHandlerContext ctx;
+    private RequestFacts facts;
 
     // State of the exchange in progress; all touched on the event loop only.
     private RoutedRequest current;
@@ -78,6 +79,7 @@ public final class ProxyHandler extends ChannelInboundHandlerAdapter implements 
     @Override
     public void handlerAdded(ChannelHandlerContext ctx) {
         this.ctx = ctx;
+        this.facts = RequestFacts.of(ctx.channel());
     }
 
     @Override
@@ -120,7 +122,7 @@ public final class ProxyHandler extends ChannelInboundHandlerAdapter implements 
             if (d instanceof BaseUrlOverridePolicy.Decision.Deny deny) {
                 log.info("{} {}: {} ({})", ctx.channel().remoteAddress(), routed.route().name(), deny.reason(),
                         deny.status());
-                ctx.channel().attr(Exchanges.REJECT_REASON).set("base_url_override: " + deny.reason());
+                facts.rejectReason = "base_url_override: " + deny.reason();
                 current = null;
                 ctx.writeAndFlush(LocalResponses.json(ctx.alloc(), deny.status(), deny.code(), deny.reason()))
                         .addListener(ChannelFutureListener.CLOSE);
@@ -130,7 +132,7 @@ public final class ProxyHandler extends ChannelInboundHandlerAdapter implements 
         }
         boolean chunked = HttpUtil.isTransferEncodingChunked(request);
         HttpHeaders headers = ForwardingHeaders.toUpstream(request.headers(), routed.route().websocket(),
-                Exchanges.clientAddress(ctx.channel()), scheme, request.headers().get(HttpHeaderNames.HOST), upstream.authority());
+                RequestFacts.clientAddress(ctx.channel()), scheme, request.headers().get(HttpHeaderNames.HOST), upstream.authority());
         if (chunked) {
             headers.set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED); // re-framed by the encoder
         }
@@ -149,7 +151,12 @@ public final class ProxyHandler extends ChannelInboundHandlerAdapter implements 
     }
 
     private void connect(boolean fresh) {
-        pool.acquire(fresh).addListener(this::onLease);
+        Channel idle = fresh ? null : pool.pollIdle();
+        if (idle != null) {
+            leased(idle, true);
+        } else {
+            pool.acquire(true).addListener(this::onLease);
+        }
     }
 
     private void onLease(Future<? super UpstreamPool.Lease> f) {
@@ -164,12 +171,21 @@ public final class ProxyHandler extends ChannelInboundHandlerAdapter implements 
             return;
         }
         UpstreamPool.Lease lease = (UpstreamPool.Lease) f.getNow();
-        upstreamChannel = lease.channel();
-        reused = lease.reused();
+        leased(lease.channel(), lease.reused());
+    }
+
+    /**
+     * Sends the head (and any body already read) on the leased connection. Upstream writes use the void promise:
+     * a failed write fires exceptionCaught on the upstream pipeline, which closes it, and the close ends the
+     * exchange (retried or 502) through {@link #upstreamClosed}.
+     */
+    private void leased(Channel channel, boolean wasReused) {
+        upstreamChannel = channel;
+        reused = wasReused;
         upstreamKeepAlive = true;
         UpstreamPool.attach(upstreamChannel, this);
         upstreamStart = System.nanoTime();
-        upstreamChannel.write(upstreamHead).addListener(this::onUpstreamWrite);
+        upstreamChannel.write(upstreamHead, upstreamChannel.voidPromise());
         HttpContent c;
         while ((c = pending.poll()) != null) {
             writeBody(c);
@@ -215,13 +231,7 @@ public final class ProxyHandler extends ChannelInboundHandlerAdapter implements 
                 content = new DefaultLastHttpContent(last.content());
             }
         }
-        upstreamChannel.write(content).addListener(this::onUpstreamWrite);
-    }
-
-    private void onUpstreamWrite(Future<? super Void> f) {
-        if (!f.isSuccess() && upstreamChannel != null) {
-            upstreamChannel.close();
-        }
+        upstreamChannel.write(content, upstreamChannel.voidPromise());
     }
 
     /**
@@ -295,10 +305,10 @@ public final class ProxyHandler extends ChannelInboundHandlerAdapter implements 
             }
             cancelResponseTimer();
             responseStarted = true;
-            ctx.channel().attr(Exchanges.UPSTREAM_STATUS).set(code);
-            ctx.channel().attr(Exchanges.UPSTREAM_NANOS).set(System.nanoTime() - upstreamStart);
+            facts.upstreamStatus = code;
+            facts.upstreamNanos = System.nanoTime() - upstreamStart;
             upstreamKeepAlive = HttpUtil.isKeepAlive(response);
-            ctx.write(clientResponse(response));
+            ctx.write(clientResponse(response), ctx.voidPromise());
             if (!(msg instanceof HttpContent)) {
                 return;
             }
@@ -319,7 +329,7 @@ public final class ProxyHandler extends ChannelInboundHandlerAdapter implements 
                 finishExchange(written);
                 return;
             }
-            ctx.write(content);
+            ctx.write(content, ctx.voidPromise());
         } else {
             ReferenceCountUtil.release(msg);
         }
@@ -457,7 +467,7 @@ public final class ProxyHandler extends ChannelInboundHandlerAdapter implements 
     private void fail(int status, Throwable cause) {
         String route = current == null ? "-" : current.route().name();
         if (upstream != null) {
-            ctx.channel().attr(Exchanges.UPSTREAM_ERROR).set(upstream.name() + ":" + ProxyHandler.errorKind(status, cause));
+            facts.upstreamError = upstream.name() + ":" + ProxyHandler.errorKind(status, cause);
         }
         log.warn("{} {}: {} -> {}", ctx.channel().remoteAddress(), route, describe(cause), status);
         abortExchange(status, describe(cause));

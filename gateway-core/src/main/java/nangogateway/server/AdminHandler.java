@@ -61,7 +61,7 @@ public final class AdminHandler extends ChannelInboundHandlerAdapter {
         ctx.read();
         String path = a.target().path();
         boolean get = a.request().method().equals(HttpMethod.GET) || a.request().method().equals(HttpMethod.HEAD);
-        ctx.channel().attr(Exchanges.ROUTE).set("admin");
+        RequestFacts.of(ctx.channel()).route = "admin";
         if (!get) {
             FullHttpResponse r = LocalResponses.text(ctx.alloc(), 405, true);
             r.headers().set(HttpHeaderNames.ALLOW, "GET, HEAD");

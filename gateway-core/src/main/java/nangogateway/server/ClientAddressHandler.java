@@ -18,15 +18,21 @@ public final class ClientAddressHandler extends ChannelInboundHandlerAdapter {
     private final List<Cidr> trusted;
     /** The socket peer's address text, computed once per connection. */
     private String peerText;
+    private RequestFacts facts;
 
     public ClientAddressHandler(List<Cidr> trusted) {
         this.trusted = trusted;
     }
 
     @Override
+    public void handlerAdded(ChannelHandlerContext ctx) {
+        facts = RequestFacts.of(ctx.channel());
+    }
+
+    @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
         if (msg instanceof HttpRequest r) {
-            ctx.channel().attr(Exchanges.CLIENT_ADDRESS).set(resolve(ctx, r));
+            facts.clientAddress = resolve(ctx, r);
         }
         ctx.fireChannelRead(msg);
     }

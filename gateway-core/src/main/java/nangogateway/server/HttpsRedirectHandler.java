@@ -70,14 +70,14 @@ public final class HttpsRedirectHandler extends ChannelInboundHandlerAdapter {
     private FullHttpResponse answer(ChannelHandlerContext ctx, AdmittedRequest a) {
         String path = a.target().path();
         if (path.startsWith(ACME_PREFIX)) {
-            ctx.channel().attr(Exchanges.ROUTE).set("acme-challenge");
+            RequestFacts.of(ctx.channel()).route = "acme-challenge";
             return challenge(ctx, path.substring(ACME_PREFIX.length()));
         }
         boolean safe = a.request().method().equals(HttpMethod.GET) || a.request().method().equals(HttpMethod.HEAD);
         String host = a.request().headers().get(HttpHeaderNames.HOST).trim();
         int colon = host.startsWith("[") ? host.indexOf(':', host.indexOf(']')) : host.indexOf(':');
         String location = "https://" + (colon > 0 ? host.substring(0, colon) : host) + a.target().raw();
-        ctx.channel().attr(Exchanges.ROUTE).set("redirect-to-https");
+        RequestFacts.of(ctx.channel()).route = "redirect-to-https";
         FullHttpResponse r = LocalResponses.text(ctx.alloc(), safe ? 301 : 308, false);
         r.headers().set(HttpHeaderNames.LOCATION, location);
         return r;

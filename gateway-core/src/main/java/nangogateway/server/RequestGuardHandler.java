@@ -170,7 +170,7 @@ public final class RequestGuardHandler extends ChannelDuplexHandler {
         if (log.isDebugEnabled()) {
             log.debug("{} rejected with {}: {}", ctx.channel().remoteAddress(), status, reason);
         }
-        ctx.channel().attr(Exchanges.REJECT_REASON).set(reason);
+        RequestFacts.of(ctx.channel()).rejectReason = reason;
         if (responseStarted && inRequest) {
             ctx.close(); // a response is already on its way: the only honest answer is to cut it
             return;

@@ -46,6 +46,7 @@ public final class RouterHandler extends ChannelInboundHandlerAdapter {
     private State state = State.IDLE;
     private boolean localRequestDone;
     private boolean localResponseDone;
+    private RequestFacts facts;
 
     public RouterHandler(String listenerName, Supplier<GatewaySnapshot> snapshots, RateLimiter rateLimiter,
             GatewayMetrics metrics) {
@@ -53,6 +54,11 @@ public final class RouterHandler extends ChannelInboundHandlerAdapter {
         this.snapshots = snapshots;
         this.rateLimiter = rateLimiter;
         this.metrics = metrics;
+    }
+
+    @Override
+    public void handlerAdded(ChannelHandlerContext ctx) {
+        facts = RequestFacts.of(ctx.channel());
     }
 
     @Override
@@ -103,7 +109,7 @@ public final class RouterHandler extends ChannelInboundHandlerAdapter {
             return;
         }
         if (decision instanceof RouteDecision.Matched m) {
-            ctx.channel().attr(Exchanges.ROUTE).set(m.route().name());
+            facts.route = m.route().name();
             var action = m.route().action();
             if (action instanceof RespondAction r) {
                 answer(ctx, admitted, respond(ctx, r), m.route().name());
@@ -135,7 +141,7 @@ public final class RouterHandler extends ChannelInboundHandlerAdapter {
             return false;
         }
         String scope = listenerName + "/" + (route != null && route.rateLimit() != null ? route.name() : "*");
-        String client = ctx.channel().attr(Exchanges.CLIENT_ADDRESS).get();
+        String client = facts.clientAddress;
         long wait = rateLimiter.acquire(scope, client == null ? "unknown" : client, limit);
         if (wait == 0) {
             return false;
@@ -180,8 +186,8 @@ public final class RouterHandler extends ChannelInboundHandlerAdapter {
      * rather than read and discarded, so a denied upload costs nothing; a bodiless request keeps the connection.
      */
     private void answer(ChannelHandlerContext ctx, AdmittedRequest admitted, FullHttpResponse response, String why) {
-        if (ctx.channel().attr(Exchanges.ROUTE).get() == null) {
-            ctx.channel().attr(Exchanges.ROUTE).set(why);
+        if (facts.route == null) {
+            facts.route = why;
         }
         HttpRequest request = admitted.request();
         boolean close = admitted.hasBody() || !HttpUtil.isKeepAlive(request)
@@ -212,7 +218,7 @@ public final class RouterHandler extends ChannelInboundHandlerAdapter {
     private void readNextIfDone(ChannelHandlerContext ctx) {
         if (localRequestDone && localResponseDone && state == State.DISCARDING) {
             state = State.IDLE;
-            ctx.channel().attr(Exchanges.ROUTE).set(null);
+            facts.route = null;
             ctx.read();
         }
     }

@@ -181,7 +181,7 @@ public final class SlowClientTimeoutHandler extends ChannelDuplexHandler {
             return;
         }
         if (phase == Phase.HEAD) {
-            ctx.channel().attr(Exchanges.REJECT_REASON).set("request head timeout");
+            RequestFacts.of(ctx.channel()).rejectReason = "request head timeout";
             ctx.writeAndFlush(LocalResponses.text(ctx.alloc(), 408, true)).addListener(ChannelFutureListener.CLOSE);
         } else {
             ctx.close();

@@ -52,18 +52,31 @@ public final class UpstreamPool {
         return upstream;
     }
 
-    /** Hands out an idle connection when one is fresh enough, else connects a new one. */
+    /**
+     * The most recently used idle connection when one is fresh enough, else null; the keep-alive fast path, with
+     * no promise or listener.
+     */
+    public Channel pollIdle() {
+        assert loop.inEventLoop();
+        long now = System.nanoTime();
+        Idle i;
+        while ((i = idle.pollLast()) != null) {
+            if (i.channel().isActive() && now - i.since() < upstream.idleTimeout().toNanos()) {
+                return i.channel();
+            }
+            i.channel().close(); // too old to trust: Nango may be closing it right now
+        }
+        return null;
+    }
+
+    /** Hands out an idle connection when one is fresh enough (unless {@code fresh}), else connects a new one. */
     public Future<Lease> acquire(boolean fresh) {
         assert loop.inEventLoop();
         Promise<Lease> promise = loop.newPromise();
         if (!fresh) {
-            long now = System.nanoTime();
-            Idle i;
-            while ((i = idle.pollLast()) != null) {
-                if (i.channel().isActive() && now - i.since() < upstream.idleTimeout().toNanos()) {
-                    return promise.setSuccess(new Lease(i.channel(), true));
-                }
-                i.channel().close(); // too old to trust: Nango may be closing it right now
+            Channel reusable = pollIdle();
+            if (reusable != null) {
+                return promise.setSuccess(new Lease(reusable, true));
             }
         }
         if (open >= limit) {

@@ -184,7 +184,7 @@ class RequestGuardHandlerTest {
     @Test
     void decoderFailureIs400() {
         assertRejected(failed(new IllegalArgumentException("obs-fold")), 400);
-        assertNotNull(channel.attr(Exchanges.REJECT_REASON).get());
+        assertNotNull(RequestFacts.of(channel).rejectReason);
     }
 
     @Test
@@ -200,13 +200,13 @@ class RequestGuardHandlerTest {
     @Test
     void missingHostIs400() {
         assertRejected(get("/"), 400);
-        assertEquals("missing Host", channel.attr(Exchanges.REJECT_REASON).get());
+        assertEquals("missing Host", RequestFacts.of(channel).rejectReason);
     }
 
     @Test
     void repeatedHostIs400() {
         assertRejected(get("/", "Host", "a.example", "Host", "a.example"), 400);
-        assertEquals("repeated Host", channel.attr(Exchanges.REJECT_REASON).get());
+        assertEquals("repeated Host", RequestFacts.of(channel).rejectReason);
     }
 
     @ParameterizedTest
@@ -214,7 +214,7 @@ class RequestGuardHandlerTest {
         "[::1]x", "[zz]:1", "host:80:90", "", "h\u00e9.example"})
     void malformedHostIs400(String host) {
         assertRejected(get("/", "Host", host), 400);
-        assertEquals("malformed Host", channel.attr(Exchanges.REJECT_REASON).get());
+        assertEquals("malformed Host", RequestFacts.of(channel).rejectReason);
     }
 
     @ParameterizedTest
@@ -243,7 +243,7 @@ class RequestGuardHandlerTest {
     void contentLengthWithTransferEncodingIs400() {
         assertRejected(full(HttpMethod.POST, "/x", "hello", "Host", "h", "Content-Length", "5",
                 "Transfer-Encoding", "chunked"), 400);
-        assertEquals("both Content-Length and Transfer-Encoding", channel.attr(Exchanges.REJECT_REASON).get());
+        assertEquals("both Content-Length and Transfer-Encoding", RequestFacts.of(channel).rejectReason);
     }
 
     @Test
@@ -263,7 +263,7 @@ class RequestGuardHandlerTest {
         "close,authorization", "COOKIE"})
     void connectionNamingAHeaderTheGatewayOwnsIs400(String connection) {
         assertRejected(get("/x", "Host", "h", "Connection", connection), 400);
-        assertEquals("Connection names a header the gateway owns", channel.attr(Exchanges.REJECT_REASON).get());
+        assertEquals("Connection names a header the gateway owns", RequestFacts.of(channel).rejectReason);
     }
 
     @ParameterizedTest

@@ -278,7 +278,7 @@ class RouterHandlerTest {
             c2.release();
         }
         assertNull(channel.readInbound());
-        assertEquals("webhooks", channel.attr(Exchanges.ROUTE).get());
+        assertEquals("webhooks", RequestFacts.of(channel).route);
     }
 
     @Test
