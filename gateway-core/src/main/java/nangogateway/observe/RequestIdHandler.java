@@ -72,8 +72,20 @@ public final class RequestIdHandler extends ChannelDuplexHandler {
         return v;
     }
 
+    private static final byte[] HEX = "0123456789abcdef".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+
+    /** 128 random bits as 32 lowercase hex digits. */
     static String fresh() {
         ThreadLocalRandom r = ThreadLocalRandom.current();
-        return Long.toHexString(r.nextLong() | Long.MIN_VALUE) + Long.toHexString(r.nextLong() | Long.MIN_VALUE);
+        byte[] out = new byte[32];
+        long a = r.nextLong();
+        long b = r.nextLong();
+        for (int i = 15; i >= 0; i--) {
+            out[i] = HEX[(int) (a & 0xf)];
+            out[16 + i] = HEX[(int) (b & 0xf)];
+            a >>>= 4;
+            b >>>= 4;
+        }
+        return new String(out, java.nio.charset.StandardCharsets.ISO_8859_1);
     }
 }

@@ -5,9 +5,11 @@ import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.util.AsciiString;
 import java.util.Arrays;
-import java.util.List;
 import java.util.HashSet;
+import java.util.Iterator;
+import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Set;
 
 /**
@@ -38,23 +40,41 @@ public final class ForwardingHeaders {
         return Arrays.stream(names).map(AsciiString::cached).toList();
     }
 
+    /** The names above, for a one-pass membership test. */
+    private static final NameSet NOT_FORWARDED = new NameSet(
+            java.util.stream.Stream.concat(HOP_BY_HOP.stream(), CLIENT_OWNED_BY_GATEWAY.stream()).toList());
+    /** Response headers that describe the upstream hop, not the message. */
+    private static final NameSet RESPONSE_HOP_BY_HOP = new NameSet(names(
+            "connection", "keep-alive", "proxy-connection", "transfer-encoding", "trailer", "upgrade",
+            "proxy-authenticate"));
+
     /**
-     * Turns the client's request headers, in place, into the headers sent to the upstream for a proxied request.
+     * Turns the client's request headers, in place, into the headers sent upstream: hop-by-hop ones, those a
+     * {@code Connection} header names and those the gateway owns are removed, then the gateway's own are set. One
+     * pass finds what to remove (usually nothing), rather than one look-up per name that could be there.
      *
      * @param websocket keep {@code Upgrade: websocket} and {@code Connection: upgrade} for an approved handshake
      */
     public static HttpHeaders toUpstream(HttpHeaders headers, boolean websocket, String peerAddress, String scheme,
             String clientHost, String upstreamAuthority) {
-        if (headers.contains(HttpHeaderNames.CONNECTION)) {
-            for (String token : connectionTokens(headers)) {
-                headers.remove(token);
+        List<CharSequence> drop = null;
+        for (Iterator<Map.Entry<CharSequence, CharSequence>> it = headers.iteratorCharSequence(); it.hasNext(); ) {
+            CharSequence name = it.next().getKey();
+            if (NOT_FORWARDED.contains(name)) {
+                if (drop == null) {
+                    drop = new java.util.ArrayList<>(4);
+                }
+                drop.add(name);
             }
         }
-        for (AsciiString name : HOP_BY_HOP) {
-            headers.remove(name);
-        }
-        for (AsciiString name : CLIENT_OWNED_BY_GATEWAY) {
-            headers.remove(name);
+        if (drop != null) {
+            Set<String> named = headers.contains(HttpHeaderNames.CONNECTION) ? connectionTokens(headers) : Set.of();
+            for (CharSequence n : drop) {
+                headers.remove(n);
+            }
+            for (String n : named) {
+                headers.remove(n);
+            }
         }
         headers.set(HttpHeaderNames.HOST, upstreamAuthority);
         if (websocket) {
@@ -64,22 +84,40 @@ public final class ForwardingHeaders {
         headers.set(X_FORWARDED_FOR, peerAddress);
         headers.set(X_FORWARDED_PROTO, scheme);
         headers.set(X_FORWARDED_HOST, clientHost.trim());
-        headers.set(HttpHeaderNames.VIA, VIA);
+        headers.set(HttpHeaderNames.VIA, VIA_VALUE);
         return headers;
     }
 
+    private static final AsciiString VIA_VALUE = AsciiString.cached(VIA);
     private static final AsciiString X_FORWARDED_FOR = AsciiString.cached("X-Forwarded-For");
     private static final AsciiString X_FORWARDED_PROTO = AsciiString.cached("X-Forwarded-Proto");
     private static final AsciiString X_FORWARDED_HOST = AsciiString.cached("X-Forwarded-Host");
 
     /** The upstream response's headers as the client sees them: hop-by-hop removed (framing is re-done). */
     public static void cleanResponse(HttpHeaders headers, boolean upgrade) {
+        // One pass to find what is there; the common response has only Connection: keep-alive to drop.
+        List<CharSequence> found = null;
+        for (Iterator<Map.Entry<CharSequence, CharSequence>> it = headers.iteratorCharSequence(); it.hasNext(); ) {
+            CharSequence name = it.next().getKey();
+            if (RESPONSE_HOP_BY_HOP.contains(name)) {
+                if (found == null) {
+                    found = new java.util.ArrayList<>(4);
+                }
+                found.add(name);
+            }
+        }
+        if (found == null) {
+            if (upgrade) {
+                headers.set(HttpHeaderNames.CONNECTION, "upgrade");
+            }
+            return;
+        }
         Set<String> named = headers.contains(HttpHeaderNames.CONNECTION) ? connectionTokens(headers) : Set.of();
-        headers.remove(HttpHeaderNames.TRANSFER_ENCODING);
-        headers.remove(HttpHeaderNames.TRAILER);
-        headers.remove(HttpHeaderNames.KEEP_ALIVE);
-        headers.remove("Proxy-Connection");
-        headers.remove(HttpHeaderNames.PROXY_AUTHENTICATE);
+        for (CharSequence n : found) {
+            if (!upgrade || !HttpHeaderNames.UPGRADE.contentEqualsIgnoreCase(n)) {
+                headers.remove(n);
+            }
+        }
         for (String n : named) {
             if (!n.equals("upgrade") || !upgrade) {
                 headers.remove(n);
@@ -87,9 +125,30 @@ public final class ForwardingHeaders {
         }
         if (upgrade) {
             headers.set(HttpHeaderNames.CONNECTION, "upgrade");
-        } else {
-            headers.remove(HttpHeaderNames.CONNECTION);
-            headers.remove(HttpHeaderNames.UPGRADE);
+        }
+    }
+
+    /** A fixed set of header names, matched ignoring ASCII case, without allocating. */
+    static final class NameSet {
+        private final AsciiString[] names;
+        private final int[] hashes;
+
+        NameSet(List<AsciiString> names) {
+            this.names = names.toArray(new AsciiString[0]);
+            this.hashes = new int[this.names.length];
+            for (int i = 0; i < hashes.length; i++) {
+                hashes[i] = AsciiString.hashCode(this.names[i]);
+            }
+        }
+
+        boolean contains(CharSequence name) {
+            int h = AsciiString.hashCode(name);
+            for (int i = 0; i < hashes.length; i++) {
+                if (hashes[i] == h && names[i].contentEqualsIgnoreCase(name)) {
+                    return true;
+                }
+            }
+            return false;
         }
     }
 

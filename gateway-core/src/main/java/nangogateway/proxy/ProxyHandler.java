@@ -51,6 +51,7 @@ public final class ProxyHandler extends ChannelInboundHandlerAdapter implements 
     // State of the exchange in progress; all touched on the event loop only.
     private RoutedRequest current;
     private UpstreamConfig upstream;
+    private String upstreamAuthority;
     private UpstreamPool pool;
     private Channel upstreamChannel;
     private boolean reused;
@@ -103,6 +104,7 @@ public final class ProxyHandler extends ChannelInboundHandlerAdapter implements 
         UpstreamConfig next = routed.snapshot().config().upstreams().get(action.upstream());
         if (next != upstream || pool == null) {
             upstream = next; // the same snapshot's upstream: skip the pool lookup (records hash every field)
+            upstreamAuthority = upstream.authority();
             pool = pools.pool(ctx.channel().eventLoop(), upstream);
         }
         maxBody = action.maxRequestBody();
@@ -132,7 +134,7 @@ public final class ProxyHandler extends ChannelInboundHandlerAdapter implements 
         }
         boolean chunked = HttpUtil.isTransferEncodingChunked(request);
         HttpHeaders headers = ForwardingHeaders.toUpstream(request.headers(), routed.route().websocket(),
-                RequestFacts.clientAddress(ctx.channel()), scheme, request.headers().get(HttpHeaderNames.HOST), upstream.authority());
+                RequestFacts.clientAddress(ctx.channel()), scheme, request.headers().get(HttpHeaderNames.HOST), upstreamAuthority);
         if (chunked) {
             headers.set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED); // re-framed by the encoder
         }

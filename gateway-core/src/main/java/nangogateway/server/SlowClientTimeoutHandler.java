@@ -40,6 +40,8 @@ public final class SlowClientTimeoutHandler extends ChannelDuplexHandler {
     private boolean responseDone;
     /** When the first byte of a pipelined request's head arrived while the current one was in flight, or 0. */
     private long nextHeadSince;
+    /** The connection's decoder, found once (it holds the bytes of a pipelined request's head). */
+    private StrictHttpRequestDecoder decoder;
     /** A read was requested and no message has arrived since. */
     private boolean readPending;
 
@@ -124,7 +126,9 @@ public final class SlowClientTimeoutHandler extends ChannelDuplexHandler {
 
     /** After a whole exchange: idle, unless the next request's head has already begun to arrive. */
     private void afterResponse(ChannelHandlerContext ctx) {
-        StrictHttpRequestDecoder decoder = ctx.pipeline().get(StrictHttpRequestDecoder.class);
+        if (decoder == null) {
+            decoder = ctx.pipeline().get(StrictHttpRequestDecoder.class);
+        }
         if (nextHeadSince != 0 || (decoder != null && decoder.holdsBytes())) {
             long since = nextHeadSince != 0 ? nextHeadSince : now();
             enter(Phase.HEAD, headerNanos);
