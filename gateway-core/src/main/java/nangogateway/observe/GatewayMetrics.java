@@ -17,6 +17,10 @@ public final class GatewayMetrics {
     private final Map<String, Responses> responses = new ConcurrentHashMap<>();
     /** Requests by listener, then route, then status class (index into CLASSES; the last one is "other"). */
     private final Map<String, Map<String, LongAdder[]>> requests = new ConcurrentHashMap<>();
+    /** {@code nango_gateway_<name>_total{listener}}: name, then listener. */
+    private final Map<String, Map<String, LongAdder>> events = new ConcurrentHashMap<>();
+    /** {@code nango_gateway_denied_requests_total{listener,reason}}: listener, then reason. */
+    private final Map<String, Map<String, LongAdder>> denied = new ConcurrentHashMap<>();
 
     /** Latency histogram bucket bounds, seconds (Prometheus {@code le}). */
     static final double[] BUCKETS = {0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60};
@@ -54,9 +58,19 @@ public final class GatewayMetrics {
         return responses.computeIfAbsent(listener, k -> new Responses());
     }
 
-    /** Something refused or failed, by kind ({@code bad_request}, {@code rate_limited}, {@code upstream_502}, ...). */
+    /** Something refused or failed, by kind ({@code rejected_requests}, {@code rate_limited_requests}, ...). */
     public void event(String name, String listener) {
-        count("nango_gateway_" + name + "_total{listener=\"" + listener + "\"}");
+        labeled(events, name, listener).increment();
+    }
+
+    /** {@code outer -> inner -> counter}, created on first use; look-ups only once both exist. */
+    private static LongAdder labeled(Map<String, Map<String, LongAdder>> m, String outer, String inner) {
+        Map<String, LongAdder> byInner = m.get(outer);
+        if (byInner == null) {
+            byInner = m.computeIfAbsent(outer, k -> new ConcurrentHashMap<>());
+        }
+        LongAdder a = byInner.get(inner);
+        return a != null ? a : byInner.computeIfAbsent(inner, k -> new LongAdder());
     }
 
     public void count(String series) {
@@ -77,8 +91,15 @@ public final class GatewayMetrics {
     /** One response, by listener, route (or how it was refused) and status class: two map look-ups and an add. */
     public void request(String listener, String route, int status) {
         int cls = status >= 100 && status < 600 ? status / 100 - 1 : CLASSES.length;
-        requests.computeIfAbsent(listener, k -> new ConcurrentHashMap<>())
-                .computeIfAbsent(route, k -> newAdders(CLASSES.length + 1))[cls].increment();
+        Map<String, LongAdder[]> byRoute = requests.get(listener);
+        if (byRoute == null) {
+            byRoute = requests.computeIfAbsent(listener, k -> new ConcurrentHashMap<>());
+        }
+        LongAdder[] byClass = byRoute.get(route);
+        if (byClass == null) {
+            byClass = byRoute.computeIfAbsent(route, k -> newAdders(CLASSES.length + 1));
+        }
+        byClass[cls].increment();
     }
 
     private static LongAdder[] newAdders(int n) {
@@ -91,7 +112,7 @@ public final class GatewayMetrics {
 
     /** A refused request, by kind: not_allowlisted, method, bad_target, framing, too_large, timeout, ... */
     public void denied(String listener, String reason) {
-        count("nango_gateway_denied_requests_total{listener=\"" + listener + "\",reason=\"" + reason + "\"}");
+        labeled(denied, listener, reason).increment();
     }
 
     public long value(String series) {
@@ -123,6 +144,11 @@ public final class GatewayMetrics {
         StringBuilder b = new StringBuilder(4096);
         Map<String, Long> sorted = new TreeMap<>();
         counters.forEach((k, v) -> sorted.put(k, v.sum()));
+        events.forEach((name, byListener) -> byListener.forEach((listener, n) ->
+                sorted.put("nango_gateway_" + name + "_total{listener=\"" + listener + "\"}", n.sum())));
+        denied.forEach((listener, byReason) -> byReason.forEach((reason, n) ->
+                sorted.put("nango_gateway_denied_requests_total{listener=\"" + listener + "\",reason=\"" + reason
+                        + "\"}", n.sum())));
         requests.forEach((listener, routes) -> routes.forEach((route, byClass) -> {
             for (int i = 0; i < byClass.length; i++) {
                 long n = byClass[i].sum();

@@ -23,8 +23,9 @@ public final class LocalResponses {
         for (int code = 100; code < 600; code++) {
             HttpResponseStatus s = HttpResponseStatus.valueOf(code);
             byte[] bytes = (s.code() + " " + s.reasonPhrase() + "\n").getBytes(StandardCharsets.US_ASCII);
-            TEXT_BODIES[code] = Unpooled.unreleasableBuffer(Unpooled.directBuffer(bytes.length).writeBytes(bytes)
-                    .asReadOnly());
+            // Heap, so the encoder copies it with one array copy into the response head's buffer; every response
+            // gets its own duplicate (own indexes) and nothing writes into the shared bytes.
+            TEXT_BODIES[code] = Unpooled.unreleasableBuffer(Unpooled.wrappedBuffer(bytes));
         }
     }
 
@@ -37,19 +38,35 @@ public final class LocalResponses {
     private static final io.netty.util.AsciiString X_CONTENT_TYPE_OPTIONS =
             io.netty.util.AsciiString.cached("X-Content-Type-Options");
 
+    /**
+     * The headers of each plain-text status response, built once; a response gets a copy (entry by entry, hashes
+     * kept) because handlers further out add to it ({@code X-Request-Id}, {@code Connection: close} on drain).
+     */
+    private static final io.netty.handler.codec.http.HttpHeaders[] TEXT_HEADERS =
+            new io.netty.handler.codec.http.HttpHeaders[600];
+    private static final HttpResponseStatus[] STATUSES = new HttpResponseStatus[600];
+
+    static {
+        for (int code = 100; code < 600; code++) {
+            io.netty.handler.codec.http.HttpHeaders h = HEADERS.newHeaders();
+            h.set(HttpHeaderNames.CONTENT_TYPE, TEXT_PLAIN);
+            h.setInt(HttpHeaderNames.CONTENT_LENGTH, TEXT_BODIES[code].readableBytes());
+            h.set(HttpHeaderNames.CACHE_CONTROL, NO_STORE);
+            h.set(X_CONTENT_TYPE_OPTIONS, NOSNIFF);
+            TEXT_HEADERS[code] = h;
+            STATUSES[code] = HttpResponseStatus.valueOf(code);
+        }
+    }
+
     /** A plain-text error or status response; {@code close} adds {@code Connection: close}. */
     public static FullHttpResponse text(ByteBufAllocator alloc, int status, boolean close) {
         ByteBuf body = TEXT_BODIES[status].duplicate();
-        FullHttpResponse r = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.valueOf(status), body,
-                HEADERS.newHeaders(), HEADERS.newEmptyHeaders());
-        r.headers().set(HttpHeaderNames.CONTENT_TYPE, TEXT_PLAIN);
-        r.headers().setInt(HttpHeaderNames.CONTENT_LENGTH, body.readableBytes());
-        r.headers().set(HttpHeaderNames.CACHE_CONTROL, NO_STORE);
-        r.headers().set(X_CONTENT_TYPE_OPTIONS, NOSNIFF);
+        io.netty.handler.codec.http.HttpHeaders headers = HEADERS.newHeaders().add(TEXT_HEADERS[status]);
         if (close) {
-            r.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+            headers.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
         }
-        return r;
+        return new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, STATUSES[status], body, headers,
+                HEADERS.newEmptyHeaders());
     }
 
     /** A small HTML page a person in a browser understands, for errors on browser-facing routes. */

@@ -47,6 +47,16 @@ public final class RouterHandler extends ChannelInboundHandlerAdapter {
     private boolean localRequestDone;
     private boolean localResponseDone;
     private RequestFacts facts;
+    private ChannelHandlerContext ctx;
+    /** One listener per connection, not one per answered request. */
+    private final ChannelFutureListener afterLocalResponse = f -> {
+        if (f.isSuccess()) {
+            localResponseDone = true;
+            readNextIfDone(ctx);
+        } else {
+            f.channel().close();
+        }
+    };
 
     public RouterHandler(String listenerName, Supplier<GatewaySnapshot> snapshots, RateLimiter rateLimiter,
             GatewayMetrics metrics) {
@@ -58,6 +68,7 @@ public final class RouterHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void handlerAdded(ChannelHandlerContext ctx) {
+        this.ctx = ctx;
         facts = RequestFacts.of(ctx.channel());
     }
 
@@ -204,14 +215,7 @@ public final class RouterHandler extends ChannelInboundHandlerAdapter {
         }
         localRequestDone = false;
         localResponseDone = false;
-        ctx.writeAndFlush(response).addListener((ChannelFutureListener) f -> {
-            if (f.isSuccess()) {
-                localResponseDone = true;
-                readNextIfDone(ctx);
-            } else {
-                f.channel().close();
-            }
-        });
+        ctx.writeAndFlush(response).addListener(afterLocalResponse);
         ctx.read(); // fetch the (empty) end of the request
     }
 

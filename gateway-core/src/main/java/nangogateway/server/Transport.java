@@ -1,5 +1,7 @@
 package nangogateway.server;
 
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.IoHandlerFactory;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
@@ -20,6 +22,13 @@ public record Transport(String name, IoHandlerFactory ioHandlerFactory,
         Class<? extends ServerSocketChannel> serverChannel, Class<? extends SocketChannel> clientChannel) {
 
     private static final Logger log = LoggerFactory.getLogger(Transport.class);
+
+    /**
+     * The buffer allocator of every client and upstream connection: Netty's pooled allocator, whose per-thread
+     * caches suit a request that never leaves its event loop. It spent less CPU per request than the adaptive
+     * default on the benchmark (the adaptive one's shared queues showed up in profiles).
+     */
+    public static final ByteBufAllocator ALLOCATOR = PooledByteBufAllocator.DEFAULT;
 
     public static Transport best() {
         if (!Boolean.getBoolean("nangogateway.nio") && Epoll.isAvailable()) {

@@ -88,6 +88,7 @@ public final class UpstreamPool {
                 .group(loop)
                 .channel(transport.clientChannel())
                 .option(ChannelOption.AUTO_READ, false)
+                .option(ChannelOption.ALLOCATOR, Transport.ALLOCATOR)
                 .option(ChannelOption.TCP_NODELAY, true)
                 .option(ChannelOption.SO_KEEPALIVE, true)
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) upstream.connectTimeout().toMillis())
