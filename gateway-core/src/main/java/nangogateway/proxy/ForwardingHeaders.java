@@ -152,16 +152,28 @@ public final class ForwardingHeaders {
         }
     }
 
+    /**
+     * The header names a {@code Connection} header lists, lower case. {@code keep-alive} and {@code close}, the
+     * values nearly every message carries, name nothing that is not removed anyway, so they cost no parsing.
+     */
     private static Set<String> connectionTokens(HttpHeaders h) {
-        Set<String> named = new HashSet<>();
-        for (String value : h.getAll(HttpHeaderNames.CONNECTION)) {
-            for (String t : value.split(",")) {
+        Set<String> named = null;
+        for (Iterator<? extends CharSequence> it = h.valueCharSequenceIterator(HttpHeaderNames.CONNECTION); it.hasNext(); ) {
+            CharSequence value = it.next();
+            if (HttpHeaderValues.KEEP_ALIVE.contentEqualsIgnoreCase(value)
+                    || HttpHeaderValues.CLOSE.contentEqualsIgnoreCase(value)) {
+                continue;
+            }
+            for (String t : value.toString().split(",")) {
                 String token = t.trim().toLowerCase(Locale.ROOT);
                 if (!token.isEmpty()) {
+                    if (named == null) {
+                        named = new HashSet<>();
+                    }
                     named.add(token);
                 }
             }
         }
-        return named;
+        return named == null ? Set.of() : named;
     }
 }
