@@ -3,7 +3,7 @@
 #
 #   tests/bench/run.sh                      # full run (~6-7 minutes)
 #   ROUNDS=5 DURATION=30s tests/bench/run.sh
-#   GC=g1 tests/bench/run.sh                # skip the G1-vs-Parallel trial (GC=g1|parallel|auto)
+#   GC=auto tests/bench/run.sh              # G1-vs-Parallel trial first (default: parallel, as in the systemd unit)
 #
 # What it does:
 #   - installs nginx and wrk with apt when missing (apt-get update once; no other network), builds the jar
@@ -42,9 +42,9 @@ DURATION=${DURATION:-15s}
 ROUNDS=${ROUNDS:-3}
 WARMUP=${WARMUP:-20s}           # gateway warm-up per path (JIT); nginx gets NGINX_WARMUP per path
 NGINX_WARMUP=${NGINX_WARMUP:-5s}
-GC=${GC:-auto}                  # auto: short trial of G1 and Parallel, keep the faster one
+GC=${GC:-parallel}              # the systemd unit's collector; auto: short trial of G1 and Parallel, keep the faster
 GC_TRIAL=${GC_TRIAL:-10s}
-HEAP=${HEAP:-256m}
+HEAP=${HEAP:-256m}              # the systemd unit's -Xms/-Xmx
 PROXY_WORKERS=${PROXY_WORKERS:-2}
 UP_WORKERS=${UP_WORKERS:-1}
 PAUSE=${PAUSE:-2}               # seconds of rest between runs
@@ -327,7 +327,7 @@ if [ "$GC" = auto ]; then
     if awk -v a="${TRIAL[g1]}" -v b="${TRIAL[parallel]}" 'BEGIN { exit !(b > a) }'; then GC=parallel; else GC=g1; fi
     GC_NOTE="GC trial (${GC_TRIAL} warm + ${GC_TRIAL} on the allowed path, fresh JVM each): G1 ${TRIAL[g1]} req/s, Parallel ${TRIAL[parallel]} req/s -> kept $GC"
 else
-    GC_NOTE="GC fixed by GC=$GC (no trial)"
+    GC_NOTE="GC=$GC, as in systemd/nango-gateway.service (GC=auto runs a G1-vs-Parallel trial first)"
 fi
 
 # ---------------------------------------------------------------------------------------------- 5. warm-up + rounds

@@ -52,6 +52,17 @@ class RunCommandTest {
     private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
             .connectTimeout(Duration.ofSeconds(5)).build();
 
+    /**
+     * The server turns Netty's leak detector off for speed, but never over an explicit level: this JVM runs at
+     * paranoid (set by the build) and must stay there, or the suite's leak checks would go blind.
+     */
+    @Test
+    void anExplicitLeakDetectionLevelIsKept() {
+        assertEquals("paranoid", System.getProperty("io.netty.leakDetection.level"));
+        RunCommand.leakDetectionOffUnlessAsked();
+        assertEquals(io.netty.util.ResourceLeakDetector.Level.PARANOID, io.netty.util.ResourceLeakDetector.getLevel());
+    }
+
     @Test
     void aBadFileIsNotStartedAndEveryErrorIsLocated() {
         Path file = Cli.write(dir, "bad.yaml", BASE.formatted("      - name: broken\n        path: /x\n"));
