@@ -14,12 +14,11 @@ public record Cidr(byte[] network, int prefix, String text) {
         if (!addr.matches("[0-9a-fA-F:.]+")) {
             throw new IllegalArgumentException("'" + text + "' is not an address block: write e.g. 10.0.0.0/8 or ::1/128");
         }
-        byte[] bytes;
-        try {
-            bytes = InetAddress.getByName(addr).getAddress();
-        } catch (UnknownHostException e) {
+        InetAddress parsed = literal(addr);
+        if (parsed == null) {
             throw new IllegalArgumentException("'" + text + "' is not an IP address");
         }
+        byte[] bytes = parsed.getAddress();
         int max = bytes.length * 8;
         int prefix = max;
         if (slash >= 0) {
@@ -33,6 +32,40 @@ public record Cidr(byte[] network, int prefix, String text) {
             }
         }
         return new Cidr(bytes, prefix, t);
+    }
+
+    /**
+     * An IP literal, or null; never a name lookup. IPv4 is parsed here (four decimal octets of at most 255), since
+     * {@link InetAddress#getByName} takes {@code 256.1.1.1} for a host name and asks DNS; text with a colon is
+     * only ever parsed as IPv6 by the JDK.
+     */
+    public static InetAddress literal(String s) {
+        if (s.isEmpty()) {
+            return null;
+        }
+        try {
+            if (s.indexOf(':') >= 0) {
+                return s.matches("[0-9a-fA-F:.]+") ? InetAddress.getByName(s) : null;
+            }
+            String[] parts = s.split("\\.", -1);
+            if (parts.length != 4) {
+                return null;
+            }
+            byte[] b = new byte[4];
+            for (int i = 0; i < 4; i++) {
+                if (!parts[i].matches("\\d{1,3}")) {
+                    return null;
+                }
+                int v = Integer.parseInt(parts[i]);
+                if (v > 255) {
+                    return null;
+                }
+                b[i] = (byte) v;
+            }
+            return InetAddress.getByAddress(b);
+        } catch (UnknownHostException e) {
+            return null;
+        }
     }
 
     public boolean contains(InetAddress address) {

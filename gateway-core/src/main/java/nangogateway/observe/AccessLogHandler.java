@@ -94,7 +94,8 @@ public final class AccessLogHandler extends ChannelDuplexHandler {
         } else if (msg instanceof ByteBuf b) {
             bytes += b.readableBytes();
         }
-        boolean last = msg instanceof LastHttpContent && status >= 200;
+        // A 101 ends the HTTP exchange (the connection becomes a tunnel); other 1xx are interim.
+        boolean last = msg instanceof LastHttpContent && (status >= 200 || status == 101);
         if (last) {
             responses.record(status, System.nanoTime() - start);
             countOutcome(ctx);
@@ -227,7 +228,7 @@ public final class AccessLogHandler extends ChannelDuplexHandler {
             if (c == '"' || c == '\\') {
                 b.append('\\').append(c);
             } else if (c < 0x20 || c > 0x7e) {
-                b.append(String.format("\\x%02x", (int) c & 0xff));
+                b.append(c <= 0xff ? String.format("\\x%02x", (int) c) : String.format("\\u%04x", (int) c));
             } else {
                 b.append(c);
             }

@@ -4,7 +4,7 @@ import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.CompositeByteBuf;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelDuplexHandler;
 import io.netty.handler.codec.http.DefaultLastHttpContent;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
@@ -22,7 +22,7 @@ import org.slf4j.LoggerFactory;
  * a good request goes on to the proxy with the body byte for byte, a bad, missing or stale signature gets 401 and
  * nothing reaches Nango. Routes without {@code verify:} pass straight through.
  */
-public final class WebhookVerifyHandler extends ChannelInboundHandlerAdapter {
+public final class WebhookVerifyHandler extends ChannelDuplexHandler {
     private static final Logger log = LoggerFactory.getLogger(WebhookVerifyHandler.class);
 
     private final String listener;
@@ -31,6 +31,8 @@ public final class WebhookVerifyHandler extends ChannelInboundHandlerAdapter {
     private WebhookVerify verify;
     private long max;
     private CompositeByteBuf body;
+    /** True while a verified request's head and whole body are handed on. */
+    private boolean replaying;
 
     public WebhookVerifyHandler(String listener, GatewayMetrics metrics) {
         this.listener = listener;
@@ -82,8 +84,24 @@ public final class WebhookVerifyHandler extends ChannelInboundHandlerAdapter {
             headers.remove(HttpHeaderNames.TRANSFER_ENCODING); // the body is whole now: send it with a length
         }
         headers.setInt(HttpHeaderNames.CONTENT_LENGTH, b.readableBytes());
-        ctx.fireChannelRead(r);
-        ctx.fireChannelRead(new DefaultLastHttpContent(b));
+        replaying = true;
+        try {
+            ctx.fireChannelRead(r);
+            ctx.fireChannelRead(new DefaultLastHttpContent(b));
+        } finally {
+            replaying = false;
+        }
+    }
+
+    /**
+     * While the held body is handed on, the proxy may ask for more of it (it has seen only the head); the body is
+     * already whole, so such a read would fetch the next pipelined request ahead of this one's body.
+     */
+    @Override
+    public void read(ChannelHandlerContext ctx) {
+        if (!replaying) {
+            ctx.read();
+        }
     }
 
     private void refuse(ChannelHandlerContext ctx, int status, String reason) {

@@ -79,13 +79,6 @@ public final class ClientAddressHandler extends ChannelInboundHandlerAdapter {
     /** An IP literal only (never a DNS lookup): IPv4 dotted quad or IPv6, optionally bracketed. */
     static InetAddress parseLiteral(String s) {
         String t = s.startsWith("[") && s.endsWith("]") ? s.substring(1, s.length() - 1) : s;
-        if (t.isEmpty() || !t.matches("[0-9a-fA-F:.]+") || (!t.contains(":") && !t.matches("\\d{1,3}(\\.\\d{1,3}){3}"))) {
-            return null;
-        }
-        try {
-            return InetAddress.getByName(t);
-        } catch (java.net.UnknownHostException e) {
-            return null;
-        }
+        return Cidr.literal(t);
     }
 }

@@ -69,11 +69,16 @@ public final class HttpsRedirectHandler extends ChannelInboundHandlerAdapter {
 
     private FullHttpResponse answer(ChannelHandlerContext ctx, AdmittedRequest a) {
         String path = a.target().path();
+        boolean safe = a.request().method().equals(HttpMethod.GET) || a.request().method().equals(HttpMethod.HEAD);
         if (path.startsWith(ACME_PREFIX)) {
             RequestFacts.of(ctx.channel()).route = "acme-challenge";
+            if (!safe) {
+                FullHttpResponse r = LocalResponses.text(ctx.alloc(), 405, false);
+                r.headers().set(HttpHeaderNames.ALLOW, "GET, HEAD");
+                return r;
+            }
             return challenge(ctx, path.substring(ACME_PREFIX.length()));
         }
-        boolean safe = a.request().method().equals(HttpMethod.GET) || a.request().method().equals(HttpMethod.HEAD);
         String host = a.request().headers().get(HttpHeaderNames.HOST).trim();
         int colon = host.startsWith("[") ? host.indexOf(':', host.indexOf(']')) : host.indexOf(':');
         String location = "https://" + (colon > 0 ? host.substring(0, colon) : host) + a.target().raw();

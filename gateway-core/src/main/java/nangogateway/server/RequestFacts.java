@@ -54,8 +54,10 @@ public final class RequestFacts {
         return "unknown";
     }
 
-    /** Forgets what belonged to the response just finished; the route and request id are set per request. */
+    /** Forgets what belonged to the exchange just finished. */
     public void responseDone() {
+        route = null;
+        requestId = null;
         rejectReason = null;
         upstreamStatus = 0;
         upstreamNanos = -1;

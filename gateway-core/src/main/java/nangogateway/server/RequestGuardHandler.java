@@ -181,6 +181,7 @@ public final class RequestGuardHandler extends ChannelDuplexHandler {
     private void answerOptionsAsterisk(ChannelHandlerContext ctx, Object msg) {
         ReferenceCountUtil.release(msg);
         rejected = true; // simplest correct framing: answer and close, like any request we do not route
+        RequestFacts.of(ctx.channel()).route = "options-asterisk";
         var response = LocalResponses.build(ctx.alloc(), io.netty.handler.codec.http.HttpResponseStatus.OK, "",
                 "text/plain; charset=utf-8", true);
         ctx.writeAndFlush(response).addListener(ChannelFutureListener.CLOSE);

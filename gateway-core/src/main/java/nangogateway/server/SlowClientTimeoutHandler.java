@@ -186,7 +186,9 @@ public final class SlowClientTimeoutHandler extends ChannelDuplexHandler {
         }
         if (phase == Phase.HEAD) {
             RequestFacts.of(ctx.channel()).rejectReason = "request head timeout";
-            ctx.writeAndFlush(LocalResponses.text(ctx.alloc(), 408, true)).addListener(ChannelFutureListener.CLOSE);
+            // From the pipeline's tail, so the access log and metrics (further in) see the 408 too.
+            ctx.channel().writeAndFlush(LocalResponses.text(ctx.alloc(), 408, true))
+                    .addListener(ChannelFutureListener.CLOSE);
         } else {
             ctx.close();
         }

@@ -290,6 +290,7 @@ class RequestGuardHandlerTest {
         FullHttpRequest r = full(HttpMethod.OPTIONS, "*", "", "Host", "h");
         FullHttpResponse response = assertRejected(r, 200);
         assertNotNull(response);
+        assertEquals("options-asterisk", RequestFacts.of(channel).route, "logged and counted under its own name");
     }
 
     @Test

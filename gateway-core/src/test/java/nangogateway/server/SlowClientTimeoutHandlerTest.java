@@ -215,6 +215,27 @@ class SlowClientTimeoutHandlerTest {
         assertFalse(channel.isOpen(), "a client that does not send what was asked for is cut");
     }
 
+    /** The 408 reaches the access log and metrics, which sit further in than the timeouts (issue found in review). */
+    @Test
+    void aHeadTimeoutIsLoggedAndCounted() {
+        nangogateway.observe.GatewayMetrics metrics = new nangogateway.observe.GatewayMetrics();
+        SlowClientTimeoutHandler timeouts = new SlowClientTimeoutHandler(FAKE);
+        channel = new EmbeddedChannel(timeouts.rawWatcher(), new StrictHttpRequestDecoder(FAKE), timeouts,
+                new nangogateway.observe.AccessLogHandler("public", nangogateway.config.AccessLogFormat.COMBINED,
+                        java.util.Set.of(), metrics));
+        write("GET /oauth/connect/github HTTP/1.1\r\nHost: gw.example.com\r\n"); // never finished
+        elapse(FAKE.headerTimeout().plusSeconds(1));
+        FullHttpResponse r = channel.readOutbound();
+        assertNotNull(r, "408 written");
+        try {
+            assertEquals(408, r.status().code());
+        } finally {
+            r.release();
+        }
+        assertEquals(1, metrics.value("nango_gateway_responses_total{listener=\"public\",code=\"408\"}"));
+        assertEquals(1, metrics.value("nango_gateway_denied_requests_total{listener=\"public\",reason=\"timeout\"}"));
+    }
+
     @Test
     void partialPipelinedHeadGetsTheHeaderTimeout() {
         open(true);

@@ -1,0 +1,599 @@
+package nangogateway.observe;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.embedded.EmbeddedChannel;
+import io.netty.handler.codec.DecoderResult;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.DefaultHttpContent;
+import io.netty.handler.codec.http.DefaultHttpHeadersFactory;
+import io.netty.handler.codec.http.DefaultHttpRequest;
+import io.netty.handler.codec.http.DefaultHttpResponse;
+import io.netty.handler.codec.http.DefaultLastHttpContent;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.handler.codec.http.TooLongHttpLineException;
+import io.netty.util.ReferenceCountUtil;
+import java.nio.charset.StandardCharsets;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.regex.Pattern;
+import nangogateway.config.AccessLogFormat;
+import nangogateway.server.LocalResponses;
+import nangogateway.server.RequestFacts;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.slf4j.LoggerFactory;
+
+/** One line per final response on nangogateway.access, secrets kept out of it, and the response metrics. */
+class AccessLogHandlerTest {
+    private static final String LISTENER = "public";
+
+    private final Logger logger = (Logger) LoggerFactory.getLogger(AccessLogHandler.LOGGER);
+    private final ListAppender<ILoggingEvent> appender = new ListAppender<>();
+    private Level levelBefore;
+    private boolean additiveBefore;
+    private GatewayMetrics metrics;
+    private EmbeddedChannel channel;
+
+    @BeforeEach
+    void setUp() {
+        levelBefore = logger.getLevel();
+        additiveBefore = logger.isAdditive();
+        appender.start();
+        logger.addAppender(appender);
+        logger.setLevel(Level.INFO);
+        logger.setAdditive(false); // the lines are asserted here, not printed
+        metrics = new GatewayMetrics();
+        channel = channel(AccessLogFormat.COMBINED);
+    }
+
+    private EmbeddedChannel channel(AccessLogFormat format) {
+        return new EmbeddedChannel(new AccessLogHandler(LISTENER, format, Set.of("sessionid"), metrics));
+    }
+
+    @AfterEach
+    void tearDown() {
+        channel.finishAndReleaseAll();
+        logger.detachAppender(appender);
+        logger.setLevel(levelBefore);
+        logger.setAdditive(additiveBefore);
+    }
+
+    private List<String> lines() {
+        return appender.list.stream().map(ILoggingEvent::getFormattedMessage).toList();
+    }
+
+    private String onlyLine() {
+        List<String> lines = lines();
+        assertEquals(1, lines.size(), lines.toString());
+        return lines.get(0);
+    }
+
+    private RequestFacts facts() {
+        return RequestFacts.of(channel);
+    }
+
+    private static HttpRequest request(HttpMethod method, String uri, String... headers) {
+        HttpRequest r = new DefaultHttpRequest(HttpVersion.HTTP_1_1, method, uri);
+        for (int i = 0; i < headers.length; i += 2) {
+            r.headers().add(headers[i], headers[i + 1]);
+        }
+        return r;
+    }
+
+    /** Reads a request in; it must come out unchanged on the other side. */
+    private void receive(HttpRequest r) {
+        channel.writeInbound(r);
+        Object in = channel.readInbound();
+        assertSame(r, in, "the request is handed on");
+        ReferenceCountUtil.release(in);
+    }
+
+    /** Writes response parts out; each must come out unchanged, in order. */
+    private void respond(Object... parts) {
+        channel.writeOutbound(parts);
+        for (Object part : parts) {
+            Object out = channel.readOutbound();
+            try {
+                assertSame(part, out, "the response is passed through as is");
+            } finally {
+                ReferenceCountUtil.release(out);
+            }
+        }
+        assertNull(channel.readOutbound());
+    }
+
+    private static LastHttpContent last(String body) {
+        return new DefaultLastHttpContent(Unpooled.copiedBuffer(body, StandardCharsets.UTF_8));
+    }
+
+    private static DefaultHttpResponse head(int status) {
+        return new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.valueOf(status));
+    }
+
+    private long responses(int code) {
+        return metrics.value("nango_gateway_responses_total{listener=\"" + LISTENER + "\",code=\"" + code + "\"}");
+    }
+
+    private long requests(String route, String cls) {
+        return metrics.value("nango_gateway_requests_total{listener=\"" + LISTENER + "\",route=\"" + route
+                + "\",class=\"" + cls + "\"}");
+    }
+
+    private long denied(String reason) {
+        return metrics.value("nango_gateway_denied_requests_total{listener=\"" + LISTENER + "\",reason=\"" + reason
+                + "\"}");
+    }
+
+    private static final Pattern COMBINED = Pattern.compile(
+            "198\\.51\\.100\\.7 - - \\[\\d{2}/[A-Z][a-z]{2}/\\d{4}:\\d{2}:\\d{2}:\\d{2} [+-]\\d{4}] "
+            + "\"GET /oauth/callback\\?code=\\[redacted]&state=\\[redacted]&connection_id=c1 HTTP/1\\.1\" 200 11 "
+            + "\"https://github\\.com/login\\?access_token=\\[redacted]&x=1\" \"curl/8\\.5\" "
+            + "listener=public route=\"oauth-callback\" rt=\\d+\\.\\d{3} urt=0\\.005 us=200 rid=rid-1");
+
+    @Test
+    void combinedLineCarriesTheExchangeWithSecretsRedacted() {
+        receive(request(HttpMethod.GET, "/oauth/callback?code=SECRET-CODE&state=SECRET-STATE&connection_id=c1",
+                "Referer", "https://github.com/login?access_token=SECRET-TOKEN&x=1",
+                "User-Agent", "curl/8.5",
+                "Cookie", "session=COOKIE-VALUE",
+                "Authorization", "Bearer AUTH-VALUE"));
+        RequestFacts f = facts();
+        f.clientAddress = "198.51.100.7";
+        f.route = "oauth-callback";
+        f.requestId = "rid-1";
+        f.upstreamStatus = 200;
+        f.upstreamNanos = 5_000_000;
+        respond(head(200), new DefaultHttpContent(Unpooled.copiedBuffer("hello", StandardCharsets.UTF_8)),
+                last(" world"));
+        String line = onlyLine();
+        assertTrue(COMBINED.matcher(line).matches(), line);
+        for (String secret : List.of("SECRET", "COOKIE-VALUE", "AUTH-VALUE", "Cookie", "Authorization", "Bearer")) {
+            assertFalse(line.contains(secret), secret + " in " + line);
+        }
+    }
+
+    @Test
+    void tokenLikeAndConfiguredParametersAreRedacted() {
+        receive(request(HttpMethod.GET, "/cb?Code=a1&c%6Fde=a2&refresh_token=a3&client_secret=a4&api_key=a5"
+                + "&sessionid=a6&signature=a7&keep=visible&code"));
+        respond(LocalResponses.text(channel.alloc(), 204, false));
+        String line = onlyLine();
+        assertTrue(line.contains("\"GET /cb?Code=[redacted]&c%6Fde=[redacted]&refresh_token=[redacted]"
+                + "&client_secret=[redacted]&api_key=[redacted]&sessionid=[redacted]&signature=[redacted]"
+                + "&keep=visible&code HTTP/1.1\""), line);
+        assertFalse(Pattern.compile("=a\\d").matcher(line).find(), line);
+    }
+
+    @Test
+    void jsonLineIsOneValidObjectWithTheSameFields() {
+        EmbeddedChannel combined = channel;
+        channel = channel(AccessLogFormat.JSON);
+        combined.finishAndReleaseAll();
+        receive(request(HttpMethod.POST, "/webhook/prod/github?token=SECRET-TOKEN&x=1",
+                "Referer", "https://app.example.com/?state=SECRET-STATE",
+                "User-Agent", "agent \"quoted\" \\ back",
+                "Cookie", "session=COOKIE-VALUE",
+                "Authorization", "Bearer AUTH-VALUE"));
+        RequestFacts f = facts();
+        f.clientAddress = "2001:db8::7";
+        f.route = "webhooks";
+        f.requestId = "rid-2";
+        f.upstreamStatus = 502;
+        f.upstreamNanos = 1_500_000_000L;
+        respond(LocalResponses.text(channel.alloc(), 502, false));
+
+        String line = onlyLine();
+        assertFalse(line.contains("\n") || line.contains("\r"), "one object per line");
+        Map<String, Object> json = StrictJson.parseObject(line);
+        assertEquals(List.of("time", "client", "method", "target", "protocol", "status", "bytes", "referer",
+                "user_agent", "listener", "route", "request_time", "upstream_time", "upstream_status", "request_id"),
+                List.copyOf(json.keySet()));
+        assertTrue(((String) json.get("time")).matches("\\d{4}-\\d{2}-\\d{2}T.*Z"), line);
+        assertEquals("2001:db8::7", json.get("client"));
+        assertEquals("POST", json.get("method"));
+        assertEquals("/webhook/prod/github?token=[redacted]&x=1", json.get("target"));
+        assertEquals("HTTP/1.1", json.get("protocol"));
+        assertEquals(502.0, json.get("status"));
+        assertEquals(16.0, json.get("bytes"), "\"502 Bad Gateway\\n\"");
+        assertEquals("https://app.example.com/?state=[redacted]", json.get("referer"));
+        assertEquals("agent \"quoted\" \\ back", json.get("user_agent"), "escaped, and reads back the same");
+        assertEquals(LISTENER, json.get("listener"));
+        assertEquals("webhooks", json.get("route"));
+        assertTrue((Double) json.get("request_time") >= 0);
+        assertEquals(1.5, json.get("upstream_time"));
+        assertEquals(502.0, json.get("upstream_status"));
+        assertEquals("rid-2", json.get("request_id"));
+        for (String secret : List.of("SECRET", "COOKIE-VALUE", "AUTH-VALUE", "Cookie", "Authorization")) {
+            assertFalse(line.contains(secret), secret + " in " + line);
+        }
+    }
+
+    @Test
+    void jsonAbsentFieldsAreNull() {
+        EmbeddedChannel combined = channel;
+        channel = channel(AccessLogFormat.JSON);
+        combined.finishAndReleaseAll();
+        receive(request(HttpMethod.GET, "/health"));
+        facts().route = "health";
+        respond(LocalResponses.text(channel.alloc(), 200, false));
+        Map<String, Object> json = StrictJson.parseObject(onlyLine());
+        assertEquals("-", json.get("client"), "EmbeddedChannel's peer is no IP address");
+        for (String key : List.of("referer", "user_agent", "upstream_time", "upstream_status", "request_id")) {
+            assertTrue(json.containsKey(key), key);
+            assertNull(json.get(key), key);
+        }
+    }
+
+    @Test
+    void controlCharactersCannotForgeLines() {
+        // The decoder rejects these; a header built in-process may still carry them.
+        HttpRequest r = new DefaultHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.GET, "/",
+                DefaultHttpHeadersFactory.headersFactory().withValidation(false));
+        r.headers().set("User-Agent", "ua\n127.0.0.1 - - [forged]\u0001\u00e9");
+        receive(r);
+        respond(LocalResponses.text(channel.alloc(), 200, false));
+        String line = onlyLine();
+        assertFalse(line.contains("\n"), line);
+        assertTrue(line.contains("\"ua\\x0a127.0.0.1 - - [forged]\\x01\\xe9\""), line);
+
+        channel.finishAndReleaseAll();
+        appender.list.clear();
+        channel = channel(AccessLogFormat.JSON);
+        HttpRequest j = new DefaultHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.GET, "/",
+                DefaultHttpHeadersFactory.headersFactory().withValidation(false));
+        j.headers().set("User-Agent", "ua\n{\"forged\":1}\u0001");
+        receive(j);
+        respond(LocalResponses.text(channel.alloc(), 200, false));
+        String jsonLine = onlyLine();
+        assertFalse(jsonLine.contains("\n"), jsonLine);
+        assertEquals("ua\n{\"forged\":1}\u0001", StrictJson.parseObject(jsonLine).get("user_agent"));
+    }
+
+    @Test
+    void statusAndBodyBytesAreCountedPerResponse() {
+        receive(request(HttpMethod.GET, "/a"));
+        facts().route = "health";
+        respond(head(201), new DefaultHttpContent(Unpooled.copiedBuffer("12345", StandardCharsets.UTF_8)),
+                last("678"));
+        assertTrue(onlyLine().contains("\" 201 8 \""), "body bytes only: " + onlyLine());
+        assertEquals(1, responses(201));
+        assertEquals(1, requests("health", "2xx"));
+        assertTrue(metrics.render().contains(
+                "nango_gateway_response_seconds_count{listener=\"" + LISTENER + "\"} 1\n"), metrics.render());
+
+        receive(request(HttpMethod.HEAD, "/a"));
+        facts().route = "health"; // the router names the route of every request afresh
+        respond(head(201), LastHttpContent.EMPTY_LAST_CONTENT);
+        assertEquals(2, lines().size());
+        assertTrue(lines().get(1).contains("\"HEAD /a HTTP/1.1\" 201 0 \""), "counted afresh: " + lines().get(1));
+        assertEquals(2, responses(201));
+        assertEquals(2, requests("health", "2xx"));
+    }
+
+    @Test
+    void aResponseHeadAloneDoesNotEndTheExchange() {
+        receive(request(HttpMethod.GET, "/stream"));
+        respond(head(200), new DefaultHttpContent(Unpooled.copiedBuffer("partial", StandardCharsets.UTF_8)));
+        assertEquals(List.of(), lines());
+        assertEquals(0, responses(200));
+        respond(LastHttpContent.EMPTY_LAST_CONTENT);
+        assertTrue(onlyLine().contains("\" 200 7 \""), onlyLine());
+        assertEquals(1, responses(200));
+    }
+
+    @Test
+    void interimResponsesDoNotEndTheExchange() {
+        receive(request(HttpMethod.POST, "/webhook/prod/github?state=SECRET", "Expect", "100-continue"));
+        facts().route = "webhooks";
+        respond(new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.CONTINUE));
+        respond(head(103), LastHttpContent.EMPTY_LAST_CONTENT);
+        assertEquals(List.of(), lines(), "a 1xx is not the response");
+        assertEquals(0, responses(100));
+        assertEquals(0, responses(103));
+        assertEquals(0, requests("webhooks", "1xx"));
+
+        respond(head(202), last("queued"));
+        String line = onlyLine();
+        assertTrue(line.contains("\"POST /webhook/prod/github?state=[redacted] HTTP/1.1\" 202 6 \""),
+                "the request survives the interim responses: " + line);
+        assertEquals(1, responses(202));
+        assertEquals(1, requests("webhooks", "2xx"));
+    }
+
+    @Test
+    void everyFactOfTheExchangeIsResetWhenItsResponseEnds() {
+        receive(request(HttpMethod.GET, "/x"));
+        RequestFacts f = facts();
+        f.route = "r";
+        f.requestId = "id";
+        f.rejectReason = "dot segment in path";
+        f.upstreamStatus = 503;
+        f.upstreamNanos = 7;
+        f.upstreamError = "nango:connect";
+        respond(LocalResponses.text(channel.alloc(), 400, true));
+        assertNull(f.rejectReason);
+        assertEquals(0, f.upstreamStatus);
+        assertEquals(-1, f.upstreamNanos);
+        assertNull(f.upstreamError);
+        // A response that no route answered (OPTIONS *, a 408) must not inherit the previous request's route or id.
+        assertNull(f.route);
+        assertNull(f.requestId);
+    }
+
+    /** The 101 of a WebSocket upgrade ends the HTTP exchange: it is logged and counted like a final response. */
+    @Test
+    void aSwitchingProtocolsResponseIsLogged() {
+        receive(request(HttpMethod.GET, "/", "Upgrade", "websocket"));
+        facts().route = "sdk-websocket";
+        respond(new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.SWITCHING_PROTOCOLS));
+        assertTrue(onlyLine().contains("\"GET / HTTP/1.1\" 101 0 "), onlyLine());
+        assertEquals(1, responses(101));
+        assertEquals(1, requests("sdk-websocket", "1xx"));
+    }
+
+    @Test
+    void rejectedRequestIsCountedByKind() {
+        receive(request(HttpMethod.GET, "/a/../b?code=SECRET"));
+        facts().route = "stale";
+        facts().rejectReason = "dot segment in path";
+        respond(LocalResponses.text(channel.alloc(), 400, true));
+        String line = onlyLine();
+        assertTrue(line.contains(" route=\"rejected: dot segment in path\" "), line);
+        assertFalse(line.contains("SECRET"), line);
+        assertEquals(1, requests("rejected", "4xx"));
+        assertEquals(0, requests("stale", "4xx"), "a refusal is not the route's");
+        assertEquals(1, metrics.value("nango_gateway_rejected_requests_total{listener=\"" + LISTENER + "\"}"));
+        assertEquals(1, denied("bad_target"));
+    }
+
+    @Test
+    void malformedRequestLineIsLoggedWithoutItsTarget() {
+        HttpRequest r = request(HttpMethod.GET, "/" + "a".repeat(50) + "?code=SECRET");
+        r.setDecoderResult(DecoderResult.failure(
+                new TooLongHttpLineException("An HTTP line is larger than 8192 bytes.")));
+        receive(r);
+        facts().rejectReason = "malformed request: TooLongHttpLineException: An HTTP line is larger than 8192 bytes.";
+        respond(LocalResponses.text(channel.alloc(), 414, true));
+        String line = onlyLine();
+        assertTrue(line.contains("\"- - HTTP/1.1\" 414 "), line);
+        assertFalse(line.contains("SECRET"), line);
+        assertEquals(1, denied("too_large"));
+    }
+
+    @Test
+    void responseWithoutARequestIsStillLogged() {
+        // e.g. a refusal written before any request head was decoded
+        facts().rejectReason = "request head timeout";
+        respond(LocalResponses.text(channel.alloc(), 408, true));
+        String line = onlyLine();
+        assertTrue(line.startsWith("- - - ["), line);
+        assertTrue(line.contains("\"- - -\" 408 "), line);
+        assertEquals(1, denied("timeout"));
+        assertEquals(1, responses(408));
+    }
+
+    @Test
+    void rejectKindMapping() {
+        assertEquals("override", AccessLogHandler.rejectKind(403, "base_url_override: host not allowed"));
+        assertEquals("override", AccessLogHandler.rejectKind(400, "base_url_override: bad path"), "checked first");
+        assertEquals("too_large", AccessLogHandler.rejectKind(414, "malformed request: TooLongHttpLineException"));
+        assertEquals("too_large", AccessLogHandler.rejectKind(431, "malformed request: TooLongHttpHeaderException"));
+        assertEquals("too_large", AccessLogHandler.rejectKind(431, "request target header"), "status before text");
+        assertEquals("timeout", AccessLogHandler.rejectKind(408, "request head timeout"));
+        for (String reason : List.of("dot segment in path", "asterisk-form target", "absolute-form target",
+                "empty path segment ('//')", "query holds a byte that is not printable ASCII",
+                "invalid percent-encoding", "fragment ('#') in request target")) {
+            assertEquals("bad_target", AccessLogHandler.rejectKind(400, reason), reason);
+        }
+        for (String reason : List.of("missing Host", "repeated Content-Length", "unsupported expectation",
+                "both Content-Length and Transfer-Encoding", "Connection names a header the gateway owns",
+                "unsupported version HTTP/2.0", "bad body framing: chunk size")) {
+            assertEquals("framing", AccessLogHandler.rejectKind(400, reason), reason);
+        }
+    }
+
+    /** Each reason goes through the handler to the denied-requests counter with its kind. */
+    @Test
+    void rejectKindsReachTheMetrics() {
+        Object[][] cases = {
+            {403, "base_url_override: host not allowed", "override"},
+            {431, "malformed request: TooLongHttpHeaderException: header too long", "too_large"},
+            {400, "backslash in path", "bad_target"},
+            {400, "repeated Host", "framing"},
+            {417, "unsupported expectation", "framing"},
+        };
+        for (Object[] c : cases) {
+            receive(request(HttpMethod.GET, "/"));
+            facts().rejectReason = (String) c[1];
+            respond(LocalResponses.text(channel.alloc(), (Integer) c[0], true));
+        }
+        assertEquals(1, denied("override"));
+        assertEquals(1, denied("too_large"));
+        assertEquals(1, denied("bad_target"));
+        assertEquals(2, denied("framing"));
+        assertEquals(5, metrics.value("nango_gateway_rejected_requests_total{listener=\"" + LISTENER + "\"}"));
+        assertEquals(5, requests("rejected", "4xx"));
+    }
+
+    @Test
+    void policyRefusalsAreCountedByRoute() {
+        Object[][] cases = {
+            {"otherwise", 403, "not_allowlisted"},
+            {"method-not-allowed", 405, "method"},
+            {"rate-limited", 429, "rate_limited"},
+        };
+        for (Object[] c : cases) {
+            receive(request(HttpMethod.GET, "/"));
+            facts().route = (String) c[0];
+            respond(LocalResponses.text(channel.alloc(), (Integer) c[1], false));
+            assertEquals(1, denied((String) c[2]), (String) c[0]);
+            assertEquals(1, requests((String) c[0], "4xx"));
+        }
+        assertEquals(0, metrics.value("nango_gateway_rejected_requests_total{listener=\"" + LISTENER + "\"}"),
+                "policy answers are not malformed requests");
+
+        // Nango's own 403 on a proxied route is not a gateway refusal.
+        receive(request(HttpMethod.GET, "/connect/session"));
+        facts().route = "connect-ui-session";
+        respond(LocalResponses.text(channel.alloc(), 403, false));
+        assertEquals(3, metrics.render().lines().filter(l -> l.startsWith("nango_gateway_denied_requests_total"))
+                .count(), metrics.render());
+    }
+
+    @Test
+    void upstreamErrorsAreCountedByUpstreamAndKind() {
+        receive(request(HttpMethod.GET, "/oauth/connect/github"));
+        facts().route = "oauth-connect";
+        facts().upstreamError = "nango:timeout";
+        respond(LocalResponses.text(channel.alloc(), 504, false));
+        assertEquals(1, metrics.value("nango_gateway_upstream_errors_total{upstream=\"nango\",kind=\"timeout\"}"));
+        assertEquals(1, requests("oauth-connect", "5xx"));
+
+        receive(request(HttpMethod.GET, "/oauth/connect/github"));
+        respond(LocalResponses.text(channel.alloc(), 200, false));
+        assertEquals(1, metrics.value("nango_gateway_upstream_errors_total{upstream=\"nango\",kind=\"timeout\"}"),
+                "the error belonged to the previous response only");
+    }
+
+    @Test
+    void metricsAreKeptWhenTheAccessLogIsOff() {
+        logger.setLevel(Level.WARN);
+        receive(request(HttpMethod.GET, "/x", "Referer", "https://r.example/?code=SECRET"));
+        facts().route = "otherwise";
+        respond(LocalResponses.text(channel.alloc(), 403, false));
+        assertEquals(List.of(), lines());
+        assertEquals(1, responses(403));
+        assertEquals(1, denied("not_allowlisted"));
+    }
+
+    @Test
+    void otherMessagesPassThrough() {
+        Object event = new Object();
+        channel.writeInbound(event);
+        assertSame(event, channel.readInbound());
+        respond(Unpooled.copiedBuffer("raw", StandardCharsets.UTF_8));
+        assertEquals(List.of(), lines(), "raw bytes (a tunnel) are no HTTP response");
+    }
+
+    /** A strict reader for one flat JSON object: strings, numbers, true/false/null. */
+    static final class StrictJson {
+        private static final Pattern NUMBER = Pattern.compile("-?(0|[1-9]\\d*)(\\.\\d+)?([eE][+-]?\\d+)?");
+        private final String s;
+        private int i;
+
+        private StrictJson(String s) {
+            this.s = s;
+        }
+
+        static Map<String, Object> parseObject(String text) {
+            StrictJson p = new StrictJson(text);
+            Map<String, Object> m = p.object();
+            if (p.i != text.length()) {
+                throw new AssertionError("trailing text at " + p.i + ": " + text);
+            }
+            return m;
+        }
+
+        private Map<String, Object> object() {
+            expect('{');
+            Map<String, Object> m = new LinkedHashMap<>();
+            if (s.charAt(i) == '}') {
+                i++;
+                return m;
+            }
+            while (true) {
+                String key = string();
+                expect(':');
+                if (m.containsKey(key)) {
+                    throw new AssertionError("duplicate key " + key + ": " + s);
+                }
+                m.put(key, value());
+                char c = s.charAt(i++);
+                if (c == '}') {
+                    return m;
+                }
+                if (c != ',') {
+                    throw new AssertionError("expected , or } at " + (i - 1) + ": " + s);
+                }
+            }
+        }
+
+        private Object value() {
+            if (s.charAt(i) == '"') {
+                return string();
+            }
+            for (String word : List.of("true", "false", "null")) {
+                if (s.startsWith(word, i)) {
+                    i += word.length();
+                    return word.equals("null") ? null : Boolean.valueOf(word);
+                }
+            }
+            var m = NUMBER.matcher(s).region(i, s.length());
+            if (!m.lookingAt()) {
+                throw new AssertionError("bad value at " + i + ": " + s);
+            }
+            i = m.end();
+            return Double.parseDouble(m.group());
+        }
+
+        private String string() {
+            expect('"');
+            StringBuilder b = new StringBuilder();
+            while (true) {
+                char c = s.charAt(i++);
+                if (c == '"') {
+                    return b.toString();
+                }
+                if (c < 0x20) {
+                    throw new AssertionError("raw control character in a string: " + s);
+                }
+                if (c != '\\') {
+                    b.append(c);
+                    continue;
+                }
+                char e = s.charAt(i++);
+                switch (e) {
+                    case '"', '\\', '/' -> b.append(e);
+                    case 'n' -> b.append('\n');
+                    case 't' -> b.append('\t');
+                    case 'r' -> b.append('\r');
+                    case 'b' -> b.append('\b');
+                    case 'f' -> b.append('\f');
+                    case 'u' -> {
+                        String hex = s.substring(i, i + 4);
+                        if (!hex.matches("[0-9a-fA-F]{4}")) {
+                            throw new AssertionError("bad \\u escape: " + s);
+                        }
+                        b.append((char) Integer.parseInt(hex, 16));
+                        i += 4;
+                    }
+                    default -> throw new AssertionError("bad escape \\" + e + ": " + s);
+                }
+            }
+        }
+
+        private void expect(char c) {
+            if (i >= s.length() || s.charAt(i) != c) {
+                throw new AssertionError("expected " + c + " at " + i + ": " + s);
+            }
+            i++;
+        }
+    }
+}

@@ -1,0 +1,164 @@
+package nangogateway.server;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.embedded.EmbeddedChannel;
+import io.netty.handler.codec.DecoderException;
+import io.netty.handler.codec.http.DefaultFullHttpRequest;
+import io.netty.handler.codec.http.FullHttpRequest;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.ssl.NotSslRecordException;
+import java.io.IOException;
+import java.net.SocketException;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import javax.net.ssl.SSLHandshakeException;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.slf4j.LoggerFactory;
+
+/** The pipeline's end: unhandled errors close the connection (routine ones quietly), stray messages are freed. */
+class ConnectionErrorHandlerTest {
+    private final Logger logger = (Logger) LoggerFactory.getLogger(ConnectionErrorHandler.class);
+    private final ListAppender<ILoggingEvent> appender = new ListAppender<>();
+    private Level levelBefore;
+    private boolean additiveBefore;
+    private EmbeddedChannel channel;
+
+    @BeforeEach
+    void setUp() {
+        levelBefore = logger.getLevel();
+        additiveBefore = logger.isAdditive();
+        appender.start();
+        logger.addAppender(appender);
+        logger.setLevel(Level.DEBUG); // to see what goes to DEBUG, not only that WARN stays quiet
+        logger.setAdditive(false); // keep expected stack traces off the console
+        channel = new EmbeddedChannel(ConnectionErrorHandler.INSTANCE);
+    }
+
+    @AfterEach
+    void tearDown() {
+        channel.finishAndReleaseAll();
+        logger.detachAppender(appender);
+        logger.setLevel(levelBefore);
+        logger.setAdditive(additiveBefore);
+    }
+
+    private List<ILoggingEvent> events(Level level) {
+        return appender.list.stream().filter(e -> e.getLevel() == level).toList();
+    }
+
+    /** The exception is handled here: nothing reaches the pipeline's tail and the connection is closed. */
+    private void assertHandledAndClosed(Throwable cause) {
+        assertTrue(channel.isOpen());
+        channel.pipeline().fireExceptionCaught(cause);
+        assertFalse(channel.isOpen(), "closed after " + cause);
+        channel.checkException(); // would rethrow had it been passed on unhandled
+    }
+
+    @Test
+    void resetByPeerClosesAndLogsAtDebugOnly() {
+        assertHandledAndClosed(new SocketException("Connection reset"));
+        assertEquals(List.of(), events(Level.WARN));
+        List<ILoggingEvent> debug = events(Level.DEBUG);
+        assertEquals(1, debug.size(), "logged once");
+        assertTrue(debug.get(0).getFormattedMessage().contains("java.net.SocketException: Connection reset"),
+                debug.get(0).getFormattedMessage());
+        assertNull(debug.get(0).getThrowableProxy(), "no stack trace for routine disconnects");
+    }
+
+    @Test
+    void failedHandshakeInsideADecoderExceptionIsRoutineToo() {
+        // SslHandler's failures reach here wrapped by ByteToMessageDecoder.
+        SSLHandshakeException handshake = new SSLHandshakeException("no cipher suites in common");
+        assertHandledAndClosed(new DecoderException(handshake));
+        assertEquals(List.of(), events(Level.WARN));
+        assertEquals(1, events(Level.DEBUG).size());
+        assertTrue(events(Level.DEBUG).get(0).getFormattedMessage().contains("no cipher suites in common"));
+    }
+
+    @Test
+    void plainHttpOnATlsPortIsRoutine() {
+        assertHandledAndClosed(new DecoderException(new NotSslRecordException("not an SSL/TLS record")));
+        assertEquals(List.of(), events(Level.WARN));
+        assertEquals(1, events(Level.DEBUG).size());
+    }
+
+    @Test
+    void wrappedIoExceptionIsUnwrappedForTheLog() {
+        assertHandledAndClosed(new DecoderException(new IOException("Broken pipe")));
+        assertEquals(List.of(), events(Level.WARN));
+        String line = events(Level.DEBUG).get(0).getFormattedMessage();
+        assertTrue(line.contains("java.io.IOException: Broken pipe"), line);
+        assertFalse(line.contains("DecoderException"), "the root cause is what is logged: " + line);
+    }
+
+    @Test
+    void unexpectedErrorIsAWarningWithItsStackTrace() {
+        IllegalStateException bug = new IllegalStateException("handler bug");
+        assertHandledAndClosed(bug);
+        List<ILoggingEvent> warn = events(Level.WARN);
+        assertEquals(1, warn.size());
+        assertTrue(warn.get(0).getFormattedMessage().contains("closing after an unexpected error"));
+        assertNotNull(warn.get(0).getThrowableProxy(), "a bug needs its stack trace");
+        assertEquals(IllegalStateException.class.getName(), warn.get(0).getThrowableProxy().getClassName());
+        assertEquals(List.of(), events(Level.DEBUG));
+    }
+
+    @Test
+    void decoderExceptionWithoutACauseIsUnexpected() {
+        DecoderException e = new DecoderException("decoder state broke");
+        assertHandledAndClosed(e);
+        List<ILoggingEvent> warn = events(Level.WARN);
+        assertEquals(1, warn.size());
+        assertEquals(DecoderException.class.getName(), warn.get(0).getThrowableProxy().getClassName());
+    }
+
+    @Test
+    void decoderExceptionAroundABugIsUnexpectedAndKeepsTheWrapper() {
+        DecoderException e = new DecoderException(new NullPointerException("oops"));
+        assertHandledAndClosed(e);
+        List<ILoggingEvent> warn = events(Level.WARN);
+        assertEquals(1, warn.size());
+        assertEquals(DecoderException.class.getName(), warn.get(0).getThrowableProxy().getClassName(),
+                "the whole chain is logged");
+        assertEquals(NullPointerException.class.getName(), warn.get(0).getThrowableProxy().getCause().getClassName());
+    }
+
+    @Test
+    void strayMessagesAreReleasedNotPassedOn() {
+        ByteBuf raw = Unpooled.copiedBuffer("leftover", StandardCharsets.US_ASCII);
+        FullHttpRequest request = new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.POST, "/",
+                Unpooled.copiedBuffer("body", StandardCharsets.US_ASCII));
+        assertFalse(channel.writeInbound(raw, request), "nothing reaches the tail");
+        assertEquals(0, raw.refCnt());
+        assertEquals(0, request.refCnt());
+        assertNull(channel.readInbound());
+        assertTrue(channel.isOpen(), "a stray message is not an error");
+        assertEquals(List.of(), appender.list);
+    }
+
+    @Test
+    void theSharedInstanceServesManyConnections() {
+        EmbeddedChannel other = new EmbeddedChannel(ConnectionErrorHandler.INSTANCE);
+        try {
+            other.pipeline().fireExceptionCaught(new IOException("gone"));
+            assertFalse(other.isOpen());
+            assertTrue(channel.isOpen(), "closing one connection leaves the others alone");
+        } finally {
+            other.finishAndReleaseAll();
+        }
+    }
+}
