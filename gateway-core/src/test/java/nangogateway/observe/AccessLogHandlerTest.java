@@ -27,14 +27,14 @@ import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.handler.codec.http.TooLongHttpLineException;
 import io.netty.util.ReferenceCountUtil;
 import java.nio.charset.StandardCharsets;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.regex.Pattern;
+import java.util.Set;
 import nangogateway.config.AccessLogFormat;
 import nangogateway.server.LocalResponses;
 import nangogateway.server.RequestFacts;
+import nangogateway.testing.FlatJson;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -201,7 +201,7 @@ class AccessLogHandlerTest {
 
         String line = onlyLine();
         assertFalse(line.contains("\n") || line.contains("\r"), "one object per line");
-        Map<String, Object> json = StrictJson.parseObject(line);
+        Map<String, Object> json = FlatJson.parse(line);
         assertEquals(List.of("time", "client", "method", "target", "protocol", "status", "bytes", "referer",
                 "user_agent", "listener", "route", "request_time", "upstream_time", "upstream_status", "request_id"),
                 List.copyOf(json.keySet()));
@@ -233,7 +233,7 @@ class AccessLogHandlerTest {
         receive(request(HttpMethod.GET, "/health"));
         facts().route = "health";
         respond(LocalResponses.text(channel.alloc(), 200, false));
-        Map<String, Object> json = StrictJson.parseObject(onlyLine());
+        Map<String, Object> json = FlatJson.parse(onlyLine());
         assertEquals("-", json.get("client"), "EmbeddedChannel's peer is no IP address");
         for (String key : List.of("referer", "user_agent", "upstream_time", "upstream_status", "request_id")) {
             assertTrue(json.containsKey(key), key);
@@ -263,7 +263,7 @@ class AccessLogHandlerTest {
         respond(LocalResponses.text(channel.alloc(), 200, false));
         String jsonLine = onlyLine();
         assertFalse(jsonLine.contains("\n"), jsonLine);
-        assertEquals("ua\n{\"forged\":1}\u0001", StrictJson.parseObject(jsonLine).get("user_agent"));
+        assertEquals("ua\n{\"forged\":1}\u0001", FlatJson.parse(jsonLine).get("user_agent"));
     }
 
     @Test
@@ -490,110 +490,5 @@ class AccessLogHandlerTest {
         assertSame(event, channel.readInbound());
         respond(Unpooled.copiedBuffer("raw", StandardCharsets.UTF_8));
         assertEquals(List.of(), lines(), "raw bytes (a tunnel) are no HTTP response");
-    }
-
-    /** A strict reader for one flat JSON object: strings, numbers, true/false/null. */
-    static final class StrictJson {
-        private static final Pattern NUMBER = Pattern.compile("-?(0|[1-9]\\d*)(\\.\\d+)?([eE][+-]?\\d+)?");
-        private final String s;
-        private int i;
-
-        private StrictJson(String s) {
-            this.s = s;
-        }
-
-        static Map<String, Object> parseObject(String text) {
-            StrictJson p = new StrictJson(text);
-            Map<String, Object> m = p.object();
-            if (p.i != text.length()) {
-                throw new AssertionError("trailing text at " + p.i + ": " + text);
-            }
-            return m;
-        }
-
-        private Map<String, Object> object() {
-            expect('{');
-            Map<String, Object> m = new LinkedHashMap<>();
-            if (s.charAt(i) == '}') {
-                i++;
-                return m;
-            }
-            while (true) {
-                String key = string();
-                expect(':');
-                if (m.containsKey(key)) {
-                    throw new AssertionError("duplicate key " + key + ": " + s);
-                }
-                m.put(key, value());
-                char c = s.charAt(i++);
-                if (c == '}') {
-                    return m;
-                }
-                if (c != ',') {
-                    throw new AssertionError("expected , or } at " + (i - 1) + ": " + s);
-                }
-            }
-        }
-
-        private Object value() {
-            if (s.charAt(i) == '"') {
-                return string();
-            }
-            for (String word : List.of("true", "false", "null")) {
-                if (s.startsWith(word, i)) {
-                    i += word.length();
-                    return word.equals("null") ? null : Boolean.valueOf(word);
-                }
-            }
-            var m = NUMBER.matcher(s).region(i, s.length());
-            if (!m.lookingAt()) {
-                throw new AssertionError("bad value at " + i + ": " + s);
-            }
-            i = m.end();
-            return Double.parseDouble(m.group());
-        }
-
-        private String string() {
-            expect('"');
-            StringBuilder b = new StringBuilder();
-            while (true) {
-                char c = s.charAt(i++);
-                if (c == '"') {
-                    return b.toString();
-                }
-                if (c < 0x20) {
-                    throw new AssertionError("raw control character in a string: " + s);
-                }
-                if (c != '\\') {
-                    b.append(c);
-                    continue;
-                }
-                char e = s.charAt(i++);
-                switch (e) {
-                    case '"', '\\', '/' -> b.append(e);
-                    case 'n' -> b.append('\n');
-                    case 't' -> b.append('\t');
-                    case 'r' -> b.append('\r');
-                    case 'b' -> b.append('\b');
-                    case 'f' -> b.append('\f');
-                    case 'u' -> {
-                        String hex = s.substring(i, i + 4);
-                        if (!hex.matches("[0-9a-fA-F]{4}")) {
-                            throw new AssertionError("bad \\u escape: " + s);
-                        }
-                        b.append((char) Integer.parseInt(hex, 16));
-                        i += 4;
-                    }
-                    default -> throw new AssertionError("bad escape \\" + e + ": " + s);
-                }
-            }
-        }
-
-        private void expect(char c) {
-            if (i >= s.length() || s.charAt(i) != c) {
-                throw new AssertionError("expected " + c + " at " + i + ": " + s);
-            }
-            i++;
-        }
     }
 }

@@ -25,6 +25,7 @@ import nangogateway.config.ListenerOptions;
 import nangogateway.config.RateLimit;
 import nangogateway.config.ServerSettings;
 import nangogateway.server.Gateway;
+import nangogateway.testing.FlatJson;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
