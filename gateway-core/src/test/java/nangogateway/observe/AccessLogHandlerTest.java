@@ -7,9 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ch.qos.logback.classic.Level;
-import ch.qos.logback.classic.Logger;
-import ch.qos.logback.classic.spi.ILoggingEvent;
-import ch.qos.logback.core.read.ListAppender;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.embedded.EmbeddedChannel;
 import io.netty.handler.codec.DecoderResult;
@@ -35,30 +32,22 @@ import nangogateway.config.AccessLogFormat;
 import nangogateway.server.LocalResponses;
 import nangogateway.server.RequestFacts;
 import nangogateway.testing.FlatJson;
+import nangogateway.testing.LogCapture;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.slf4j.LoggerFactory;
 
 /** One line per final response on nangogateway.access, secrets kept out of it, and the response metrics. */
 class AccessLogHandlerTest {
     private static final String LISTENER = "public";
 
-    private final Logger logger = (Logger) LoggerFactory.getLogger(AccessLogHandler.LOGGER);
-    private final ListAppender<ILoggingEvent> appender = new ListAppender<>();
-    private Level levelBefore;
-    private boolean additiveBefore;
+    private LogCapture log;
     private GatewayMetrics metrics;
     private EmbeddedChannel channel;
 
     @BeforeEach
     void setUp() {
-        levelBefore = logger.getLevel();
-        additiveBefore = logger.isAdditive();
-        appender.start();
-        logger.addAppender(appender);
-        logger.setLevel(Level.INFO);
-        logger.setAdditive(false); // the lines are asserted here, not printed
+        log = new LogCapture(AccessLogHandler.LOGGER, Level.INFO); // the lines are asserted here, not printed
         metrics = new GatewayMetrics();
         channel = channel(AccessLogFormat.COMBINED);
     }
@@ -70,13 +59,11 @@ class AccessLogHandlerTest {
     @AfterEach
     void tearDown() {
         channel.finishAndReleaseAll();
-        logger.detachAppender(appender);
-        logger.setLevel(levelBefore);
-        logger.setAdditive(additiveBefore);
+        log.close();
     }
 
     private List<String> lines() {
-        return appender.list.stream().map(ILoggingEvent::getFormattedMessage).toList();
+        return log.lines();
     }
 
     private String onlyLine() {
@@ -254,7 +241,7 @@ class AccessLogHandlerTest {
         assertTrue(line.contains("\"ua\\x0a127.0.0.1 - - [forged]\\x01\\xe9\""), line);
 
         channel.finishAndReleaseAll();
-        appender.list.clear();
+        log.clear();
         channel = channel(AccessLogFormat.JSON);
         HttpRequest j = new DefaultHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.GET, "/",
                 DefaultHttpHeadersFactory.headersFactory().withValidation(false));
@@ -474,7 +461,7 @@ class AccessLogHandlerTest {
 
     @Test
     void metricsAreKeptWhenTheAccessLogIsOff() {
-        logger.setLevel(Level.WARN);
+        log.level(Level.WARN);
         receive(request(HttpMethod.GET, "/x", "Referer", "https://r.example/?code=SECRET"));
         facts().route = "otherwise";
         respond(LocalResponses.text(channel.alloc(), 403, false));

@@ -7,9 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ch.qos.logback.classic.Level;
-import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.spi.ILoggingEvent;
-import ch.qos.logback.core.read.ListAppender;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.embedded.EmbeddedChannel;
@@ -27,37 +25,28 @@ import javax.net.ssl.SSLHandshakeException;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.slf4j.LoggerFactory;
+import nangogateway.testing.LogCapture;
 
 /** The pipeline's end: unhandled errors close the connection (routine ones quietly), stray messages are freed. */
 class ConnectionErrorHandlerTest {
-    private final Logger logger = (Logger) LoggerFactory.getLogger(ConnectionErrorHandler.class);
-    private final ListAppender<ILoggingEvent> appender = new ListAppender<>();
-    private Level levelBefore;
-    private boolean additiveBefore;
+    private LogCapture log;
     private EmbeddedChannel channel;
 
     @BeforeEach
     void setUp() {
-        levelBefore = logger.getLevel();
-        additiveBefore = logger.isAdditive();
-        appender.start();
-        logger.addAppender(appender);
-        logger.setLevel(Level.DEBUG); // to see what goes to DEBUG, not only that WARN stays quiet
-        logger.setAdditive(false); // keep expected stack traces off the console
+        // DEBUG: to see what goes there, not only that WARN stays quiet; captured, so stack traces stay off the console
+        log = new LogCapture(ConnectionErrorHandler.class.getName(), Level.DEBUG);
         channel = new EmbeddedChannel(ConnectionErrorHandler.INSTANCE);
     }
 
     @AfterEach
     void tearDown() {
         channel.finishAndReleaseAll();
-        logger.detachAppender(appender);
-        logger.setLevel(levelBefore);
-        logger.setAdditive(additiveBefore);
+        log.close();
     }
 
     private List<ILoggingEvent> events(Level level) {
-        return appender.list.stream().filter(e -> e.getLevel() == level).toList();
+        return log.events().stream().filter(e -> e.getLevel() == level).toList();
     }
 
     /** The exception is handled here: nothing reaches the pipeline's tail and the connection is closed. */
@@ -147,7 +136,7 @@ class ConnectionErrorHandlerTest {
         assertEquals(0, request.refCnt());
         assertNull(channel.readInbound());
         assertTrue(channel.isOpen(), "a stray message is not an error");
-        assertEquals(List.of(), appender.list);
+        assertEquals(List.of(), log.events());
     }
 
     @Test

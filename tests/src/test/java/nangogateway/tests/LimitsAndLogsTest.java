@@ -5,6 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import nangogateway.observe.AccessLogHandler;
+import ch.qos.logback.classic.Level;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -26,6 +28,7 @@ import nangogateway.config.RateLimit;
 import nangogateway.config.ServerSettings;
 import nangogateway.server.Gateway;
 import nangogateway.testing.FlatJson;
+import nangogateway.testing.LogCapture;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -77,7 +80,7 @@ class LimitsAndLogsTest {
                 + "&my_secret=SECRETCUSTOM&keep=visible";
         String headers = "Host: x\r\nCookie: sid=SECRETCOOKIE\r\nAuthorization: Bearer SECRETBEARER\r\n"
                 + "Referer: https://p.example/cb?code=SECRETREFERER\r\n";
-        try (AccessLogCapture log = new AccessLogCapture()) {
+        try (LogCapture log = new LogCapture(AccessLogHandler.LOGGER, Level.INFO)) {
             RawHttp.exchange(port, "GET /integrations/oauth-callback?" + secretQuery + " HTTP/1.1\r\n" + headers + "\r\n");
             RawHttp.exchange(port, "GET /oauth/connect/github?" + secretQuery + " HTTP/1.1\r\n" + headers + "\r\n");
             RawHttp.exchange(port, "GET /api/v1/account?" + secretQuery + " HTTP/1.1\r\n" + headers + "\r\n");
@@ -109,7 +112,7 @@ class LimitsAndLogsTest {
     @Test
     void jsonAccessLogCarriesRequestIdAndUpstreamFields() throws Exception {
         int port = start(options(List.of(), null, 0, 0, AccessLogFormat.JSON)).port("public");
-        try (AccessLogCapture log = new AccessLogCapture()) {
+        try (LogCapture log = new LogCapture(AccessLogHandler.LOGGER, Level.INFO)) {
             RawHttp.Response r = RawHttp.exchange(port, "GET /oauth/callback?state=s HTTP/1.1\r\nHost: x\r\n"
                     + "X-Request-Id: abc-123\r\n\r\n");
             assertEquals("abc-123", r.header("X-Request-Id"));
@@ -256,7 +259,7 @@ class LimitsAndLogsTest {
         assertTrue(text.contains("# TYPE nango_gateway_responses_total counter"), text);
     }
 
-    private static void waitForLines(AccessLogCapture log, int n) throws InterruptedException {
+    private static void waitForLines(LogCapture log, int n) throws InterruptedException {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
         while (log.lines().size() < n && System.nanoTime() < deadline) {
             Thread.sleep(10);
