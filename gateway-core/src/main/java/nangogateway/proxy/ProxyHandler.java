@@ -71,6 +71,14 @@ public final class ProxyHandler extends ChannelInboundHandlerAdapter implements 
     private ScheduledFuture<?> responseTimer;
     private long responseDeadline;
     private long upstreamStart;
+    /** After a kept-alive response is written: the next pipelined or keep-alive request. One per connection. */
+    private final ChannelFutureListener readNextRequest = f -> {
+        if (f.isSuccess()) {
+            ctx.read();
+        } else {
+            f.channel().close();
+        }
+    };
 
     public ProxyHandler(UpstreamPools pools, String scheme) {
         this.pools = pools;
@@ -441,13 +449,7 @@ public final class ProxyHandler extends ChannelInboundHandlerAdapter implements 
         }
         ctx.flush();
         if (keepClient) {
-            lastWrite.addListener((ChannelFutureListener) f -> {
-                if (f.isSuccess()) {
-                    ctx.read(); // the next pipelined or keep-alive request
-                } else {
-                    f.channel().close();
-                }
-            });
+            lastWrite.addListener(readNextRequest);
         } else {
             lastWrite.addListener(ChannelFutureListener.CLOSE);
         }
