@@ -4,40 +4,17 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import mockwebserver3.MockResponse;
-import mockwebserver3.MockWebServer;
 import mockwebserver3.RecordedRequest;
-import nangogateway.config.ListenerLimits;
-import nangogateway.server.Gateway;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /** The OAuth callback replay: verbatim in, verbatim out, never follow a redirect, cap the body. */
-class CallbackReplayTest {
+class CallbackReplayTest extends MockNangoTest {
     private static final int CAP = 1024 * 1024;
-    private MockWebServer nango;
-    private Gateway gateway;
-    private int port;
-
-    @BeforeEach
-    void start() throws Exception {
-        nango = new MockWebServer();
-        nango.start();
-        gateway = Gateway.start(TestConfigs.gateway(nango.getPort(), Duration.ofSeconds(2), ListenerLimits.DEFAULTS));
-        port = gateway.port("public");
-    }
-
-    @AfterEach
-    void stop() {
-        gateway.close();
-        nango.close();
-    }
 
     private RecordedRequest taken() throws InterruptedException {
         return nango.takeRequest(5, TimeUnit.SECONDS);

@@ -7,37 +7,15 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.charset.StandardCharsets;
-import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 import mockwebserver3.MockResponse;
 import mockwebserver3.MockWebServer;
 import mockwebserver3.RecordedRequest;
 import mockwebserver3.SocketEffect;
-import nangogateway.config.ListenerLimits;
-import nangogateway.server.Gateway;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /** The proxy core over real sockets, with MockWebServer standing in for Nango. */
-class ProxyCoreTest {
-    private MockWebServer nango;
-    private Gateway gateway;
-    private int port;
-
-    @BeforeEach
-    void start() throws Exception {
-        nango = new MockWebServer();
-        nango.start();
-        gateway = Gateway.start(TestConfigs.gateway(nango.getPort(), Duration.ofSeconds(2), ListenerLimits.DEFAULTS));
-        port = gateway.port("public");
-    }
-
-    @AfterEach
-    void stop() {
-        gateway.close();
-        nango.close();
-    }
+class ProxyCoreTest extends MockNangoTest {
 
     private static String get(String target) {
         return "GET " + target + " HTTP/1.1\r\nHost: gw.example\r\n\r\n";

@@ -13,10 +13,7 @@ import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.TimeUnit;
 import mockwebserver3.MockResponse;
-import mockwebserver3.MockWebServer;
 import mockwebserver3.RecordedRequest;
-import nangogateway.config.ListenerLimits;
-import nangogateway.server.Gateway;
 import nangogateway.server.Transport;
 import okhttp3.OkHttpClient;
 import okhttp3.Request;
@@ -25,28 +22,13 @@ import okhttp3.WebSocket;
 import okhttp3.WebSocketListener;
 import okio.Buffer;
 import okio.ByteString;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /** Back-pressure in both directions and the WebSocket tunnel. */
-class StreamingTest {
-    private MockWebServer nango;
-    private Gateway gateway;
-    private int port;
-
-    @BeforeEach
-    void start() throws Exception {
-        nango = new MockWebServer();
-        nango.start();
-        gateway = Gateway.start(TestConfigs.gateway(nango.getPort(), Duration.ofSeconds(5), ListenerLimits.DEFAULTS));
-        port = gateway.port("public");
-    }
-
-    @AfterEach
-    void stop() {
-        gateway.close();
-        nango.close();
+class StreamingTest extends MockNangoTest {
+    @Override
+    protected Duration responseTimeout() {
+        return Duration.ofSeconds(5);
     }
 
     @Test
