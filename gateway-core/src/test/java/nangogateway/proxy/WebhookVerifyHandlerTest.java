@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
-import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -43,6 +42,7 @@ import nangogateway.routing.RequestTarget;
 import nangogateway.server.AdmittedRequest;
 import nangogateway.server.GatewaySnapshot;
 import nangogateway.server.RoutedRequest;
+import nangogateway.testing.Outbound;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -181,14 +181,8 @@ class WebhookVerifyHandlerTest {
                 + "\"}";
     }
 
-    /** Reads the one response written, asserts nothing else was written, and hands it to the caller to release. */
     private FullHttpResponse onlyResponse() {
-        FullHttpResponse r = channel.readOutbound();
-        assertNotNull(r, "a response was written");
-        Object more = channel.readOutbound();
-        ReferenceCountUtil.release(more);
-        assertNull(more, "exactly one response");
-        return r;
+        return Outbound.onlyResponse(channel);
     }
 
     /** The request was answered locally with {@code status} and the connection closed, nothing handed on. */

@@ -2,7 +2,6 @@ package nangogateway.server;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -27,6 +26,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import nangogateway.routing.RequestTarget;
+import nangogateway.testing.Outbound;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -109,11 +109,7 @@ class HttpsRedirectHandlerTest {
     }
 
     private FullHttpResponse onlyResponse() {
-        FullHttpResponse r = channel.readOutbound();
-        assertNotNull(r, "a response was written");
-        Object more = channel.readOutbound();
-        ReferenceCountUtil.release(more);
-        assertNull(more, "exactly one response");
+        FullHttpResponse r = Outbound.onlyResponse(channel);
         assertNull(channel.readInbound(), "nothing is handed further in");
         return r;
     }

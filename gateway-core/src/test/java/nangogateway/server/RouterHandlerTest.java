@@ -3,7 +3,6 @@ package nangogateway.server;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
-import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -42,6 +41,7 @@ import nangogateway.config.UpstreamConfig;
 import nangogateway.limits.RateLimiter;
 import nangogateway.observe.GatewayMetrics;
 import nangogateway.routing.PathPattern;
+import nangogateway.testing.Outbound;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -118,14 +118,8 @@ class RouterHandlerTest {
         return new DefaultLastHttpContent(Unpooled.copiedBuffer(s, StandardCharsets.UTF_8));
     }
 
-    /** Reads the one response written, asserts nothing else was written, and hands it to the caller to release. */
     private FullHttpResponse onlyResponse() {
-        FullHttpResponse r = channel.readOutbound();
-        assertNotNull(r, "a response was written");
-        Object more = channel.readOutbound();
-        ReferenceCountUtil.release(more);
-        assertNull(more, "exactly one response");
-        return r;
+        return Outbound.onlyResponse(channel);
     }
 
     private static String text(FullHttpResponse r) {
