@@ -1,5 +1,6 @@
 package nangogateway.cli;
 
+import io.netty.util.ResourceLeakDetector;
 import java.io.PrintWriter;
 import java.time.Duration;
 import java.util.List;
@@ -65,7 +66,7 @@ final class RunCommand implements Callable<Integer> {
     static void leakDetectionOffUnlessAsked() {
         if (System.getProperty("io.netty.leakDetection.level") == null
                 && System.getProperty("io.netty.leakDetectionLevel") == null) {
-            io.netty.util.ResourceLeakDetector.setLevel(io.netty.util.ResourceLeakDetector.Level.DISABLED);
+            ResourceLeakDetector.setLevel(ResourceLeakDetector.Level.DISABLED);
         }
     }
 

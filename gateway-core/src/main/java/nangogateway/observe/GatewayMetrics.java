@@ -4,6 +4,7 @@ import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.LongAdder;
+import java.util.function.Function;
 import java.util.function.LongSupplier;
 
 /**
@@ -60,17 +61,21 @@ public final class GatewayMetrics {
 
     /** Something refused or failed, by kind ({@code rejected_requests}, {@code rate_limited_requests}, ...). */
     public void event(String name, String listener) {
-        labeled(events, name, listener).increment();
+        labeled(events, name, listener, k -> new LongAdder()).increment();
     }
 
-    /** {@code outer -> inner -> counter}, created on first use; look-ups only once both exist. */
-    private static LongAdder labeled(Map<String, Map<String, LongAdder>> m, String outer, String inner) {
-        Map<String, LongAdder> byInner = m.get(outer);
+    /**
+     * {@code outer -> inner -> counter(s)}, created on first use: once both exist, two plain look-ups and no
+     * string is built (label values are the config's own strings, their hashes cached).
+     */
+    private static <V> V labeled(Map<String, Map<String, V>> m, String outer, String inner,
+            Function<String, V> create) {
+        Map<String, V> byInner = m.get(outer);
         if (byInner == null) {
             byInner = m.computeIfAbsent(outer, k -> new ConcurrentHashMap<>());
         }
-        LongAdder a = byInner.get(inner);
-        return a != null ? a : byInner.computeIfAbsent(inner, k -> new LongAdder());
+        V v = byInner.get(inner);
+        return v != null ? v : byInner.computeIfAbsent(inner, create);
     }
 
     public void count(String series) {
@@ -88,18 +93,10 @@ public final class GatewayMetrics {
 
     private static final String[] CLASSES = {"1xx", "2xx", "3xx", "4xx", "5xx"};
 
-    /** One response, by listener, route (or how it was refused) and status class: two map look-ups and an add. */
+    /** One response, by listener, route (or how it was refused) and status class. */
     public void request(String listener, String route, int status) {
         int cls = status >= 100 && status < 600 ? status / 100 - 1 : CLASSES.length;
-        Map<String, LongAdder[]> byRoute = requests.get(listener);
-        if (byRoute == null) {
-            byRoute = requests.computeIfAbsent(listener, k -> new ConcurrentHashMap<>());
-        }
-        LongAdder[] byClass = byRoute.get(route);
-        if (byClass == null) {
-            byClass = byRoute.computeIfAbsent(route, k -> newAdders(CLASSES.length + 1));
-        }
-        byClass[cls].increment();
+        labeled(requests, listener, route, k -> newAdders(CLASSES.length + 1))[cls].increment();
     }
 
     private static LongAdder[] newAdders(int n) {
@@ -112,36 +109,16 @@ public final class GatewayMetrics {
 
     /** A refused request, by kind: not_allowlisted, method, bad_target, framing, too_large, timeout, ... */
     public void denied(String listener, String reason) {
-        labeled(denied, listener, reason).increment();
+        labeled(denied, listener, reason, k -> new LongAdder()).increment();
     }
 
+    /** One counter series' value, as {@link #render} would print it; 0 when it never counted. */
     public long value(String series) {
-        LongAdder a = counters.get(series);
-        if (a != null) {
-            return a.sum();
-        }
-        Long rendered = parse(render()).get(series);
-        return rendered == null ? 0 : rendered;
+        return counterSeries().getOrDefault(series, 0L);
     }
 
-    private static Map<String, Long> parse(String text) {
-        Map<String, Long> m = new TreeMap<>();
-        for (String line : text.split("\n")) {
-            int sp = line.lastIndexOf(' ');
-            if (!line.startsWith("#") && sp > 0) {
-                try {
-                    m.put(line.substring(0, sp), Long.parseLong(line.substring(sp + 1)));
-                } catch (NumberFormatException e) {
-                    // a histogram sum (seconds): not a counter
-                }
-            }
-        }
-        return m;
-    }
-
-    /** The Prometheus text exposition. */
-    public String render() {
-        StringBuilder b = new StringBuilder(4096);
+    /** Every counter series with its current value, sorted by name. */
+    private Map<String, Long> counterSeries() {
         Map<String, Long> sorted = new TreeMap<>();
         counters.forEach((k, v) -> sorted.put(k, v.sum()));
         events.forEach((name, byListener) -> byListener.forEach((listener, n) ->
@@ -166,15 +143,13 @@ public final class GatewayMetrics {
                 }
             }
         });
-        String family = null;
-        for (var e : sorted.entrySet()) {
-            String name = e.getKey().contains("{") ? e.getKey().substring(0, e.getKey().indexOf('{')) : e.getKey();
-            if (!name.equals(family)) {
-                b.append("# TYPE ").append(name).append(" counter\n");
-                family = name;
-            }
-            b.append(e.getKey()).append(' ').append(e.getValue()).append('\n');
-        }
+        return sorted;
+    }
+
+    /** The Prometheus text exposition. */
+    public String render() {
+        StringBuilder b = new StringBuilder(4096);
+        appendFamilies(b, counterSeries(), "counter");
         b.append("# TYPE nango_gateway_response_seconds histogram\n");
         new TreeMap<>(responses).forEach((listener, r) -> {
             long cumulative = 0;
@@ -191,15 +166,20 @@ public final class GatewayMetrics {
         });
         Map<String, Long> g = new TreeMap<>();
         gauges.forEach((k, v) -> g.put(k, v.getAsLong()));
-        family = null;
-        for (var e : g.entrySet()) {
+        appendFamilies(b, g, "gauge");
+        return b.toString();
+    }
+
+    /** Series sorted by name, each family under one {@code # TYPE} line. */
+    private static void appendFamilies(StringBuilder b, Map<String, Long> sorted, String type) {
+        String family = null;
+        for (var e : sorted.entrySet()) {
             String name = e.getKey().contains("{") ? e.getKey().substring(0, e.getKey().indexOf('{')) : e.getKey();
             if (!name.equals(family)) {
-                b.append("# TYPE ").append(name).append(" gauge\n");
+                b.append("# TYPE ").append(name).append(' ').append(type).append('\n');
                 family = name;
             }
             b.append(e.getKey()).append(' ').append(e.getValue()).append('\n');
         }
-        return b.toString();
     }
 }

@@ -4,6 +4,7 @@ import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.util.AsciiString;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashSet;
 import java.util.Iterator;
@@ -57,16 +58,7 @@ public final class ForwardingHeaders {
      */
     public static HttpHeaders toUpstream(HttpHeaders headers, boolean websocket, String peerAddress, String scheme,
             String clientHost, String upstreamAuthority) {
-        List<CharSequence> drop = null;
-        for (Iterator<Map.Entry<CharSequence, CharSequence>> it = headers.iteratorCharSequence(); it.hasNext(); ) {
-            CharSequence name = it.next().getKey();
-            if (NOT_FORWARDED.contains(name)) {
-                if (drop == null) {
-                    drop = new java.util.ArrayList<>(4);
-                }
-                drop.add(name);
-            }
-        }
+        List<CharSequence> drop = NOT_FORWARDED.presentIn(headers);
         if (drop != null) {
             Set<String> named = headers.contains(HttpHeaderNames.CONNECTION) ? connectionTokens(headers) : Set.of();
             for (CharSequence n : drop) {
@@ -95,17 +87,8 @@ public final class ForwardingHeaders {
 
     /** The upstream response's headers as the client sees them: hop-by-hop removed (framing is re-done). */
     public static void cleanResponse(HttpHeaders headers, boolean upgrade) {
-        // One pass to find what is there; the common response has only Connection: keep-alive to drop.
-        List<CharSequence> found = null;
-        for (Iterator<Map.Entry<CharSequence, CharSequence>> it = headers.iteratorCharSequence(); it.hasNext(); ) {
-            CharSequence name = it.next().getKey();
-            if (RESPONSE_HOP_BY_HOP.contains(name)) {
-                if (found == null) {
-                    found = new java.util.ArrayList<>(4);
-                }
-                found.add(name);
-            }
-        }
+        // The common response has only Connection: keep-alive to drop.
+        List<CharSequence> found = RESPONSE_HOP_BY_HOP.presentIn(headers);
         if (found == null) {
             if (upgrade) {
                 headers.set(HttpHeaderNames.CONNECTION, "upgrade");
@@ -139,6 +122,21 @@ public final class ForwardingHeaders {
             for (int i = 0; i < hashes.length; i++) {
                 hashes[i] = AsciiString.hashCode(this.names[i]);
             }
+        }
+
+        /** The names of {@code headers} in this set, in one pass; null when there are none (the common case). */
+        List<CharSequence> presentIn(HttpHeaders headers) {
+            List<CharSequence> found = null;
+            for (Iterator<Map.Entry<CharSequence, CharSequence>> it = headers.iteratorCharSequence(); it.hasNext(); ) {
+                CharSequence name = it.next().getKey();
+                if (contains(name)) {
+                    if (found == null) {
+                        found = new ArrayList<>(4);
+                    }
+                    found.add(name);
+                }
+            }
+            return found;
         }
 
         boolean contains(CharSequence name) {

@@ -7,6 +7,7 @@ import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpVersion;
 import java.nio.charset.StandardCharsets;
@@ -42,13 +43,13 @@ public final class LocalResponses {
      * The headers of each plain-text status response, built once; a response gets a copy (entry by entry, hashes
      * kept) because handlers further out add to it ({@code X-Request-Id}, {@code Connection: close} on drain).
      */
-    private static final io.netty.handler.codec.http.HttpHeaders[] TEXT_HEADERS =
-            new io.netty.handler.codec.http.HttpHeaders[600];
+    private static final HttpHeaders[] TEXT_HEADERS =
+            new HttpHeaders[600];
     private static final HttpResponseStatus[] STATUSES = new HttpResponseStatus[600];
 
     static {
         for (int code = 100; code < 600; code++) {
-            io.netty.handler.codec.http.HttpHeaders h = HEADERS.newHeaders();
+            HttpHeaders h = HEADERS.newHeaders();
             h.set(HttpHeaderNames.CONTENT_TYPE, TEXT_PLAIN);
             h.setInt(HttpHeaderNames.CONTENT_LENGTH, TEXT_BODIES[code].readableBytes());
             h.set(HttpHeaderNames.CACHE_CONTROL, NO_STORE);
@@ -61,7 +62,7 @@ public final class LocalResponses {
     /** A plain-text error or status response; {@code close} adds {@code Connection: close}. */
     public static FullHttpResponse text(ByteBufAllocator alloc, int status, boolean close) {
         ByteBuf body = TEXT_BODIES[status].duplicate();
-        io.netty.handler.codec.http.HttpHeaders headers = HEADERS.newHeaders().add(TEXT_HEADERS[status]);
+        HttpHeaders headers = HEADERS.newHeaders().add(TEXT_HEADERS[status]);
         if (close) {
             headers.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
         }

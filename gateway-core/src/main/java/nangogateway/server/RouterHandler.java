@@ -108,6 +108,7 @@ public final class RouterHandler extends ChannelInboundHandlerAdapter {
     }
 
     private void route(ChannelHandlerContext ctx, AdmittedRequest admitted) {
+        facts.route = null; // named below: the matched route, or how the request was answered
         HttpRequest request = admitted.request();
         GatewaySnapshot snapshot = snapshots.get();
         RouteTable table = snapshot.table(listenerName);
@@ -222,7 +223,6 @@ public final class RouterHandler extends ChannelInboundHandlerAdapter {
     private void readNextIfDone(ChannelHandlerContext ctx) {
         if (localRequestDone && localResponseDone && state == State.DISCARDING) {
             state = State.IDLE;
-            facts.route = null;
             ctx.read();
         }
     }
