@@ -4,6 +4,7 @@
 #   tests/bench/run.sh                      # full run (~6-7 minutes)
 #   ROUNDS=5 DURATION=30s tests/bench/run.sh
 #   GC=auto tests/bench/run.sh              # G1-vs-Parallel trial first (default: parallel, as in the systemd unit)
+#   TRANSPORT=epoll tests/bench/run.sh      # the gateway on a given transport (default: the fastest available)
 #
 # What it does:
 #   - installs nginx and wrk with apt when missing (apt-get update once; no other network), builds the jar
@@ -45,6 +46,7 @@ NGINX_WARMUP=${NGINX_WARMUP:-5s}
 GC=${GC:-parallel}              # the systemd unit's collector; auto: short trial of G1 and Parallel, keep the faster
 GC_TRIAL=${GC_TRIAL:-10s}
 HEAP=${HEAP:-256m}              # the systemd unit's -Xms/-Xmx
+TRANSPORT=${TRANSPORT:-}        # io_uring | epoll | nio; empty: the gateway's default (fastest available)
 PROXY_WORKERS=${PROXY_WORKERS:-2}
 UP_WORKERS=${UP_WORKERS:-1}
 PAUSE=${PAUSE:-2}               # seconds of rest between runs
@@ -193,7 +195,7 @@ GW_CMD=(-jar "$CLI_JAR" run --config "$CONFIG")
 jvm_flags() {    # jvm_flags g1|parallel
     local gc=-XX:+UseG1GC
     [ "$1" = parallel ] && gc=-XX:+UseParallelGC
-    echo "-server -Xms$HEAP -Xmx$HEAP $gc -Dlogback.configurationFile=$LOGBACK"
+    echo "-server -Xms$HEAP -Xmx$HEAP $gc${TRANSPORT:+ -Dnangogateway.transport=$TRANSPORT} -Dlogback.configurationFile=$LOGBACK"
 }
 
 GW_SEQ=0
@@ -383,7 +385,8 @@ MAX_RSS_KB=$(sort -n "$RSS_FILE" | tail -1)
     echo "nginx:   $(nginx -v 2>&1 | sed 's/.*: //'), worker_processes $PROXY_WORKERS, upstream keepalive 64, access_log off"
     echo "gateway: $GW_MODE"
     echo "         $(java -version 2>&1 | head -1); flags: $(jvm_flags "$GC" | sed "s#$BENCH_DIR/##")"
-    echo "         access log OFF (logback-bench.xml); $(nproc) event loops (availableProcessors)"
+    echo "         access log OFF (logback-bench.xml); $(nproc) event loops (availableProcessors);" \
+        "$(grep -o '([a-z_]* transport' "$WORK/gateway-$GW_SEQ-$GC.log" | tr -d '(' | head -1)"
     echo "         $GC_NOTE"
     echo "paths:   allowed = GET $ALLOWED_PATH (proxied, 200), denied = GET $DENIED_PATH (403 from the proxy)"
     echo
