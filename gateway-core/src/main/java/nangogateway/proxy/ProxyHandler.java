@@ -4,7 +4,9 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.DefaultHttpRequest;
+import io.netty.handler.codec.http.EmptyHttpHeaders;
 import io.netty.handler.codec.http.DefaultHttpResponse;
 import io.netty.handler.codec.http.DefaultLastHttpContent;
 import io.netty.handler.codec.http.HttpContent;
@@ -62,6 +64,11 @@ public final class ProxyHandler extends ChannelInboundHandlerAdapter implements 
     private long maxBody;
     private boolean requestComplete;
     private boolean responseStarted;
+    /**
+     * The client's response head, held back until the rest of this socket read is seen: when the whole body came
+     * with it (the common small response), head and body go down the pipeline as one message.
+     */
+    private HttpResponse heldHead;
     private boolean responseComplete;
     private boolean clientKeepAlive;
     private boolean upstreamKeepAlive;
@@ -318,10 +325,11 @@ public final class ProxyHandler extends ChannelInboundHandlerAdapter implements 
             facts.upstreamStatus = code;
             facts.upstreamNanos = System.nanoTime() - upstreamStart;
             upstreamKeepAlive = HttpUtil.isKeepAlive(response);
-            ctx.write(clientResponse(response), ctx.voidPromise());
             if (!(msg instanceof HttpContent)) {
+                heldHead = clientResponse(response);
                 return;
             }
+            ctx.write(clientResponse(response), ctx.voidPromise());
         }
         if (msg instanceof HttpContent content) {
             if (content.decoderResult().isFailure()) {
@@ -331,14 +339,23 @@ public final class ProxyHandler extends ChannelInboundHandlerAdapter implements 
                 return;
             }
             if (content instanceof LastHttpContent last) {
-                if (!last.trailingHeaders().isEmpty()) {
-                    content = new DefaultLastHttpContent(last.content());
+                Object out;
+                if (heldHead != null) {
+                    // Trailers are dropped, as below: the body is re-framed for the client.
+                    out = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, heldHead.status(), last.content(),
+                            heldHead.headers(), EmptyHttpHeaders.INSTANCE);
+                    heldHead = null;
+                } else if (!last.trailingHeaders().isEmpty()) {
+                    out = new DefaultLastHttpContent(last.content());
+                } else {
+                    out = last;
                 }
-                io.netty.channel.ChannelFuture written = ctx.write(content);
+                io.netty.channel.ChannelFuture written = ctx.write(out);
                 responseComplete = true;
                 finishExchange(written);
                 return;
             }
+            writeHeldHead();
             ctx.write(content, ctx.voidPromise());
         } else {
             ReferenceCountUtil.release(msg);
@@ -368,11 +385,19 @@ public final class ProxyHandler extends ChannelInboundHandlerAdapter implements 
         return new DefaultHttpResponse(HttpVersion.HTTP_1_1, upstreamResponse.status(), headers);
     }
 
+    private void writeHeldHead() {
+        if (heldHead != null) {
+            ctx.write(heldHead, ctx.voidPromise());
+            heldHead = null;
+        }
+    }
+
     @Override
     public void upstreamReadComplete() {
         if (current == null || upstreamChannel == null) {
             return;
         }
+        writeHeldHead();
         ctx.flush();
         if (responseComplete) {
             return;
@@ -418,6 +443,12 @@ public final class ProxyHandler extends ChannelInboundHandlerAdapter implements 
             fail(502, new UpstreamException(upstream.name(), why));
             return;
         }
+        if (heldHead != null) { // nothing reached the client yet: it can still get a proper answer
+            responseStarted = false;
+            fail(502, new UpstreamException(upstream.name(), "closed after the response head"
+                    + (cause == null ? "" : " (" + describe(cause) + ")")));
+            return;
+        }
         log.warn("{} {}: upstream {} closed mid-response{}", ctx.channel().remoteAddress(), current.route().name(),
                 upstream.name(), cause == null ? "" : " (" + describe(cause) + ")");
         resetExchange();
@@ -458,6 +489,7 @@ public final class ProxyHandler extends ChannelInboundHandlerAdapter implements 
     private void resetExchange() {
         cancelResponseTimer();
         current = null;
+        heldHead = null;
         upstreamChannel = null;
         awaitingClientWritable = false;
         awaitingUpstreamWritable = false;
