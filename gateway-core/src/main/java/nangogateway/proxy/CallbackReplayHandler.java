@@ -98,9 +98,11 @@ public final class CallbackReplayHandler extends ChannelInboundHandlerAdapter im
         HttpRequest request = routed.admitted().request();
         current = routed;
         action = a;
-        requestComplete = false;
+        requestComplete = routed.admitted().complete();
         retried = false;
-        ctx.read(); // the end of the request
+        if (!requestComplete) {
+            ctx.read(); // the end of the request
+        }
         if (!request.method().equals(HttpMethod.GET) || routed.admitted().hasBody()) {
             FullHttpResponse r = LocalResponses.text(ctx.alloc(), 405, true);
             r.headers().set(HttpHeaderNames.ALLOW, "GET");

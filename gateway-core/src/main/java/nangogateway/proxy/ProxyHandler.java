@@ -4,6 +4,8 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.buffer.Unpooled;
+import io.netty.handler.codec.http.DefaultFullHttpRequest;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.DefaultHttpRequest;
 import io.netty.handler.codec.http.EmptyHttpHeaders;
@@ -124,7 +126,7 @@ public final class ProxyHandler extends ChannelInboundHandlerAdapter implements 
         }
         maxBody = action.maxRequestBody();
         bodyBytes = 0;
-        requestComplete = false;
+        requestComplete = routed.admitted().complete();
         responseStarted = false;
         responseComplete = false;
         retried = false;
@@ -163,7 +165,10 @@ public final class ProxyHandler extends ChannelInboundHandlerAdapter implements 
         if (action.providerKeyParam() != null) {
             uri = ProviderKeys.rewriteParam(routed, action.providerKeyParam(), uri);
         }
-        upstreamHead = new DefaultHttpRequest(HttpVersion.HTTP_1_1, request.method(), uri, headers);
+        upstreamHead = requestComplete
+                ? new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, request.method(), uri, Unpooled.EMPTY_BUFFER,
+                        headers, EmptyHttpHeaders.INSTANCE)
+                : new DefaultHttpRequest(HttpVersion.HTTP_1_1, request.method(), uri, headers);
         connect(false);
     }
 

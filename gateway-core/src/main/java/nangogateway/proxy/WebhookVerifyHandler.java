@@ -46,7 +46,11 @@ public final class WebhookVerifyHandler extends ChannelDuplexHandler {
             verify = p.verify();
             max = p.maxRequestBody();
             body = ctx.alloc().compositeBuffer(1024);
-            ctx.read();
+            if (r.admitted().complete()) {
+                check(ctx); // no body follows: the signature is checked over the empty one
+            } else {
+                ctx.read();
+            }
             return;
         }
         if (held != null && msg instanceof HttpContent c) {
@@ -87,7 +91,11 @@ public final class WebhookVerifyHandler extends ChannelDuplexHandler {
         replaying = true;
         try {
             ctx.fireChannelRead(r);
-            ctx.fireChannelRead(new DefaultLastHttpContent(b));
+            if (r.admitted().complete()) {
+                b.release();
+            } else {
+                ctx.fireChannelRead(new DefaultLastHttpContent(b));
+            }
         } finally {
             replaying = false;
         }

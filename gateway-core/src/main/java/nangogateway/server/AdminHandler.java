@@ -58,7 +58,9 @@ public final class AdminHandler extends ChannelInboundHandlerAdapter {
             ctx.fireChannelRead(msg);
             return;
         }
-        ctx.read();
+        if (!a.complete()) {
+            ctx.read(); // the end of the request, discarded above
+        }
         String path = a.target().path();
         boolean get = a.request().method().equals(HttpMethod.GET) || a.request().method().equals(HttpMethod.HEAD);
         RequestFacts.of(ctx.channel()).route = "admin";

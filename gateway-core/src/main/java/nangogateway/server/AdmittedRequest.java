@@ -4,10 +4,18 @@ import io.netty.handler.codec.http.HttpRequest;
 import nangogateway.routing.RequestTarget;
 
 /**
- * A request head that passed {@link RequestGuardHandler}: well framed, with a canonical target. Its body
- * follows as {@code HttpContent} messages ending in a {@code LastHttpContent}.
+ * A request head that passed {@link RequestGuardHandler}: well framed, with a canonical target. Unless it is
+ * {@code complete}, its body follows as {@code HttpContent} messages ending in a {@code LastHttpContent}.
  *
  * @param hasBody the request declares a body (non-zero Content-Length, or chunked)
+ * @param complete nothing follows: a bodiless request the decoder gave whole (see
+ *     {@link StrictHttpRequestDecoder}), so no end-of-request message is read or awaited
  */
-public record AdmittedRequest(HttpRequest request, RequestTarget target, boolean hasBody, long contentLength) {
+public record AdmittedRequest(HttpRequest request, RequestTarget target, boolean hasBody, long contentLength,
+        boolean complete) {
+
+    /** A head whose body, possibly empty, follows as separate messages. */
+    public AdmittedRequest(HttpRequest request, RequestTarget target, boolean hasBody, long contentLength) {
+        this(request, target, hasBody, contentLength, false);
+    }
 }

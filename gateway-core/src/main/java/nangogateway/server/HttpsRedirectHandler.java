@@ -45,9 +45,11 @@ public final class HttpsRedirectHandler extends ChannelInboundHandlerAdapter {
             if (close) {
                 r.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
             }
-            discarding = true;
+            discarding = !a.complete();
             ctx.writeAndFlush(r).addListener(close ? ChannelFutureListener.CLOSE : ChannelFutureListener.CLOSE_ON_FAILURE);
-            ctx.read();
+            if (discarding || !close) {
+                ctx.read(); // the end of this request, or (when it came whole) the next one
+            }
         } else if (msg instanceof HttpContent c) {
             c.release();
             if (msg instanceof LastHttpContent && discarding && !close) {

@@ -69,10 +69,18 @@ public final class RequestGuardHandler extends ChannelDuplexHandler {
             responseStarted = false;
             boolean chunked = HttpUtil.isTransferEncodingChunked(request);
             long length = HttpUtil.getContentLength(request, 0L);
-            ctx.fireChannelRead(new AdmittedRequest(request, verdict.target(), chunked || length > 0,
-                    chunked ? -1 : length));
-            if (msg instanceof HttpContent content) {
-                ctx.fireChannelRead(content); // a full request: its content follows the head
+            boolean hasBody = chunked || length > 0;
+            // A bodiless request the decoder gave whole goes on as one message; any other full request's content
+            // follows its head as usual.
+            boolean complete = !hasBody && msg instanceof LastHttpContent last && !last.content().isReadable()
+                    && last.trailingHeaders().isEmpty();
+            if (complete) {
+                ReferenceCountUtil.release(msg); // its empty content; the head (headers, target) is what goes on
+            }
+            ctx.fireChannelRead(new AdmittedRequest(request, verdict.target(), hasBody, chunked ? -1 : length,
+                    complete));
+            if (!complete && msg instanceof HttpContent content) {
+                ctx.fireChannelRead(content);
             }
             return;
         }

@@ -176,7 +176,7 @@ public final class RouterHandler extends ChannelInboundHandlerAdapter {
             ctx.writeAndFlush(new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.CONTINUE,
                     Unpooled.EMPTY_BUFFER));
         }
-        state = State.FORWARDING;
+        state = admitted.complete() ? State.IDLE : State.FORWARDING;
         ctx.fireChannelRead(new RoutedRequest(admitted, route, params, snapshot));
     }
 
@@ -214,10 +214,12 @@ public final class RouterHandler extends ChannelInboundHandlerAdapter {
             ctx.writeAndFlush(response).addListener(ChannelFutureListener.CLOSE);
             return;
         }
-        localRequestDone = false;
+        localRequestDone = admitted.complete();
         localResponseDone = false;
         ctx.writeAndFlush(response).addListener(afterLocalResponse);
-        ctx.read(); // fetch the (empty) end of the request
+        if (!localRequestDone) {
+            ctx.read(); // fetch the (empty) end of the request
+        }
     }
 
     private void readNextIfDone(ChannelHandlerContext ctx) {

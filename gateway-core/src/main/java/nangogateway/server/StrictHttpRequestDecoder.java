@@ -4,6 +4,9 @@ import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.DecoderResult;
 import io.netty.handler.codec.http.DefaultFullHttpRequest;
+import io.netty.handler.codec.http.EmptyHttpHeaders;
+import io.netty.handler.codec.http.FullHttpRequest;
+import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpDecoderConfig;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpRequestDecoder;
@@ -72,7 +75,7 @@ public final class StrictHttpRequestDecoder extends HttpRequestDecoder {
         }
         for (int i = before; i < out.size(); i++) {
             Object o = out.get(i);
-            if (o instanceof io.netty.handler.codec.http.HttpRequest r) {
+            if (o instanceof HttpRequest r) {
                 inHead = false;
                 midHead = false;
                 if (r.decoderResult().isFailure()) {
@@ -82,6 +85,24 @@ public final class StrictHttpRequestDecoder extends HttpRequestDecoder {
             if (o instanceof LastHttpContent) {
                 inHead = true;
                 headerCount = 0;
+            }
+        }
+        mergeBodiless(out, before);
+    }
+
+    /**
+     * A request without a body comes out of Netty's decoder as its head followed by an empty end marker, both from
+     * the same call. They are handed on as one {@link FullHttpRequest} (same headers object, empty content), so
+     * the handlers see one message per such request instead of two.
+     */
+    private static void mergeBodiless(List<Object> out, int from) {
+        for (int i = from; i + 1 < out.size(); i++) {
+            if (out.get(i) instanceof HttpRequest r && !(r instanceof FullHttpRequest)
+                    && r.decoderResult().isSuccess() && out.get(i + 1) == LastHttpContent.EMPTY_LAST_CONTENT) {
+                DefaultFullHttpRequest whole = new DefaultFullHttpRequest(r.protocolVersion(), r.method(), r.uri(),
+                        Unpooled.EMPTY_BUFFER, r.headers(), EmptyHttpHeaders.INSTANCE);
+                out.set(i, whole);
+                out.remove(i + 1);
             }
         }
     }

@@ -100,7 +100,7 @@ class RequestGuardHandlerTest {
     }
 
     @Test
-    void admitsAFullRequestAsAdmittedRequestFollowedByItsContent() {
+    void admitsABodilessFullRequestAsOneCompleteAdmittedRequest() {
         FullHttpRequest r = get("/oauth/connect/github?connection_id=a%2Fb", "Host", "gw.example.com");
         channel.writeInbound(r);
         AdmittedRequest admitted = assertInstanceOf(AdmittedRequest.class, channel.readInbound());
@@ -110,12 +110,35 @@ class RequestGuardHandlerTest {
         assertEquals("connection_id=a%2Fb", admitted.target().query());
         assertFalse(admitted.hasBody());
         assertEquals(0, admitted.contentLength());
-        Object content = channel.readInbound();
-        assertSame(r, content, "the full request's content follows its head");
-        ReferenceCountUtil.release(content);
+        assertTrue(admitted.complete(), "nothing follows a bodiless request the decoder gave whole");
+        assertEquals(0, r.refCnt(), "its empty content is released by the guard");
         assertNull(channel.readInbound());
         assertNull(channel.readOutbound(), "nothing answered");
         assertTrue(channel.isOpen());
+    }
+
+    @Test
+    void aFullRequestWithContentHasItsContentFollowTheHead() {
+        FullHttpRequest r = full(HttpMethod.POST, "/webhook/a/b", "xyz", "Host", "h", "Content-Length", "3");
+        channel.writeInbound(r);
+        AdmittedRequest admitted = assertInstanceOf(AdmittedRequest.class, channel.readInbound());
+        assertFalse(admitted.complete());
+        assertTrue(admitted.hasBody());
+        Object content = channel.readInbound();
+        assertSame(r, content);
+        ReferenceCountUtil.release(content);
+        assertNull(channel.readInbound());
+    }
+
+    @Test
+    void aStreamedHeadIsNeverComplete() {
+        DefaultHttpRequest head = new DefaultHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.GET, "/oauth/callback");
+        head.headers().set("Host", "h");
+        channel.writeInbound(head, LastHttpContent.EMPTY_LAST_CONTENT);
+        AdmittedRequest admitted = assertInstanceOf(AdmittedRequest.class, channel.readInbound());
+        assertFalse(admitted.complete(), "its end comes as a message of its own");
+        assertSame(LastHttpContent.EMPTY_LAST_CONTENT, channel.readInbound());
+        assertNull(channel.readInbound());
     }
 
     @Test
@@ -167,13 +190,15 @@ class RequestGuardHandlerTest {
         for (String path : paths) {
             AdmittedRequest a = assertInstanceOf(AdmittedRequest.class, channel.readInbound());
             assertEquals(path, a.target().path());
+            if (!path.equals("/c")) {
+                assertTrue(a.complete());
+                continue;
+            }
             Object content = channel.readInbound();
             assertSame(a.request(), content);
-            if (path.equals("/c")) {
-                assertTrue(a.hasBody());
-                assertEquals(3, a.contentLength());
-                assertEquals("xyz", ((HttpContent) content).content().toString(StandardCharsets.UTF_8));
-            }
+            assertTrue(a.hasBody());
+            assertEquals(3, a.contentLength());
+            assertEquals("xyz", ((HttpContent) content).content().toString(StandardCharsets.UTF_8));
             ReferenceCountUtil.release(content);
         }
         assertNull(channel.readInbound());

@@ -374,4 +374,55 @@ class StrictHttpRequestDecoderTest {
         assertEquals(0, more.refCnt(), "bytes after a failure are consumed and released");
         assertNull(channel.readInbound());
     }
+
+    @Test
+    void aBodilessRequestComesOutWholeAsOneMessage() {
+        write("GET /oauth/callback?code=a HTTP/1.1\r\nHost: h\r\n\r\n"
+                + "GET /oauth/callback?code=b HTTP/1.1\r\nHost: h\r\nContent-Length: 0\r\n\r\n");
+        List<Object> msgs = drain();
+        try {
+            assertEquals(2, msgs.size(), "one message per request: " + msgs);
+            for (Object o : msgs) {
+                io.netty.handler.codec.http.FullHttpRequest r =
+                        assertInstanceOf(io.netty.handler.codec.http.FullHttpRequest.class, o);
+                assertTrue(r.decoderResult().isSuccess());
+                assertFalse(r.content().isReadable());
+                assertEquals("h", r.headers().get("Host"));
+            }
+            assertEquals("/oauth/callback?code=b", ((HttpRequest) msgs.get(1)).uri());
+        } finally {
+            release(msgs);
+        }
+    }
+
+    @Test
+    void aRequestWithABodyKeepsHeadAndContentApart() {
+        write("POST /webhook/a/b HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\n\r\nxyz");
+        List<Object> msgs = drain();
+        try {
+            assertEquals(2, msgs.size(), msgs.toString());
+            assertFalse(msgs.get(0) instanceof HttpContent, "the head is not a full request");
+            assertInstanceOf(LastHttpContent.class, msgs.get(1));
+            assertEquals("xyz", body(msgs));
+        } finally {
+            release(msgs);
+        }
+    }
+
+    @Test
+    void aHeadWhoseEndComesLaterIsNotMerged() {
+        write("POST /webhook/a/b HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n");
+        List<Object> first = drain();
+        write("0\r\n\r\n");
+        List<Object> second = drain();
+        try {
+            assertEquals(1, first.size(), first.toString());
+            assertFalse(first.get(0) instanceof HttpContent);
+            assertEquals(1, second.size(), second.toString());
+            assertInstanceOf(LastHttpContent.class, second.get(0));
+        } finally {
+            release(first);
+            release(second);
+        }
+    }
 }
