@@ -5,6 +5,7 @@
 #   ROUNDS=5 DURATION=30s tests/bench/run.sh
 #   GC=auto tests/bench/run.sh              # G1-vs-Parallel trial first (default: parallel, as in the systemd unit)
 #   TRANSPORT=epoll tests/bench/run.sh      # the gateway on a given transport (default: the fastest available)
+#   JAVA=/usr/lib/jvm/temurin-25-jdk-amd64/bin/java tests/bench/run.sh   # the gateway on another JVM
 #
 # What it does:
 #   - installs nginx and wrk with apt when missing (apt-get update once; no other network), builds the jar
@@ -46,6 +47,7 @@ NGINX_WARMUP=${NGINX_WARMUP:-5s}
 GC=${GC:-parallel}              # the systemd unit's collector; auto: short trial of G1 and Parallel, keep the faster
 GC_TRIAL=${GC_TRIAL:-10s}
 HEAP=${HEAP:-256m}              # the systemd unit's -Xms/-Xmx
+JAVA=${JAVA:-java}              # the JVM that runs the gateway
 TRANSPORT=${TRANSPORT:-}        # io_uring | epoll | nio; empty: the gateway's default (fastest available)
 PROXY_WORKERS=${PROXY_WORKERS:-2}
 UP_WORKERS=${UP_WORKERS:-1}
@@ -174,7 +176,7 @@ if ! command -v nginx >/dev/null || ! command -v wrk >/dev/null; then
 fi
 command -v nginx >/dev/null || die "nginx not found"
 command -v wrk >/dev/null || die "wrk not found"
-command -v java >/dev/null || die "java not found"
+command -v "$JAVA" >/dev/null || die "$JAVA not found"
 
 if [ ! -f "$CLI_JAR" ]; then
     log "building the jar (mvn -B -q package -DskipTests)"
@@ -188,7 +190,7 @@ mkdir -p "$OUT_DIR" "$RAW_DIR"
 rm -f "$RAW_DIR"/*.txt "$RAW_DIR"/*.log
 
 # ---------------------------------------------------------------------------------------------- how to start the gateway
-java -jar "$CLI_JAR" --version >/dev/null 2>&1 || die "$CLI_JAR does not run"
+"$JAVA" -jar "$CLI_JAR" --version >/dev/null 2>&1 || die "$CLI_JAR does not run"
 GW_MODE="cli: java -jar gateway-cli/target/nango-gateway.jar run --config tests/bench/bench.yaml"
 GW_CMD=(-jar "$CLI_JAR" run --config "$CONFIG")
 
@@ -204,7 +206,7 @@ start_gateway() {   # start_gateway g1|parallel
     flags=$(jvm_flags "$1")
     GW_SEQ=$((GW_SEQ + 1))
     # shellcheck disable=SC2086
-    java $flags "${GW_CMD[@]}" > "$WORK/gateway-$GW_SEQ-$1.log" 2>&1 &
+    "$JAVA" $flags "${GW_CMD[@]}" > "$WORK/gateway-$GW_SEQ-$1.log" 2>&1 &
     GW_PID=$!
     wait_port "$GW_PORT" "$GW_PID" "gateway ($1)"
     log "gateway up (pid $GW_PID, $1)"
@@ -384,7 +386,7 @@ MAX_RSS_KB=$(sort -n "$RSS_FILE" | tail -1)
     echo "upstream: one nginx ($UP_WORKERS worker) on 127.0.0.1:$UP_PORT, 200 + 1024-byte body, keep-alive, used by both"
     echo "nginx:   $(nginx -v 2>&1 | sed 's/.*: //'), worker_processes $PROXY_WORKERS, upstream keepalive 64, access_log off"
     echo "gateway: $GW_MODE"
-    echo "         $(java -version 2>&1 | head -1); flags: $(jvm_flags "$GC" | sed "s#$BENCH_DIR/##")"
+    echo "         $("$JAVA" -version 2>&1 | sed -n 1p); flags: $(jvm_flags "$GC" | sed "s#$BENCH_DIR/##")"
     echo "         access log OFF (logback-bench.xml); $(nproc) event loops (availableProcessors);" \
         "$(grep -o '([a-z_]* transport' "$WORK/gateway-$GW_SEQ-$GC.log" | tr -d '(' | head -1)"
     echo "         $GC_NOTE"
