@@ -340,6 +340,15 @@ public final class ProxyHandler extends ChannelInboundHandlerAdapter implements 
             if (content.decoderResult().isFailure()) {
                 content.release();
                 upstreamKeepAlive = false;
+                if (heldHead != null) { // nothing reached the client yet: it can still get a proper answer
+                    heldHead = null;
+                    responseStarted = false;
+                    facts.upstreamStatus = 0;
+                    facts.upstreamNanos = -1;
+                    fail(502, new UpstreamException(upstream.name(), "malformed response body: "
+                            + content.decoderResult().cause().getMessage()));
+                    return;
+                }
                 upstreamChannel.close();
                 return;
             }
@@ -446,12 +455,6 @@ public final class ProxyHandler extends ChannelInboundHandlerAdapter implements 
             }
             String why = cause == null ? "connection closed before a response" : describe(cause);
             fail(502, new UpstreamException(upstream.name(), why));
-            return;
-        }
-        if (heldHead != null) { // nothing reached the client yet: it can still get a proper answer
-            responseStarted = false;
-            fail(502, new UpstreamException(upstream.name(), "closed after the response head"
-                    + (cause == null ? "" : " (" + describe(cause) + ")")));
             return;
         }
         log.warn("{} {}: upstream {} closed mid-response{}", ctx.channel().remoteAddress(), current.route().name(),

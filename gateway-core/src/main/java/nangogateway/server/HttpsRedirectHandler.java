@@ -27,8 +27,20 @@ import java.nio.file.Path;
 public final class HttpsRedirectHandler extends ChannelInboundHandlerAdapter {
     static final String ACME_PREFIX = "/.well-known/acme-challenge/";
     private final Path acmeWebroot;
-    private boolean discarding;
     private boolean close;
+    /** The current request has been read to its end. */
+    private boolean requestDone;
+    /** The answer to it has been written. */
+    private boolean responseDone;
+    /** The next request is read once both are true: one request at a time, even from a pipelining client. */
+    private final ChannelFutureListener afterResponse = f -> {
+        if (f.isSuccess()) {
+            responseDone = true;
+            readNextIfDone(f.channel().pipeline().context(this));
+        } else {
+            f.channel().close();
+        }
+    };
 
     public HttpsRedirectHandler(Path acmeWebroot) {
         this.acmeWebroot = acmeWebroot;
@@ -45,21 +57,29 @@ public final class HttpsRedirectHandler extends ChannelInboundHandlerAdapter {
             if (close) {
                 r.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
             }
-            discarding = !a.complete();
-            ctx.writeAndFlush(r).addListener(close ? ChannelFutureListener.CLOSE : ChannelFutureListener.CLOSE_ON_FAILURE);
-            if (discarding || !close) {
-                ctx.read(); // the end of this request, or (when it came whole) the next one
+            requestDone = a.complete();
+            responseDone = false;
+            ctx.writeAndFlush(r).addListener(close ? ChannelFutureListener.CLOSE : afterResponse);
+            if (!requestDone) {
+                ctx.read(); // the rest of this request, discarded
             }
         } else if (msg instanceof HttpContent c) {
             c.release();
-            if (msg instanceof LastHttpContent && discarding && !close) {
-                discarding = false;
-                ctx.read();
-            } else if (!(msg instanceof LastHttpContent)) {
+            if (msg instanceof LastHttpContent) {
+                requestDone = true;
+                readNextIfDone(ctx);
+            } else {
                 ctx.read();
             }
         } else {
             ctx.fireChannelRead(msg);
+        }
+    }
+
+    private void readNextIfDone(ChannelHandlerContext ctx) {
+        if (requestDone && responseDone && !close && ctx != null) {
+            responseDone = false;
+            ctx.read();
         }
     }
 

@@ -249,6 +249,47 @@ class HttpsRedirectHandlerTest {
     }
 
     @Test
+    void aWholeRequestIsAnsweredAndTheNextReadWaitsForTheWrite() {
+        channel.writeInbound(new AdmittedRequest(head(HttpMethod.GET, "/one"), admitted(head(HttpMethod.GET, "/one"),
+                false).target(), false, 0, true));
+        ReferenceCountUtil.release(channel.readOutbound());
+        assertEquals(1, transportReads, "a whole request: nothing of it is left to read; the next one is read");
+    }
+
+    @Test
+    void aPipelinedRequestIsNotReadWhileTheAnswerIsStillBeingWritten() throws Exception {
+        java.util.List<io.netty.channel.ChannelPromise> held = new java.util.ArrayList<>();
+        EmbeddedChannel ch = new EmbeddedChannel(false, false);
+        ch.config().setAutoRead(false);
+        ch.pipeline().addLast(new ChannelOutboundHandlerAdapter() {
+            @Override
+            public void read(ChannelHandlerContext ctx) {
+                transportReads++;
+                ctx.read();
+            }
+
+            @Override
+            public void write(ChannelHandlerContext ctx, Object msg, io.netty.channel.ChannelPromise promise) {
+                ReferenceCountUtil.release(msg);
+                held.add(promise); // a slow client: the answer stays unwritten until completed below
+            }
+        });
+        ch.pipeline().addLast(new HttpsRedirectHandler(webroot));
+        ch.register();
+        try {
+            transportReads = 0;
+            HttpRequest r = head(HttpMethod.GET, "/one");
+            ch.writeInbound(new AdmittedRequest(r, admitted(r, false).target(), false, 0, true));
+            assertEquals(1, held.size());
+            assertEquals(0, transportReads, "no next request before this answer is written");
+            held.get(0).setSuccess();
+            assertEquals(1, transportReads, "written: now the next request");
+        } finally {
+            ch.finishAndReleaseAll();
+        }
+    }
+
+    @Test
     void firstReadIsRequestedWhenTheConnectionOpens() throws Exception {
         EmbeddedChannel fresh = unregistered(webroot);
         try {

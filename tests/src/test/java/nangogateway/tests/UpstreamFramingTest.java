@@ -1,0 +1,88 @@
+package nangogateway.tests;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import nangogateway.server.Gateway;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Responses from Nango that MockWebServer cannot produce: a raw socket plays Nango and writes exactly the bytes
+ * given, in one write.
+ */
+class UpstreamFramingTest {
+
+    /** Accepts one connection, reads one bodiless request head, writes {@code response} and closes. */
+    private static void answerOnce(ServerSocket server, String response) {
+        try (Socket s = server.accept()) {
+            InputStream in = s.getInputStream();
+            ByteArrayOutputStream head = new ByteArrayOutputStream();
+            while (!head.toString(StandardCharsets.ISO_8859_1).endsWith("\r\n\r\n")) {
+                int b = in.read();
+                if (b < 0) {
+                    return;
+                }
+                head.write(b);
+            }
+            s.getOutputStream().write(response.getBytes(StandardCharsets.ISO_8859_1));
+            s.getOutputStream().flush();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private static RawHttp.Response through(String nangoResponse, String request) throws Exception {
+        try (ServerSocket upstream = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
+            upstream.setSoTimeout(5000);
+            Gateway gw = Gateway.start(TestConfigs.gateway(upstream.getLocalPort()));
+            try {
+                CompletableFuture<Void> nango = CompletableFuture.runAsync(() -> answerOnce(upstream, nangoResponse));
+                RawHttp.Response r = RawHttp.exchange(gw.port("public"), request);
+                nango.get(10, TimeUnit.SECONDS);
+                return r;
+            } finally {
+                gw.close();
+            }
+        }
+    }
+
+    @Test
+    void aHeadFollowedByABrokenChunkBecomes502NotATruncatedResponse() throws Exception {
+        RawHttp.Response r = through("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nnot a chunk\r\n",
+                "GET /oauth/callback?code=a HTTP/1.1\r\nHost: gw.example\r\n\r\n");
+        assertEquals(502, r.status(), "nothing of the broken response reached the client, so it gets a clean 502");
+        assertEquals("close", r.header("Connection"));
+    }
+
+    @Test
+    void aWholeResponseInOneReadIsRelayedWhole() throws Exception {
+        RawHttp.Response r = through("HTTP/1.1 201 Created\r\nContent-Length: 5\r\nX-Nango: 1\r\n"
+                        + "Connection: keep-alive\r\nKeep-Alive: timeout=5\r\n\r\nhello",
+                "GET /oauth/callback?code=a HTTP/1.1\r\nHost: gw.example\r\n\r\n");
+        assertEquals(201, r.status());
+        assertEquals("hello", r.bodyText());
+        assertEquals("1", r.header("X-Nango"));
+        assertEquals("5", r.header("Content-Length"));
+        assertTrue(r.header("Keep-Alive") == null, "the upstream hop's Keep-Alive is not relayed");
+    }
+
+    @Test
+    void aChunkedResponseInOneReadIsReframedForTheClient() throws Exception {
+        RawHttp.Response r = through("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nTrailer: X-T\r\n\r\n"
+                        + "3\r\nabc\r\n2\r\nde\r\n0\r\nX-T: 1\r\n\r\n",
+                "GET /oauth/callback?code=a HTTP/1.1\r\nHost: gw.example\r\n\r\n");
+        assertEquals(200, r.status());
+        assertEquals("abcde", r.bodyText());
+        assertEquals("chunked", r.header("Transfer-Encoding"));
+    }
+}
