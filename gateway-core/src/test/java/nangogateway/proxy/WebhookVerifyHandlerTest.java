@@ -215,6 +215,32 @@ class WebhookVerifyHandlerTest {
         }
     }
 
+    private RoutedRequest whole(String routeName, HttpRequest request) {
+        RequestTarget target = RequestTarget.parse(request.uri()).target();
+        return new RoutedRequest(new AdmittedRequest(request, target, false, 0, true), route(routeName),
+                Map.of("env", "prod"), snapshot);
+    }
+
+    @Test
+    void aBodilessRequestIsCheckedAtOnceOverTheEmptyBody() throws Exception {
+        long ts = now();
+        RoutedRequest r = whole("slack-hook", slackHead(ts, slackSignature(ts, new byte[0])));
+        int before = reads;
+        channel.writeInbound(r);
+        assertSame(r, channel.readInbound(), "signed over the empty body: handed on");
+        assertNull(channel.readInbound(), "nothing follows a whole request");
+        assertEquals(before, reads, "nothing of it is left to read");
+        assertEquals("0", r.admitted().request().headers().get(HttpHeaderNames.CONTENT_LENGTH));
+        assertTrue(channel.isOpen());
+    }
+
+    @Test
+    void aBodilessRequestWithABadSignatureIsRefusedAtOnce() throws Exception {
+        long ts = now();
+        channel.writeInbound(whole("slack-hook", slackHead(ts, slackSignature(ts, utf8("not empty")))));
+        assertRefused(401, "invalid_signature", "webhook signature mismatch");
+    }
+
     @Test
     void goodSlackSignatureForwardsTheRequestAndTheBodyByteForByte() throws Exception {
         // Multi-byte UTF-8 split across chunks: the body must be re-joined exactly, not decoded and re-encoded.

@@ -188,6 +188,48 @@ class ProxyCoreTest extends MockNangoTest {
     }
 
     @Test
+    void bodilessResponsesKeepTheConnectionForTheNextRequest() throws Exception {
+        nango.enqueue(new MockResponse.Builder().code(204).build());
+        nango.enqueue(new MockResponse.Builder().code(304).addHeader("ETag", "\"v1\"").build());
+        nango.enqueue(new MockResponse.Builder().body("third").build());
+        try (RawHttp c = new RawHttp(port)) {
+            c.send(get("/proxy/a"));
+            RawHttp.Response noContent = c.read();
+            assertEquals(204, noContent.status());
+            assertEquals(0, noContent.body().length);
+            assertNull(noContent.header("Transfer-Encoding"), "a 204 is never re-framed as chunked");
+            c.send(get("/proxy/b"));
+            RawHttp.Response notModified = c.read();
+            assertEquals(304, notModified.status());
+            assertEquals("\"v1\"", notModified.header("ETag"));
+            assertEquals(0, notModified.body().length);
+            c.send(get("/proxy/c"));
+            RawHttp.Response third = c.read();
+            assertEquals(200, third.status());
+            assertEquals("third", third.bodyText());
+        }
+        assertEquals("/proxy/a", taken().getTarget());
+        assertEquals("/proxy/b", taken().getTarget());
+        assertEquals("/proxy/c", taken().getTarget());
+    }
+
+    @Test
+    void pipelinedBodilessRequestsAreAnsweredInOrderOneAtATime() throws Exception {
+        nango.enqueue(new MockResponse.Builder().body("one").headersDelay(300, TimeUnit.MILLISECONDS).build());
+        nango.enqueue(new MockResponse.Builder().body("two").build());
+        try (RawHttp c = new RawHttp(port)) {
+            c.send(get("/oauth/callback?n=1") + get("/oauth/callback?n=2"));
+            RecordedRequest first = taken();
+            assertEquals("/oauth/callback?n=1", first.getTarget());
+            assertNull(nango.takeRequest(150, TimeUnit.MILLISECONDS),
+                    "the second request waits until the first is answered");
+            assertEquals("one", c.read().bodyText());
+            assertEquals("two", c.read().bodyText());
+        }
+        assertEquals("/oauth/callback?n=2", taken().getTarget());
+    }
+
+    @Test
     void http10ClientGetsAClosedDelimitedResponse() throws Exception {
         nango.enqueue(new MockResponse.Builder().chunkedBody("hello world", 3).build());
         try (RawHttp c = new RawHttp(port)) {
