@@ -176,6 +176,7 @@ class ProxyCoreTest extends MockNangoTest {
         nango.enqueue(new MockResponse.Builder().body("first")
                 .onResponseEnd(SocketEffect.ShutdownConnection.INSTANCE).build());
         nango.enqueue(new MockResponse.Builder().body("second").build());
+        nango.enqueue(new MockResponse.Builder().body("third").build());
         try (RawHttp c = new RawHttp(port)) {
             c.send(get("/oauth/callback?n=1"));
             assertEquals("first", c.read().bodyText());
@@ -184,6 +185,11 @@ class ProxyCoreTest extends MockNangoTest {
             RawHttp.Response r = c.read();
             assertEquals(200, r.status());
             assertEquals("second", r.bodyText());
+            // The connection the request was retried on went back to the pool; it must carry the next one cleanly.
+            c.send(get("/oauth/callback?n=3"));
+            RawHttp.Response third = c.read();
+            assertEquals(200, third.status());
+            assertEquals("third", third.bodyText());
         }
     }
 
