@@ -28,22 +28,16 @@ public final class HttpsRedirectHandler extends ChannelInboundHandlerAdapter {
     static final String ACME_PREFIX = "/.well-known/acme-challenge/";
     private final Path acmeWebroot;
     private boolean close;
-    /** The current request has been read to its end. */
-    private boolean requestDone;
-    /** The answer to it has been written. */
-    private boolean responseDone;
-    /** The next request is read once both are true: one request at a time, even from a pipelining client. */
-    private final ChannelFutureListener afterResponse = f -> {
-        if (f.isSuccess()) {
-            responseDone = true;
-            readNextIfDone(f.channel().pipeline().context(this));
-        } else {
-            f.channel().close();
-        }
-    };
+    private ChannelHandlerContext ctx;
+    private final NextRequestGate afterResponse = new NextRequestGate(() -> ctx.read());
 
     public HttpsRedirectHandler(Path acmeWebroot) {
         this.acmeWebroot = acmeWebroot;
+    }
+
+    @Override
+    public void handlerAdded(ChannelHandlerContext ctx) {
+        this.ctx = ctx;
     }
 
     @Override
@@ -57,29 +51,20 @@ public final class HttpsRedirectHandler extends ChannelInboundHandlerAdapter {
             if (close) {
                 r.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
             }
-            requestDone = a.complete();
-            responseDone = false;
+            afterResponse.answering(a.complete());
             ctx.writeAndFlush(r).addListener(close ? ChannelFutureListener.CLOSE : afterResponse);
-            if (!requestDone) {
+            if (!a.complete()) {
                 ctx.read(); // the rest of this request, discarded
             }
         } else if (msg instanceof HttpContent c) {
             c.release();
             if (msg instanceof LastHttpContent) {
-                requestDone = true;
-                readNextIfDone(ctx);
+                afterResponse.requestEnded(); // opens only after a kept-alive answer was written
             } else {
                 ctx.read();
             }
         } else {
             ctx.fireChannelRead(msg);
-        }
-    }
-
-    private void readNextIfDone(ChannelHandlerContext ctx) {
-        if (requestDone && responseDone && !close && ctx != null) {
-            responseDone = false;
-            ctx.read();
         }
     }
 

@@ -44,19 +44,10 @@ public final class RouterHandler extends ChannelInboundHandlerAdapter {
     private final RateLimiter rateLimiter;
     private final GatewayMetrics metrics;
     private State state = State.IDLE;
-    private boolean localRequestDone;
-    private boolean localResponseDone;
     private RequestFacts facts;
     private ChannelHandlerContext ctx;
     /** One listener per connection, not one per answered request. */
-    private final ChannelFutureListener afterLocalResponse = f -> {
-        if (f.isSuccess()) {
-            localResponseDone = true;
-            readNextIfDone(ctx);
-        } else {
-            f.channel().close();
-        }
-    };
+    private final NextRequestGate afterLocalResponse = new NextRequestGate(this::readNext);
 
     public RouterHandler(String listenerName, Supplier<GatewaySnapshot> snapshots, RateLimiter rateLimiter,
             GatewayMetrics metrics) {
@@ -94,8 +85,7 @@ public final class RouterHandler extends ChannelInboundHandlerAdapter {
                 case DISCARDING -> {
                     content.release();
                     if (last) {
-                        localRequestDone = true;
-                        readNextIfDone(ctx);
+                        afterLocalResponse.requestEnded();
                     } else {
                         ctx.read();
                     }
@@ -214,16 +204,15 @@ public final class RouterHandler extends ChannelInboundHandlerAdapter {
             ctx.writeAndFlush(response).addListener(ChannelFutureListener.CLOSE);
             return;
         }
-        localRequestDone = admitted.complete();
-        localResponseDone = false;
+        afterLocalResponse.answering(admitted.complete());
         ctx.writeAndFlush(response).addListener(afterLocalResponse);
-        if (!localRequestDone) {
+        if (!admitted.complete()) {
             ctx.read(); // fetch the (empty) end of the request
         }
     }
 
-    private void readNextIfDone(ChannelHandlerContext ctx) {
-        if (localRequestDone && localResponseDone && state == State.DISCARDING) {
+    private void readNext() {
+        if (state == State.DISCARDING) {
             state = State.IDLE;
             ctx.read();
         }

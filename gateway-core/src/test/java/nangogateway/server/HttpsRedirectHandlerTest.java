@@ -62,6 +62,12 @@ class HttpsRedirectHandlerTest {
 
     /** Reads are counted and auto-read is off (as on client connections), so only the handler's read() calls show. */
     private EmbeddedChannel unregistered(Path acmeWebroot) {
+        return unregistered(acmeWebroot, new java.util.ArrayList<>(), false);
+    }
+
+    /** As above; with {@code holdWrites}, answers are released and their promises kept in {@code held}, unwritten. */
+    private EmbeddedChannel unregistered(Path acmeWebroot, java.util.List<io.netty.channel.ChannelPromise> held,
+            boolean holdWrites) {
         EmbeddedChannel ch = new EmbeddedChannel(false, false);
         ch.config().setAutoRead(false);
         ch.pipeline().addLast(new ChannelOutboundHandlerAdapter() {
@@ -69,6 +75,16 @@ class HttpsRedirectHandlerTest {
             public void read(ChannelHandlerContext ctx) {
                 transportReads++;
                 ctx.read();
+            }
+
+            @Override
+            public void write(ChannelHandlerContext ctx, Object msg, io.netty.channel.ChannelPromise promise) {
+                if (!holdWrites) {
+                    ctx.write(msg, promise);
+                    return;
+                }
+                ReferenceCountUtil.release(msg);
+                held.add(promise); // a slow client: the answer stays unwritten until the test completes it
             }
         });
         ch.pipeline().addLast(new HttpsRedirectHandler(acmeWebroot));
@@ -100,6 +116,12 @@ class HttpsRedirectHandlerTest {
         RequestTarget target = new RequestTarget(uri, q < 0 ? uri : uri.substring(0, q),
                 q < 0 ? null : uri.substring(q + 1));
         return new AdmittedRequest(r, target, hasBody, hasBody ? -1 : 0);
+    }
+
+    /** A bodiless request the decoder gave whole, as the guard delivers it: one complete AdmittedRequest. */
+    private static AdmittedRequest whole(HttpRequest r) {
+        AdmittedRequest a = admitted(r, false);
+        return new AdmittedRequest(r, a.target(), false, 0, true);
     }
 
     /** A bodyless request as the guard delivers it: the head, then the empty last content. */
@@ -250,8 +272,7 @@ class HttpsRedirectHandlerTest {
 
     @Test
     void aWholeRequestIsAnsweredAndTheNextReadWaitsForTheWrite() {
-        channel.writeInbound(new AdmittedRequest(head(HttpMethod.GET, "/one"), admitted(head(HttpMethod.GET, "/one"),
-                false).target(), false, 0, true));
+        channel.writeInbound(whole(head(HttpMethod.GET, "/one")));
         ReferenceCountUtil.release(channel.readOutbound());
         assertEquals(1, transportReads, "a whole request: nothing of it is left to read; the next one is read");
     }
@@ -259,27 +280,11 @@ class HttpsRedirectHandlerTest {
     @Test
     void aPipelinedRequestIsNotReadWhileTheAnswerIsStillBeingWritten() throws Exception {
         java.util.List<io.netty.channel.ChannelPromise> held = new java.util.ArrayList<>();
-        EmbeddedChannel ch = new EmbeddedChannel(false, false);
-        ch.config().setAutoRead(false);
-        ch.pipeline().addLast(new ChannelOutboundHandlerAdapter() {
-            @Override
-            public void read(ChannelHandlerContext ctx) {
-                transportReads++;
-                ctx.read();
-            }
-
-            @Override
-            public void write(ChannelHandlerContext ctx, Object msg, io.netty.channel.ChannelPromise promise) {
-                ReferenceCountUtil.release(msg);
-                held.add(promise); // a slow client: the answer stays unwritten until completed below
-            }
-        });
-        ch.pipeline().addLast(new HttpsRedirectHandler(webroot));
+        EmbeddedChannel ch = unregistered(webroot, held, true);
         ch.register();
         try {
             transportReads = 0;
-            HttpRequest r = head(HttpMethod.GET, "/one");
-            ch.writeInbound(new AdmittedRequest(r, admitted(r, false).target(), false, 0, true));
+            ch.writeInbound(whole(head(HttpMethod.GET, "/one")));
             assertEquals(1, held.size());
             assertEquals(0, transportReads, "no next request before this answer is written");
             held.get(0).setSuccess();
