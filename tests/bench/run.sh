@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # nango-gateway vs nginx, side by side, on one machine.
 #
-#   tests/bench/run.sh                      # full run (~6-7 minutes)
-#   ROUNDS=5 DURATION=30s tests/bench/run.sh
+#   tests/bench/run.sh                      # full run (~9 minutes)
+#   ROUNDS=7 DURATION=30s tests/bench/run.sh
 #   GC=auto tests/bench/run.sh              # G1-vs-Parallel trial first (default: parallel, as in the systemd unit)
 #   TRANSPORT=epoll tests/bench/run.sh      # the gateway on a given transport (default: the fastest available)
 #   JAVA=/usr/lib/jvm/temurin-25-jdk-amd64/bin/java tests/bench/run.sh   # the gateway on another JVM
@@ -20,7 +20,10 @@
 #     (tests/bench/logback-bench.xml);
 #   - optional short GC trial (G1 vs Parallel), JVM warm-up, then ALTERNATING rounds of
 #     `wrk -t2 -c64 -d15s --latency` (gateway, nginx, gateway, nginx, ...) on an allowed and a denied path;
-#     gateway RSS sampled during load;
+#     the RSS of the proxy under test sampled in its rounds, the same way for both (shell builtins only:
+#     a sampler that forks while a proxy is measured takes CPU from it);
+#   - the table gives medians per proxy and the median of the per-round ratios (each round measures both
+#     proxies back to back, so a ratio compares them on nearly the same machine state);
 #   - prints the table and writes it to tests/bench/out/results.txt (raw wrk output in out/raw/).
 # Everything it starts is stopped on exit.
 set -euo pipefail
@@ -41,7 +44,7 @@ GW_PORT=18081           # must match bench.yaml
 THREADS=${THREADS:-2}
 CONNS=${CONNS:-64}
 DURATION=${DURATION:-15s}
-ROUNDS=${ROUNDS:-3}
+ROUNDS=${ROUNDS:-5}
 WARMUP=${WARMUP:-20s}           # gateway warm-up per path (JIT); nginx gets NGINX_WARMUP per path
 NGINX_WARMUP=${NGINX_WARMUP:-5s}
 GC=${GC:-parallel}              # the systemd unit's collector; auto: short trial of G1 and Parallel, keep the faster
@@ -124,6 +127,11 @@ median() {       # median N...
         if (NR % 2) print a[(NR + 1) / 2]; else print (a[NR / 2] + a[NR / 2 + 1]) / 2 }'
 }
 
+paired_ratios() { # paired_ratios "A1 A2 ..." "B1 B2 ...": A1/B1 A2/B2 ...
+    awk -v a="$1" -v b="$2" 'BEGIN { n = split(a, x, " "); split(b, y, " ")
+        for (i = 1; i <= n; i++) printf "%.3f ", x[i] / y[i] }'
+}
+
 # wrk prints latencies as 850.00us / 1.23ms / 1.02s / 2.00m; normalise to milliseconds.
 to_ms() {
     awk -v v="$1" 'BEGIN {
@@ -156,15 +164,25 @@ run_wrk() {      # run_wrk PORT PATH DURATION OUTFILE
         || die "wrk failed: $(cat "$4")"
 }
 
-start_sampler() {   # samples the gateway's RSS (KiB) every 250 ms into FILE until stopped
+start_sampler() {   # start_sampler FILE PID...: the summed RSS (KiB) of the PIDs every 250 ms into FILE until stopped
+    # Shell builtins only (statm, and a read that times out in place of sleep): the sampler must not fork
+    # while a proxy is measured. An earlier `ps` every 250 ms cost the proxy under test about a tenth of its
+    # throughput on 2 cores, and it ran in the gateway's rounds only.
     local file=$1
-    ( while kill -0 "$GW_PID" 2>/dev/null; do
-          ps -o rss= -p "$GW_PID" 2>/dev/null | tr -d ' ' >> "$file" || true
-          sleep 0.25
+    shift
+    ( exec {tick}<> <(:)
+      while kill -0 "$1" 2>/dev/null; do
+          total=0
+          for pid in "$@"; do
+              if read -r _ pages _ < "/proc/$pid/statm" 2>/dev/null; then total=$((total + pages * PAGE_KB)); fi
+          done
+          echo "$total" >> "$file"
+          read -t 0.25 -u "$tick" _ || true
       done ) &
     SAMPLER_PID=$!
 }
 stop_sampler() { stop_pid "$SAMPLER_PID" 2; SAMPLER_PID=""; }
+PAGE_KB=$(( $(getconf PAGESIZE) / 1024 ))
 
 # ---------------------------------------------------------------------------------------------- 1. tools
 if ! command -v nginx >/dev/null || ! command -v wrk >/dev/null; then
@@ -300,6 +318,7 @@ PIDS+=("$!")
 wait_port "$UP_PORT" "$!" "upstream nginx"
 nginx -p "$PXD/" -c "$PXD/nginx.conf" -e "$PXD/error.log" &
 PIDS+=("$!")
+NGINX_PX_PID=$!
 wait_port "$NGINX_PORT" "$!" "proxy nginx"
 log "upstream nginx on :$UP_PORT, proxy nginx on :$NGINX_PORT"
 
@@ -340,12 +359,17 @@ check "$GW_PORT" "$ALLOWED_PATH" 200 1024
 check "$GW_PORT" "$DENIED_PATH" 403
 check "$NGINX_PORT" "$ALLOWED_PATH" 200 1024
 check "$NGINX_PORT" "$DENIED_PATH" 403
-IDLE_RSS_KB=$(ps -o rss= -p "$GW_PID" | tr -d ' ')
+read -r _ pages _ < "/proc/$GW_PID/statm"
+IDLE_RSS_KB=$((pages * PAGE_KB))
+# shellcheck disable=SC2207
+NGINX_PX_PIDS=("$NGINX_PX_PID" $(pgrep -P "$NGINX_PX_PID"))   # master + workers, sampled like the gateway
+NGINX_RSS_FILE=$WORK/nginx-rss.samples
+: > "$NGINX_RSS_FILE"
 
 RSS_FILE=$WORK/rss.samples
 : > "$RSS_FILE"
 log "warm-up: gateway ${WARMUP} per path, nginx ${NGINX_WARMUP} per path"
-start_sampler "$RSS_FILE"
+start_sampler "$RSS_FILE" "$GW_PID"
 run_wrk "$GW_PORT" "$ALLOWED_PATH" "$WARMUP" "$RAW_DIR/warmup-gateway-allowed.txt"
 run_wrk "$GW_PORT" "$DENIED_PATH" "$WARMUP" "$RAW_DIR/warmup-gateway-denied.txt"
 stop_sampler
@@ -358,10 +382,15 @@ for ((r = 1; r <= ROUNDS; r++)); do
     for kind in allowed denied; do
         if [ "$kind" = allowed ]; then path=$ALLOWED_PATH; expect=2xx; else path=$DENIED_PATH; expect=non2xx; fi
         for proxy in gateway nginx; do
-            if [ "$proxy" = gateway ]; then port=$GW_PORT; start_sampler "$RSS_FILE"; else port=$NGINX_PORT; fi
+            # Both proxies are sampled the same way in their rounds, so the sampler's small cost falls on both.
+            if [ "$proxy" = gateway ]; then
+                port=$GW_PORT; start_sampler "$RSS_FILE" "$GW_PID"
+            else
+                port=$NGINX_PORT; start_sampler "$NGINX_RSS_FILE" "${NGINX_PX_PIDS[@]}"
+            fi
             f=$RAW_DIR/round$r-$proxy-$kind.txt
             run_wrk "$port" "$path" "$DURATION" "$f"
-            [ "$proxy" = gateway ] && stop_sampler
+            stop_sampler
             kill -0 "$GW_PID" 2>/dev/null || die "the gateway died (see out/raw/*gateway*.log)"
             parse_wrk "$f" "$expect"
             RPS["$proxy $kind"]+="$RES_RPS "
@@ -372,6 +401,7 @@ for ((r = 1; r <= ROUNDS; r++)); do
     done
 done
 MAX_RSS_KB=$(sort -n "$RSS_FILE" | tail -1)
+NGINX_MAX_RSS_KB=$(sort -n "$NGINX_RSS_FILE" | tail -1)
 
 # ---------------------------------------------------------------------------------------------- 6. table
 {
@@ -405,7 +435,19 @@ MAX_RSS_KB=$(sort -n "$RSS_FILE" | tail -1)
     done
     echo
     echo "gateway RSS: $(awk -v k="$IDLE_RSS_KB" 'BEGIN { printf "%.1f", k / 1024 }') MiB idle after start," \
-        "max $(awk -v k="$MAX_RSS_KB" 'BEGIN { printf "%.1f", k / 1024 }') MiB sampled every 250 ms under load (warm-up + rounds)"
+        "max $(awk -v k="$MAX_RSS_KB" 'BEGIN { printf "%.1f", k / 1024 }') MiB sampled every 250 ms under load (warm-up + rounds);" \
+        "nginx proxy (master + $PROXY_WORKERS workers) max $(awk -v k="$NGINX_MAX_RSS_KB" 'BEGIN { printf "%.1f", k / 1024 }') MiB in its rounds"
+    # Each round runs the gateway and nginx back to back, so the two see nearly the same machine; the median of
+    # the per-round ratios is less disturbed by slow spells of a shared host than the ratio of the medians.
+    for kind in allowed denied; do
+        # shellcheck disable=SC2086
+        ratios=$(paired_ratios "${RPS["gateway $kind"]}" "${RPS["nginx $kind"]}")
+        # shellcheck disable=SC2086
+        p99r=$(paired_ratios "${P99["gateway $kind"]}" "${P99["nginx $kind"]}")
+        # shellcheck disable=SC2086
+        echo "$kind: per-round gateway/nginx req/s $ratios-> median $(median $ratios);" \
+            "p99 gateway/nginx $p99r-> median $(median $p99r)"
+    done
     echo "per-round values (req/s | p99 ms):"
     for kind in allowed denied; do
         for proxy in nginx gateway; do
