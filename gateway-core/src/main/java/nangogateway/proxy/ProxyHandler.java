@@ -215,7 +215,7 @@ public final class ProxyHandler extends ChannelInboundHandlerAdapter implements 
         upstreamChannel.flush();
         upstreamChannel.read();
         if (requestComplete) {
-            startResponseTimer();
+            startResponseTimer(upstreamStart);
         } else {
             ctx.read();
         }
@@ -229,7 +229,7 @@ public final class ProxyHandler extends ChannelInboundHandlerAdapter implements 
         writeBody(content);
         upstreamChannel.flush();
         if (requestComplete) {
-            startResponseTimer();
+            startResponseTimer(System.nanoTime());
         } else if (upstreamChannel.isWritable()) {
             ctx.read();
         } else {
@@ -261,11 +261,11 @@ public final class ProxyHandler extends ChannelInboundHandlerAdapter implements 
      * and is reused for the next request on the connection, so a busy keep-alive connection schedules a task
      * once per {@code response_timeout}, not once per request.
      */
-    private void startResponseTimer() {
+    private void startResponseTimer(long now) {
         if (responseStarted || responseDeadline != 0) {
             return;
         }
-        responseDeadline = System.nanoTime() + upstream.responseTimeout().toNanos();
+        responseDeadline = now + upstream.responseTimeout().toNanos();
         if (responseTimer == null) {
             responseTimer = ctx.executor().schedule(this::checkResponseTimer,
                     upstream.responseTimeout().toNanos(), TimeUnit.NANOSECONDS);

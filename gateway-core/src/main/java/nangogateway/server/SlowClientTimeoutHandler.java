@@ -91,20 +91,21 @@ public final class SlowClientTimeoutHandler extends ChannelDuplexHandler {
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
         readPending = false;
+        long now = now(); // one clock read per message: a whole request is a head and its end at once
         if (msg instanceof HttpRequest) {
             requestDone = false;
             responseDone = false;
             nextHeadSince = 0;
-            enter(Phase.BODY, bodyNanos);
+            enter(Phase.BODY, bodyNanos, now);
         }
         if (msg instanceof HttpContent) {
-            lastActivity = now();
+            lastActivity = now;
             if (msg instanceof LastHttpContent) {
                 requestDone = true;
                 if (responseDone) {
                     afterResponse(ctx);
                 } else {
-                    enter(Phase.WAITING, 0);
+                    enter(Phase.WAITING, 0, now);
                 }
             }
         }
@@ -129,12 +130,11 @@ public final class SlowClientTimeoutHandler extends ChannelDuplexHandler {
         if (decoder == null) {
             decoder = ctx.pipeline().get(StrictHttpRequestDecoder.class);
         }
+        long now = now();
         if (nextHeadSince != 0 || (decoder != null && decoder.holdsBytes())) {
-            long since = nextHeadSince != 0 ? nextHeadSince : now();
-            enter(Phase.HEAD, headerNanos);
-            lastActivity = since;
+            enter(Phase.HEAD, headerNanos, nextHeadSince != 0 ? nextHeadSince : now);
         } else {
-            enter(Phase.IDLE, keepaliveNanos);
+            enter(Phase.IDLE, keepaliveNanos, now);
         }
         nextHeadSince = 0;
     }
@@ -158,8 +158,13 @@ public final class SlowClientTimeoutHandler extends ChannelDuplexHandler {
      * scheduling at all.
      */
     private void enter(Phase next, long nanos) {
+        enter(next, nanos, now());
+    }
+
+    /** As above, with the phase's clock started at {@code since}. */
+    private void enter(Phase next, long nanos, long since) {
         phase = next;
-        lastActivity = now();
+        lastActivity = since;
         deadline = nanos;
         if (timer == null && ctx != null && ctx.channel().isActive()) {
             schedule(tick);
