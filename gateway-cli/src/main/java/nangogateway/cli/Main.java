@@ -22,9 +22,21 @@ public final class Main implements Callable<Integer> {
     private CommandSpec spec;
 
     public static void main(String[] args) {
+        tuneNetty();
         int code = new CommandLine(new Main()).execute(args);
         stopLogging();
         System.exit(code);
+    }
+
+    /**
+     * Netty settings read once, when its classes load, so they are set before anything touches Netty. Pinned-memory
+     * tracking adds to a shared counter on every pooled buffer's allocation and release, for an allocator metric
+     * the gateway does not read. A value given with {@code -D} wins.
+     */
+    static void tuneNetty() {
+        if (System.getProperty("io.netty.trackPinnedMemory") == null) {
+            System.setProperty("io.netty.trackPinnedMemory", "false");
+        }
     }
 
     /** Without a command there is nothing to do: say which ones exist, as a usage error. */

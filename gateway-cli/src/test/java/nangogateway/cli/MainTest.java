@@ -7,6 +7,27 @@ import org.junit.jupiter.api.Test;
 
 class MainTest {
     @Test
+    void nettyPinnedMemoryTrackingIsOffUnlessAskedFor() {
+        String key = "io.netty.trackPinnedMemory";
+        String before = System.getProperty(key);
+        try {
+            System.clearProperty(key);
+            Main.tuneNetty();
+            assertEquals("false", System.getProperty(key));
+
+            System.setProperty(key, "true");
+            Main.tuneNetty();
+            assertEquals("true", System.getProperty(key), "a value given with -D is kept");
+        } finally {
+            if (before == null) {
+                System.clearProperty(key);
+            } else {
+                System.setProperty(key, before);
+            }
+        }
+    }
+
+    @Test
     void versionNamesTheProgramAndTheBuiltVersion() {
         Cli.Result r = Cli.run("--version");
         assertEquals(0, r.code(), r.toString());
