@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # nango-gateway vs nginx, side by side, on one machine.
 #
-#   tests/bench/run.sh                      # full run (~9 minutes)
-#   ROUNDS=7 DURATION=30s tests/bench/run.sh
+#   tests/bench/run.sh                      # full run (~8 minutes)
+#   ROUNDS=20 DURATION=15s tests/bench/run.sh
 #   GC=auto tests/bench/run.sh              # G1-vs-Parallel trial first (default: parallel, as in the systemd unit)
 #   TRANSPORT=epoll tests/bench/run.sh      # the gateway on a given transport (default: the fastest available)
 #   JAVA=/usr/lib/jvm/temurin-25-jdk-amd64/bin/java tests/bench/run.sh   # the gateway on another JVM
@@ -19,7 +19,8 @@
 #   - access logging is off on both sides: nginx `access_log off`, gateway logger nangogateway.access OFF
 #     (tests/bench/logback-bench.xml);
 #   - optional short GC trial (G1 vs Parallel), JVM warm-up, then ALTERNATING rounds of
-#     `wrk -t2 -c64 -d15s --latency` (gateway, nginx, gateway, nginx, ...) on an allowed and a denied path;
+#     `wrk -t2 -c64 -d8s --latency`, each round both proxies back to back in ABBA order (gateway, nginx |
+#     nginx, gateway | ...), on an allowed and a denied path;
 #     the RSS of the proxy under test sampled in its rounds, the same way for both (shell builtins only:
 #     a sampler that forks while a proxy is measured takes CPU from it);
 #   - the table gives medians per proxy and the median of the per-round ratios (each round measures both
@@ -43,8 +44,8 @@ GW_PORT=18081           # must match bench.yaml
 
 THREADS=${THREADS:-2}
 CONNS=${CONNS:-64}
-DURATION=${DURATION:-15s}
-ROUNDS=${ROUNDS:-5}
+DURATION=${DURATION:-8s}
+ROUNDS=${ROUNDS:-10}
 WARMUP=${WARMUP:-20s}           # gateway warm-up per path (JIT); nginx gets NGINX_WARMUP per path
 NGINX_WARMUP=${NGINX_WARMUP:-5s}
 GC=${GC:-parallel}              # the systemd unit's collector; auto: short trial of G1 and Parallel, keep the faster
@@ -54,7 +55,7 @@ JAVA=${JAVA:-java}              # the JVM that runs the gateway
 TRANSPORT=${TRANSPORT:-}        # io_uring | epoll | nio; empty: the gateway's default (fastest available)
 PROXY_WORKERS=${PROXY_WORKERS:-2}
 UP_WORKERS=${UP_WORKERS:-1}
-PAUSE=${PAUSE:-2}               # seconds of rest between runs
+PAUSE=${PAUSE:-1}               # seconds of rest between runs
 
 ALLOWED_PATH='/oauth/callback?code=abc&state=xyz'
 DENIED_PATH='/api/v1/account'
@@ -381,7 +382,11 @@ declare -A RPS=() P99=()   # key: "<proxy> <path-kind>" -> space-separated per-r
 for ((r = 1; r <= ROUNDS; r++)); do
     for kind in allowed denied; do
         if [ "$kind" = allowed ]; then path=$ALLOWED_PATH; expect=2xx; else path=$DENIED_PATH; expect=non2xx; fi
-        for proxy in gateway nginx; do
+        # ABBA order (gateway first in odd rounds, nginx first in even ones), so a machine that speeds up or
+        # slows down over a round favours neither.
+        order="gateway nginx"
+        [ $((r % 2)) = 0 ] && order="nginx gateway"
+        for proxy in $order; do
             # Both proxies are sampled the same way in their rounds, so the sampler's small cost falls on both.
             if [ "$proxy" = gateway ]; then
                 port=$GW_PORT; start_sampler "$RSS_FILE" "$GW_PID"
@@ -412,7 +417,7 @@ NGINX_MAX_RSS_KB=$(sort -n "$NGINX_RSS_FILE" | tail -1)
     echo "      load average at start $LOAD_START, at end $(cut -d' ' -f1-3 /proc/loadavg) (anything else running"
     echo "      on the machine, e.g. a build, disturbs both proxies; rounds alternate to spread that out)"
     echo "load: wrk -t$THREADS -c$CONNS -d$DURATION --latency, $ROUNDS alternating rounds per path"
-    echo "      (gateway, nginx, gateway, nginx, ...); values are medians over rounds"
+    echo "      (both proxies back to back each round, ABBA order); values are medians over rounds"
     echo "upstream: one nginx ($UP_WORKERS worker) on 127.0.0.1:$UP_PORT, 200 + 1024-byte body, keep-alive, used by both"
     echo "nginx:   $(nginx -v 2>&1 | sed 's/.*: //'), worker_processes $PROXY_WORKERS, upstream keepalive 64, access_log off"
     echo "gateway: $GW_MODE"
