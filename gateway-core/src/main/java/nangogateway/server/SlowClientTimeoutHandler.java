@@ -130,11 +130,12 @@ public final class SlowClientTimeoutHandler extends ChannelDuplexHandler {
         if (decoder == null) {
             decoder = ctx.pipeline().get(StrictHttpRequestDecoder.class);
         }
-        long now = now();
-        if (nextHeadSince != 0 || (decoder != null && decoder.holdsBytes())) {
-            enter(Phase.HEAD, headerNanos, nextHeadSince != 0 ? nextHeadSince : now);
+        if (nextHeadSince != 0) {
+            enter(Phase.HEAD, headerNanos, nextHeadSince); // the next head's clock started with its first byte
+        } else if (decoder != null && decoder.holdsBytes()) {
+            enter(Phase.HEAD, headerNanos);
         } else {
-            enter(Phase.IDLE, keepaliveNanos, now);
+            enter(Phase.IDLE, keepaliveNanos);
         }
         nextHeadSince = 0;
     }

@@ -21,6 +21,8 @@ import org.junit.jupiter.api.Test;
  * given, in one write.
  */
 class UpstreamFramingTest {
+    /** The client's request in every case: a bodiless GET on the proxied callback route. */
+    private static final String CALLBACK = "GET /oauth/callback?code=a HTTP/1.1\r\nHost: gw.example\r\n\r\n";
 
     /** Accepts one connection, reads one bodiless request head, writes {@code response} and closes. */
     private static void answerOnce(ServerSocket server, String response) {
@@ -59,7 +61,7 @@ class UpstreamFramingTest {
     @Test
     void aHeadFollowedByABrokenChunkBecomes502NotATruncatedResponse() throws Exception {
         RawHttp.Response r = through("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nnot a chunk\r\n",
-                "GET /oauth/callback?code=a HTTP/1.1\r\nHost: gw.example\r\n\r\n");
+                CALLBACK);
         assertEquals(502, r.status(), "nothing of the broken response reached the client, so it gets a clean 502");
         assertEquals("close", r.header("Connection"));
     }
@@ -68,7 +70,7 @@ class UpstreamFramingTest {
     void aWholeResponseInOneReadIsRelayedWhole() throws Exception {
         RawHttp.Response r = through("HTTP/1.1 201 Created\r\nContent-Length: 5\r\nX-Nango: 1\r\n"
                         + "Connection: keep-alive\r\nKeep-Alive: timeout=5\r\n\r\nhello",
-                "GET /oauth/callback?code=a HTTP/1.1\r\nHost: gw.example\r\n\r\n");
+                CALLBACK);
         assertEquals(201, r.status());
         assertEquals("hello", r.bodyText());
         assertEquals("1", r.header("X-Nango"));
@@ -80,7 +82,7 @@ class UpstreamFramingTest {
     void aChunkedResponseInOneReadIsReframedForTheClient() throws Exception {
         RawHttp.Response r = through("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nTrailer: X-T\r\n\r\n"
                         + "3\r\nabc\r\n2\r\nde\r\n0\r\nX-T: 1\r\n\r\n",
-                "GET /oauth/callback?code=a HTTP/1.1\r\nHost: gw.example\r\n\r\n");
+                CALLBACK);
         assertEquals(200, r.status());
         assertEquals("abcde", r.bodyText());
         assertEquals("chunked", r.header("Transfer-Encoding"));
