@@ -165,19 +165,22 @@ run_wrk() {      # run_wrk PORT PATH DURATION OUTFILE
         || die "wrk failed: $(cat "$4")"
 }
 
-start_sampler() {   # start_sampler FILE PID...: the summed RSS (KiB) of the PIDs every 250 ms into FILE until stopped
-    # Shell builtins only (statm, and a read that times out in place of sleep): the sampler must not fork
-    # while a proxy is measured. An earlier `ps` every 250 ms cost the proxy under test about a tenth of its
-    # throughput on 2 cores, and it ran in the gateway's rounds only.
+rss_kb() {       # rss_kb PID...: their summed RSS in KiB, read with shell builtins only
+    local total=0 pid pages
+    for pid in "$@"; do
+        if read -r _ pages _ < "/proc/$pid/statm" 2>/dev/null; then total=$((total + pages * PAGE_KB)); fi
+    done
+    echo "$total"
+}
+
+start_sampler() {   # start_sampler FILE PID...: rss_kb of the PIDs every 250 ms into FILE until stopped
+    # Nothing here forks while a proxy is measured (a read that times out stands in for sleep): an earlier
+    # `ps | tr` every 250 ms took CPU from the proxy under test, and it ran in the gateway's rounds only.
     local file=$1
     shift
     ( exec {tick}<> <(:)
       while kill -0 "$1" 2>/dev/null; do
-          total=0
-          for pid in "$@"; do
-              if read -r _ pages _ < "/proc/$pid/statm" 2>/dev/null; then total=$((total + pages * PAGE_KB)); fi
-          done
-          echo "$total" >> "$file"
+          rss_kb "$@" >> "$file"
           read -t 0.25 -u "$tick" _ || true
       done ) &
     SAMPLER_PID=$!
@@ -360,8 +363,7 @@ check "$GW_PORT" "$ALLOWED_PATH" 200 1024
 check "$GW_PORT" "$DENIED_PATH" 403
 check "$NGINX_PORT" "$ALLOWED_PATH" 200 1024
 check "$NGINX_PORT" "$DENIED_PATH" 403
-read -r _ pages _ < "/proc/$GW_PID/statm"
-IDLE_RSS_KB=$((pages * PAGE_KB))
+IDLE_RSS_KB=$(rss_kb "$GW_PID")
 # shellcheck disable=SC2207
 NGINX_PX_PIDS=("$NGINX_PX_PID" $(pgrep -P "$NGINX_PX_PID"))   # master + workers, sampled like the gateway
 NGINX_RSS_FILE=$WORK/nginx-rss.samples
@@ -445,9 +447,7 @@ NGINX_MAX_RSS_KB=$(sort -n "$NGINX_RSS_FILE" | tail -1)
     # Each round runs the gateway and nginx back to back, so the two see nearly the same machine; the median of
     # the per-round ratios is less disturbed by slow spells of a shared host than the ratio of the medians.
     for kind in allowed denied; do
-        # shellcheck disable=SC2086
         ratios=$(paired_ratios "${RPS["gateway $kind"]}" "${RPS["nginx $kind"]}")
-        # shellcheck disable=SC2086
         p99r=$(paired_ratios "${P99["gateway $kind"]}" "${P99["nginx $kind"]}")
         # shellcheck disable=SC2086
         echo "$kind: per-round gateway/nginx req/s $ratios-> median $(median $ratios);" \
