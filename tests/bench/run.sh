@@ -141,12 +141,13 @@ to_ms() {
         printf "%.3f", n }'
 }
 
-RES_RPS=""; RES_P99=""
-parse_wrk() {    # parse_wrk FILE EXPECT(2xx|non2xx) -> RES_RPS RES_P99 (ms); warns on errors
+RES_RPS=""; RES_P99=""; RES_TOTAL=""
+parse_wrk() {    # parse_wrk FILE EXPECT(2xx|non2xx) -> RES_RPS RES_P99 (ms) RES_TOTAL; warns on errors
     local f=$1 expect=$2 total non2xx sockerr
     RES_RPS=$(awk '/^Requests\/sec:/ {print $2}' "$f")
     RES_P99=$(to_ms "$(awk '$1 == "99%" && $2 ~ /[0-9]/ {print $2; exit}' "$f")")
     total=$(awk '/requests in/ {print $1; exit}' "$f")
+    RES_TOTAL=$total
     non2xx=$(awk '/Non-2xx or 3xx responses:/ {print $NF}' "$f")
     non2xx=${non2xx:-0}
     sockerr=$(grep -m1 'Socket errors' "$f" || true)
@@ -186,6 +187,19 @@ start_sampler() {   # start_sampler FILE PID...: rss_kb of the PIDs every 250 ms
     SAMPLER_PID=$!
 }
 stop_sampler() { stop_pid "$SAMPLER_PID" 2; SAMPLER_PID=""; }
+
+cpu_ticks() {    # cpu_ticks PID...: user + system clock ticks of the PIDs (every thread), shell builtins only
+    local total=0 pid stat
+    for pid in "$@"; do
+        if read -r stat < "/proc/$pid/stat" 2>/dev/null; then
+            stat=${stat##*) }                       # after "pid (comm) ": state is field 1, utime 12, stime 13
+            read -r -a f <<< "$stat"
+            total=$((total + f[11] + f[12]))
+        fi
+    done
+    echo "$total"
+}
+CLK_TCK=$(getconf CLK_TCK)
 PAGE_KB=$(( $(getconf PAGESIZE) / 1024 ))
 
 # ---------------------------------------------------------------------------------------------- 1. tools
@@ -380,7 +394,7 @@ run_wrk "$NGINX_PORT" "$ALLOWED_PATH" "$NGINX_WARMUP" "$RAW_DIR/warmup-nginx-all
 run_wrk "$NGINX_PORT" "$DENIED_PATH" "$NGINX_WARMUP" "$RAW_DIR/warmup-nginx-denied.txt"
 sleep "$PAUSE"
 
-declare -A RPS=() P99=()   # key: "<proxy> <path-kind>" -> space-separated per-round values
+declare -A RPS=() P99=() CPU=()   # key: "<proxy> <path-kind>" -> space-separated per-round values
 for ((r = 1; r <= ROUNDS; r++)); do
     for kind in allowed denied; do
         if [ "$kind" = allowed ]; then path=$ALLOWED_PATH; expect=2xx; else path=$DENIED_PATH; expect=non2xx; fi
@@ -396,13 +410,18 @@ for ((r = 1; r <= ROUNDS; r++)); do
                 port=$NGINX_PORT; start_sampler "$NGINX_RSS_FILE" "${NGINX_PX_PIDS[@]}"
             fi
             f=$RAW_DIR/round$r-$proxy-$kind.txt
+            if [ "$proxy" = gateway ]; then pids=("$GW_PID"); else pids=("${NGINX_PX_PIDS[@]}"); fi
+            t0=$(cpu_ticks "${pids[@]}")
             run_wrk "$port" "$path" "$DURATION" "$f"
+            t1=$(cpu_ticks "${pids[@]}")
             stop_sampler
             kill -0 "$GW_PID" 2>/dev/null || die "the gateway died (see out/raw/*gateway*.log)"
             parse_wrk "$f" "$expect"
             RPS["$proxy $kind"]+="$RES_RPS "
             P99["$proxy $kind"]+="$RES_P99 "
-            log "round $r/$ROUNDS $kind $proxy: $RES_RPS req/s, p99 $RES_P99 ms"
+            cpu=$(awk -v t=$((t1 - t0)) -v hz="$CLK_TCK" -v n="$RES_TOTAL" 'BEGIN { printf "%.2f", t / hz * 1e6 / n }')
+            CPU["$proxy $kind"]+="$cpu "
+            log "round $r/$ROUNDS $kind $proxy: $RES_RPS req/s, p99 $RES_P99 ms, $cpu us CPU/request"
             sleep "$PAUSE"
         done
     done
@@ -453,10 +472,21 @@ NGINX_MAX_RSS_KB=$(sort -n "$NGINX_RSS_FILE" | tail -1)
         echo "$kind: per-round gateway/nginx req/s $ratios-> median $(median $ratios);" \
             "p99 gateway/nginx $p99r-> median $(median $p99r)"
     done
-    echo "per-round values (req/s | p99 ms):"
+    # CPU time per request of the proxy process(es), all threads, user + system: what each proxy costs the
+    # machine per request, less moved than req/s by how the scheduler shares 2 cores with wrk and the upstream.
+    for kind in allowed denied; do
+        # shellcheck disable=SC2086
+        nc=$(median ${CPU["nginx $kind"]}); gc=$(median ${CPU["gateway $kind"]})
+        cr=$(paired_ratios "${CPU["gateway $kind"]}" "${CPU["nginx $kind"]}")
+        # shellcheck disable=SC2086
+        echo "$kind: CPU per request (user + system, all threads) nginx $nc us, gateway $gc us;" \
+            "per-round gateway/nginx $cr-> median $(median $cr)"
+    done
+    echo "per-round values (req/s | p99 ms | CPU us/request):"
     for kind in allowed denied; do
         for proxy in nginx gateway; do
-            printf '  %-8s %-8s %s| %s\n' "$kind" "$proxy" "${RPS["$proxy $kind"]}" "${P99["$proxy $kind"]}"
+            printf '  %-8s %-8s %s| %s| %s\n' "$kind" "$proxy" "${RPS["$proxy $kind"]}" "${P99["$proxy $kind"]}" \
+                "${CPU["$proxy $kind"]}"
         done
     done
     echo "raw wrk output: tests/bench/out/raw/"
