@@ -30,6 +30,7 @@ import nangogateway.observe.RequestIdHandler;
 import nangogateway.server.RequestFacts;
 import nangogateway.server.LocalResponses;
 import nangogateway.server.RoutedRequest;
+import nangogateway.upstream.UpstreamResponse;
 import nangogateway.upstream.UpstreamChannelHandler;
 import nangogateway.upstream.UpstreamException;
 import nangogateway.upstream.UpstreamPool;
@@ -217,7 +218,7 @@ public final class CallbackReplayHandler extends ChannelInboundHandlerAdapter im
             RequestFacts facts = RequestFacts.of(ctx.channel());
             facts.upstreamStatus = r.status().code();
             facts.upstreamNanos = System.nanoTime() - upstreamStart;
-            upstreamKeepAlive = HttpUtil.isKeepAlive(r);
+            upstreamKeepAlive = r instanceof UpstreamResponse u ? u.keepAlive() : HttpUtil.isKeepAlive(r);
             body = ctx.alloc().compositeBuffer(64);
         }
         if (msg instanceof HttpContent content) {

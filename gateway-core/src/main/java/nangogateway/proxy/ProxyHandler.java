@@ -6,7 +6,7 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.buffer.Unpooled;
 import io.netty.handler.codec.http.DefaultFullHttpRequest;
-import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.DefaultHttpHeadersFactory;
 import io.netty.handler.codec.http.DefaultHttpRequest;
 import io.netty.handler.codec.http.EmptyHttpHeaders;
 import io.netty.handler.codec.http.DefaultHttpResponse;
@@ -36,6 +36,8 @@ import nangogateway.upstream.UpstreamChannelHandler;
 import nangogateway.upstream.UpstreamException;
 import nangogateway.upstream.UpstreamPool;
 import nangogateway.upstream.UpstreamPools;
+import nangogateway.upstream.RelayedResponse;
+import nangogateway.upstream.UpstreamResponse;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -46,6 +48,8 @@ import org.slf4j.LoggerFactory;
  */
 public final class ProxyHandler extends ChannelInboundHandlerAdapter implements UpstreamChannelHandler.Listener {
     private static final Logger log = LoggerFactory.getLogger(ProxyHandler.class);
+    private static final DefaultHttpHeadersFactory OWN_HEADERS =
+            DefaultHttpHeadersFactory.headersFactory().withValidation(false);
 
     private final UpstreamPools pools;
     private final String scheme;
@@ -301,7 +305,7 @@ public final class ProxyHandler extends ChannelInboundHandlerAdapter implements 
             ReferenceCountUtil.release(msg);
             return;
         }
-        if (msg instanceof HttpResponse response) {
+        if (msg instanceof UpstreamResponse response) {
             if (response.decoderResult().isFailure()) {
                 ReferenceCountUtil.release(msg);
                 upstreamKeepAlive = false;
@@ -329,12 +333,9 @@ public final class ProxyHandler extends ChannelInboundHandlerAdapter implements 
             responseStarted = true;
             facts.upstreamStatus = code;
             facts.upstreamNanos = System.nanoTime() - upstreamStart;
-            upstreamKeepAlive = HttpUtil.isKeepAlive(response);
-            if (!(msg instanceof HttpContent)) {
-                heldHead = clientResponse(response);
-                return;
-            }
-            ctx.write(clientResponse(response), ctx.voidPromise());
+            upstreamKeepAlive = response.keepAlive();
+            heldHead = clientResponse(response);
+            return;
         }
         if (msg instanceof HttpContent content) {
             if (content.decoderResult().isFailure()) {
@@ -353,16 +354,11 @@ public final class ProxyHandler extends ChannelInboundHandlerAdapter implements 
                 return;
             }
             if (content instanceof LastHttpContent last) {
-                Object out;
+                Object out = last; // the decoder drops trailers: the body is re-framed for the client
                 if (heldHead != null) {
-                    // Trailers are dropped, as below: the body is re-framed for the client.
-                    out = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, heldHead.status(), last.content(),
-                            heldHead.headers(), EmptyHttpHeaders.INSTANCE);
+                    out = RelayedResponse.whole(heldHead.status(), ((RelayedResponse) heldHead).relayed(),
+                            heldHead.headers(), last.content());
                     heldHead = null;
-                } else if (!last.trailingHeaders().isEmpty()) {
-                    out = new DefaultLastHttpContent(last.content());
-                } else {
-                    out = last;
                 }
                 io.netty.channel.ChannelFuture written = ctx.write(out);
                 responseComplete = true;
@@ -376,16 +372,20 @@ public final class ProxyHandler extends ChannelInboundHandlerAdapter implements 
         }
     }
 
-    private HttpResponse clientResponse(HttpResponse upstreamResponse) {
-        HttpHeaders headers = upstreamResponse.headers(); // cleaned in place: the upstream message is done with
-        boolean lengthKnown = headers.contains(HttpHeaderNames.CONTENT_LENGTH);
-        ForwardingHeaders.cleanResponse(headers, false);
+    /**
+     * The client's response head: Nango's header lines as the decoder cleaned them (hop-by-hop ones removed, the
+     * body re-framed), relayed without being decoded into a map; the gateway's own framing headers beside them.
+     */
+    private HttpResponse clientResponse(UpstreamResponse upstreamResponse) {
+        // Only names and values the gateway itself makes go in here (framing, its request id, HSTS from the
+        // validated config), so the map need not check each one again.
+        HttpHeaders own = OWN_HEADERS.newHeaders();
         int code = upstreamResponse.status().code();
         boolean noBody = headRequest || code == 204 || code == 304;
         HttpVersion clientVersion = current.admitted().request().protocolVersion();
-        if (!noBody && !lengthKnown) {
+        if (!noBody && !upstreamResponse.lengthKnown()) {
             if (clientVersion == HttpVersion.HTTP_1_1) {
-                headers.set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
+                own.set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
             } else {
                 clientKeepAlive = false; // an HTTP/1.0 client learns the end of the body from the close
             }
@@ -394,9 +394,9 @@ public final class ProxyHandler extends ChannelInboundHandlerAdapter implements 
             clientKeepAlive = false;
         }
         if (!clientKeepAlive) {
-            headers.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+            own.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
         }
-        return new DefaultHttpResponse(HttpVersion.HTTP_1_1, upstreamResponse.status(), headers);
+        return RelayedResponse.head(upstreamResponse.status(), upstreamResponse.head(), own);
     }
 
     private void writeHeldHead() {

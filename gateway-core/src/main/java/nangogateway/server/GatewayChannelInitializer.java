@@ -3,7 +3,6 @@ package nangogateway.server;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelPipeline;
 import io.netty.channel.socket.SocketChannel;
-import io.netty.handler.codec.http.HttpResponseEncoder;
 import io.netty.handler.ssl.SslContext;
 import java.util.List;
 import java.util.function.Supplier;
@@ -92,7 +91,7 @@ public final class GatewayChannelInitializer extends ChannelInitializer<SocketCh
 
     private static void addHttpCodec(ChannelPipeline p, ListenerConfig listener) {
         p.addLast("decoder", new StrictHttpRequestDecoder(listener.limits()));
-        p.addLast("encoder", new HttpResponseEncoder());
+        p.addLast("encoder", new ClientResponseEncoder());
     }
 
     private static void addHsts(ChannelPipeline p, ListenerConfig listener) {

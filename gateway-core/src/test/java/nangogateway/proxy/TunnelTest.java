@@ -15,7 +15,6 @@ import io.netty.channel.WriteBufferWaterMark;
 import io.netty.channel.embedded.EmbeddedChannel;
 import io.netty.handler.codec.http.DefaultFullHttpRequest;
 import io.netty.handler.codec.http.FullHttpRequest;
-import io.netty.handler.codec.http.HttpClientCodec;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpResponseEncoder;
@@ -31,6 +30,7 @@ import nangogateway.config.ListenerLimits;
 import nangogateway.server.MessagePerReadHandler;
 import nangogateway.server.StrictHttpRequestDecoder;
 import nangogateway.upstream.UpstreamChannelHandler;
+import nangogateway.upstream.UpstreamCodec;
 import nangogateway.upstream.UpstreamPool;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -86,7 +86,7 @@ class TunnelTest {
         upstreamGate = new Gate();
         upstream.pipeline()
                 .addLast("gate", upstreamGate)
-                .addLast("codec", new HttpClientCodec())
+                .addLast(UpstreamCodec.NAME, new UpstreamCodec())
                 .addLast(UpstreamChannelHandler.NAME, new UpstreamChannelHandler());
         UpstreamPool.attach(upstream, new UpstreamChannelHandler.Listener() {
             @Override

@@ -1,6 +1,7 @@
 package nangogateway.tests;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.ByteArrayOutputStream;
@@ -15,6 +16,8 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import nangogateway.server.Gateway;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * Responses from Nango that MockWebServer cannot produce: a raw socket plays Nango and writes exactly the bytes
@@ -86,5 +89,36 @@ class UpstreamFramingTest {
         assertEquals(200, r.status());
         assertEquals("abcde", r.bodyText());
         assertEquals("chunked", r.header("Transfer-Encoding"));
+    }
+
+    /**
+     * Heads a lenient parser would repair or read differently than a client might (response splitting, a
+     * smuggled second response): the client gets the gateway's own 502, never a byte of what Nango sent.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {
+            "HTTP/1.1 200 OK\nContent-Length: 2\n\nok",
+            "HTTP/1.1 200 OK\r\nX-A: 1\r\n folded: in\r\nContent-Length: 2\r\n\r\nok",
+            "HTTP/1.1 200 OK\r\nX-A: 1\rSet-Cookie: injected=1\r\nContent-Length: 2\r\n\r\nok",
+            "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Length: 30\r\n\r\nok",
+            "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+            "HTTP/1.1 200 OK\r\nTransfer-Encoding: identity\r\n\r\nok",
+            "HTTP/1.1 200 OK\r\nX-A : 1\r\nContent-Length: 2\r\n\r\nok",
+    })
+    void aMalformedHeadFromNangoBecomesTheGateways502(String nangoResponse) throws Exception {
+        RawHttp.Response r = through(nangoResponse, CALLBACK);
+        assertEquals(502, r.status(), nangoResponse);
+        assertNull(r.header("Set-Cookie"));
+        assertNull(r.header("X-A"));
+    }
+
+    @Test
+    void headersNangosConnectionHeaderNamesAreNotRelayed() throws Exception {
+        RawHttp.Response r = through("HTTP/1.1 200 OK\r\nConnection: X-Hop\r\nX-Hop: secret\r\nX-Kept: 1\r\n"
+                + "Content-Length: 2\r\n\r\nok", CALLBACK);
+        assertEquals(200, r.status());
+        assertEquals("ok", r.bodyText());
+        assertNull(r.header("X-Hop"));
+        assertEquals("1", r.header("X-Kept"));
     }
 }

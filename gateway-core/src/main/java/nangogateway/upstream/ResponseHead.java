@@ -1,0 +1,101 @@
+package nangogateway.upstream;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.handler.codec.http.DefaultHttpHeadersFactory;
+import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.util.AsciiString;
+import java.nio.charset.StandardCharsets;
+import java.util.Iterator;
+import java.util.Map;
+
+/**
+ * The header lines of one upstream response as {@link UpstreamResponseDecoder} validated them: a copy of the
+ * head's bytes and where each line's name and value lie in it. The lines the client may see (every line but the
+ * hop-by-hop ones and those the {@code Connection} header names) are copied to the client as they came, so a
+ * proxied response is never decoded into a header map and encoded again; {@link #toHeaders()} builds the map
+ * only for the code that reads headers (the callback replay, a WebSocket upgrade).
+ */
+public final class ResponseHead {
+    private static final short COLON_SPACE = (short) ((':' << 8) | ' ');
+    private static final short CRLF = (short) (('\r' << 8) | '\n');
+
+    private final byte[] bytes;
+    /** Per line i: name start, name end, value start, value end (OWS trimmed), at [4i .. 4i+3]. */
+    private final int[] lines;
+    private final int count;
+    /** Lines the client does not get: hop-by-hop, named by {@code Connection}, or framing the gateway re-does. */
+    private final boolean[] dropped;
+
+    ResponseHead(byte[] bytes, int[] lines, int count, boolean[] dropped) {
+        this.bytes = bytes;
+        this.lines = lines;
+        this.count = count;
+        this.dropped = dropped;
+    }
+
+    /** How many header lines the upstream sent. */
+    public int size() {
+        return count;
+    }
+
+    public String name(int i) {
+        return new String(bytes, lines[4 * i], lines[4 * i + 1] - lines[4 * i], StandardCharsets.ISO_8859_1);
+    }
+
+    public String value(int i) {
+        return new String(bytes, lines[4 * i + 2], lines[4 * i + 3] - lines[4 * i + 2], StandardCharsets.ISO_8859_1);
+    }
+
+    public boolean relayed(int i) {
+        return !dropped[i];
+    }
+
+    /**
+     * Writes the lines the client may see, as {@code Name: value CRLF}, leaving out any whose name is in
+     * {@code gatewaySet}: a header the gateway sets on the response (its request id, HSTS, {@code Connection})
+     * replaces the upstream's, as {@link HttpHeaders#set} would.
+     */
+    public void writeRelayed(ByteBuf out, HttpHeaders gatewaySet) {
+        boolean filter = !gatewaySet.isEmpty();
+        for (int i = 0; i < count; i++) {
+            if (dropped[i] || (filter && namedIn(i, gatewaySet))) {
+                continue;
+            }
+            int n = 4 * i;
+            out.writeBytes(bytes, lines[n], lines[n + 1] - lines[n]);
+            out.writeShort(COLON_SPACE);
+            out.writeBytes(bytes, lines[n + 2], lines[n + 3] - lines[n + 2]);
+            out.writeShort(CRLF);
+        }
+    }
+
+    private boolean namedIn(int i, HttpHeaders headers) {
+        int start = lines[4 * i];
+        int length = lines[4 * i + 1] - start;
+        for (Iterator<Map.Entry<CharSequence, CharSequence>> it = headers.iteratorCharSequence(); it.hasNext(); ) {
+            CharSequence name = it.next().getKey();
+            if (name.length() == length && sameIgnoringCase(start, name)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private boolean sameIgnoringCase(int start, CharSequence name) {
+        for (int k = 0; k < name.length(); k++) {
+            if (AsciiString.toLowerCase((char) (bytes[start + k] & 0xff)) != AsciiString.toLowerCase(name.charAt(k))) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** Every line the upstream sent, hop-by-hop ones included, as a header map. */
+    public HttpHeaders toHeaders() {
+        HttpHeaders h = DefaultHttpHeadersFactory.headersFactory().withValidation(false).newHeaders();
+        for (int i = 0; i < count; i++) {
+            h.add(name(i), value(i)); // validated by the decoder, byte for byte
+        }
+        return h;
+    }
+}

@@ -1,0 +1,76 @@
+package nangogateway.server;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.embedded.EmbeddedChannel;
+import io.netty.handler.codec.http.DefaultFullHttpRequest;
+import io.netty.handler.codec.http.DefaultHttpContent;
+import io.netty.handler.codec.http.DefaultHttpHeaders;
+import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.LastHttpContent;
+import java.nio.charset.StandardCharsets;
+import nangogateway.upstream.RelayedResponse;
+import nangogateway.upstream.UpstreamCodec;
+import nangogateway.upstream.UpstreamResponse;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/** Nango's header lines go to the client as they came, next to the ones the gateway sets, which win. */
+class ClientResponseEncoderTest {
+    private final EmbeddedChannel upstream = new EmbeddedChannel(new UpstreamCodec());
+    private final EmbeddedChannel client = new EmbeddedChannel(new ClientResponseEncoder());
+
+    @AfterEach
+    void tearDown() {
+        upstream.finishAndReleaseAll();
+        client.finishAndReleaseAll();
+    }
+
+    private UpstreamResponse fromNango(String head) {
+        upstream.writeOutbound(new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.GET, "/"));
+        upstream.releaseOutbound();
+        upstream.writeInbound(Unpooled.copiedBuffer(head, StandardCharsets.ISO_8859_1));
+        return upstream.readInbound();
+    }
+
+    private String written() {
+        StringBuilder s = new StringBuilder();
+        ByteBuf b;
+        while ((b = client.readOutbound()) != null) {
+            s.append(b.toString(StandardCharsets.ISO_8859_1));
+            b.release();
+        }
+        return s.toString();
+    }
+
+    @Test
+    void aWholeRelayedResponse() {
+        UpstreamResponse r = fromNango("HTTP/1.1 302 Found\r\nLocation: https://app.example/done\r\n"
+                + "Set-Cookie: a=1; Path=/\r\nSet-Cookie: b=2\r\nX-Request-Id: nango\r\nConnection: keep-alive\r\n"
+                + "Content-Length: 2\r\n\r\n");
+        assertNull(upstream.readInbound(), "the body has not come yet");
+        HttpHeaders own = new DefaultHttpHeaders();
+        own.set("X-Request-Id", "gw-1");
+        client.writeOutbound(RelayedResponse.whole(r.status(), r.head(), own,
+                Unpooled.copiedBuffer("ok", StandardCharsets.US_ASCII)));
+        assertEquals("HTTP/1.1 302 Found\r\nLocation: https://app.example/done\r\nSet-Cookie: a=1; Path=/\r\n"
+                + "Set-Cookie: b=2\r\nContent-Length: 2\r\nX-Request-Id: gw-1\r\n\r\nok", written());
+    }
+
+    @Test
+    void aStreamedRelayedResponseIsChunkedWhenTheGatewaySaysSo() {
+        UpstreamResponse r = fromNango("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nContent-Type: text/plain\r\n\r\n");
+        HttpHeaders own = new DefaultHttpHeaders();
+        own.set("Transfer-Encoding", "chunked");
+        client.writeOutbound(RelayedResponse.head(r.status(), r.head(), own));
+        client.writeOutbound(new DefaultHttpContent(Unpooled.copiedBuffer("abc", StandardCharsets.US_ASCII)));
+        client.writeOutbound(LastHttpContent.EMPTY_LAST_CONTENT);
+        assertEquals("HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nTransfer-Encoding: chunked\r\n\r\n"
+                + "3\r\nabc\r\n0\r\n\r\n", written());
+    }
+}
