@@ -102,7 +102,7 @@ public final class Tunnel {
         @Override
         public void channelRead(ChannelHandlerContext ctx, Object msg) {
             if (!(msg instanceof ByteBuf buf)) {
-                ReferenceCountUtil.release(msg); // e.g. the empty last content that follows a decoded 101
+                ReferenceCountUtil.release(msg); // a decoded message is no part of the raw byte stream
                 return;
             }
             if (!started) {

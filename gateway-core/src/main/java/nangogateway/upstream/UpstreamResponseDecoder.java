@@ -51,6 +51,12 @@ public final class UpstreamResponseDecoder extends ByteToMessageDecoder {
         while (in.isReadable()) {
             switch (state) {
                 case HEAD -> {
+                    if (methods.isEmpty()) {
+                        // Requests to Nango are never pipelined: a byte with none outstanding cannot belong to an
+                        // answer, and left here it would be read as the start of the next request's response.
+                        fail(out, "bytes from the upstream with no request outstanding");
+                        continue; // BROKEN from here: the rest is skipped
+                    }
                     if (!head(in, out)) {
                         return;
                     }
@@ -94,8 +100,15 @@ public final class UpstreamResponseDecoder extends ByteToMessageDecoder {
                 out.add(failedPiece(new PrematureChannelClosureException("upstream closed mid-body")));
                 state = State.BROKEN;
             }
+            case HEAD -> {
+                if (in.isReadable()) {
+                    // Part of an answer came back: the request may have been acted on, so it is not retried.
+                    in.skipBytes(in.readableBytes());
+                    fail(out, "upstream closed mid-head");
+                }
+                // Nothing at all: the proxy sees the close and decides (a retry on a reused connection, or 502).
+            }
             default -> {
-                // HEAD with part of a head (or nothing): the proxy sees the close and decides (retry or 502)
             }
         }
     }
@@ -251,6 +264,9 @@ public final class UpstreamResponseDecoder extends ByteToMessageDecoder {
         if (transferEncoding && contentLength >= 0) {
             throw new BadResponse("both Content-Length and Transfer-Encoding");
         }
+        if (chunked && version == HttpVersion.HTTP_1_0) {
+            close = true; // chunks are HTTP/1.1 framing: read them, but do not trust the connection after
+        }
         if (dropped.length < count) {
             dropped = java.util.Arrays.copyOf(dropped, count);
         }
@@ -324,7 +340,8 @@ public final class UpstreamResponseDecoder extends ByteToMessageDecoder {
 
     /**
      * Headers that a {@code Connection} header lists are for the hop only (RFC 9110 section 7.6.1). The usual
-     * values, {@code keep-alive} and {@code close}, name nothing that is relayed anyway.
+     * values, {@code keep-alive} and {@code close}, name nothing that is relayed anyway. {@code Content-Length}
+     * stays whatever it says: the body was framed by it, and the client must be told the same length.
      */
     private static void dropNamedByConnection(byte[] b, int[] lines, int count, boolean[] dropped) {
         for (int i = 0; i < count; i++) {
@@ -351,8 +368,9 @@ public final class UpstreamResponseDecoder extends ByteToMessageDecoder {
                     for (int j = 0; j < count; j++) {
                         int ns = lines[4 * j];
                         int ne = lines[4 * j + 1];
-                        if (ne - ns == te - ts && Names.regionEqualsIgnoreCase(b, ns, b, ts, te - ts)) {
-                            dropped[j] = true;
+                        if (ne - ns == te - ts && Names.regionEqualsIgnoreCase(b, ns, b, ts, te - ts)
+                                && Names.kind(b, ns, ne) != Names.CONTENT_LENGTH) {
+                            dropped[j] = true; // but never the length the body was framed by
                         }
                     }
                 }
@@ -535,6 +553,7 @@ public final class UpstreamResponseDecoder extends ByteToMessageDecoder {
 
     private void fail(List<Object> out, String why) {
         state = State.BROKEN;
+        scanned = 0;
         out.add(UpstreamResponse.failed(new BadResponse(why)));
     }
 

@@ -73,4 +73,13 @@ class ClientResponseEncoderTest {
         assertEquals("HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nTransfer-Encoding: chunked\r\n\r\n"
                 + "3\r\nabc\r\n0\r\n\r\n", written());
     }
+
+    @Test
+    void a205KeepsOneContentLengthTheEncoders() {
+        UpstreamResponse r = fromNango("HTTP/1.1 205 Reset Content\r\nContent-Length: 0\r\nX-A: 1\r\n\r\n");
+        client.writeOutbound(RelayedResponse.whole(r.status(), r.head(), new DefaultHttpHeaders(), Unpooled.EMPTY_BUFFER));
+        String out = written();
+        assertEquals(1, out.toLowerCase(java.util.Locale.ROOT).split("content-length", -1).length - 1, out);
+        assertEquals("HTTP/1.1 205 Reset Content\r\nX-A: 1\r\ncontent-length: 0\r\n\r\n", out);
+    }
 }

@@ -224,19 +224,19 @@ class UpstreamResponseDecoderTest {
         write("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
         assertEquals(List.of(), drain(), "nothing after a response that ends the connection is decoded");
 
-        EmbeddedChannel ten = new EmbeddedChannel(new UpstreamCodec());
-        try {
-            ten.writeInbound(Unpooled.copiedBuffer("HTTP/1.0 200 OK\r\nContent-Length: 0\r\n\r\n",
-                    StandardCharsets.US_ASCII));
-            assertFalse(((UpstreamResponse) ten.readInbound()).keepAlive(), "HTTP/1.0 without keep-alive");
-            ten.releaseInbound();
-            EmbeddedChannel tenKept = new EmbeddedChannel(new UpstreamCodec());
-            tenKept.writeInbound(Unpooled.copiedBuffer("HTTP/1.0 200 OK\r\nConnection: Keep-Alive\r\n"
-                    + "Content-Length: 0\r\n\r\n", StandardCharsets.US_ASCII));
-            assertTrue(((UpstreamResponse) tenKept.readInbound()).keepAlive(), "HTTP/1.0 with keep-alive");
-            tenKept.finishAndReleaseAll();
-        } finally {
-            ten.finishAndReleaseAll();
+        for (boolean keepAliveAsked : new boolean[] {false, true}) {
+            EmbeddedChannel ten = new EmbeddedChannel(new UpstreamCodec());
+            try {
+                ten.writeOutbound(new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.GET, "/"));
+                ten.releaseOutbound();
+                ten.writeInbound(Unpooled.copiedBuffer("HTTP/1.0 200 OK\r\n"
+                        + (keepAliveAsked ? "Connection: Keep-Alive\r\n" : "") + "Content-Length: 0\r\n\r\n",
+                        StandardCharsets.US_ASCII));
+                assertEquals(keepAliveAsked, ((UpstreamResponse) ten.readInbound()).keepAlive(),
+                        "HTTP/1.0 is kept alive only when it says so");
+            } finally {
+                ten.finishAndReleaseAll();
+            }
         }
     }
 
@@ -350,9 +350,59 @@ class UpstreamResponseDecoderTest {
     }
 
     @Test
-    void aResponseNoRequestAskedForIsStillDecodedForThePoolToSee() {
+    void bytesWithNoRequestOutstandingFailTheConnection() {
         write("HTTP/1.1 408 Request Timeout\r\nConnection: close\r\nContent-Length: 0\r\n\r\n");
         List<Object> out = drain();
-        assertEquals(408, onlyHead(out).status().code());
+        assertTrue(onlyHead(out).decoderResult().isFailure(), "an answer nobody asked for");
+    }
+
+    @Test
+    void strayBytesAfterAResponseAreNeverHandedToTheNextRequest() {
+        sent(HttpMethod.GET);
+        write("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nokHTTP/1.1 200 OK\r\nSet-Cookie: stale=1\r\n");
+        List<Object> out = drain();
+        assertEquals("last:ok", out.get(1));
+        assertTrue(((UpstreamResponse) out.get(2)).decoderResult().isFailure(), out.toString());
+        sent(HttpMethod.GET);
+        write("Content-Length: 5\r\n\r\nstale");
+        assertEquals(List.of(), drain(), "the connection is done with");
+    }
+
+    @Test
+    void partOfAHeadAndThenACloseIsAFailedResponseNotASilentClose() {
+        sent(HttpMethod.PUT);
+        write("HTTP/1.1 200 OK\r\nX-Partial: 1\r\n");
+        assertEquals(List.of(), drain());
+        channel.finish();
+        List<Object> out = drain();
+        assertTrue(onlyHead(out).decoderResult().isFailure(), "some of an answer came: the request is not retried");
+    }
+
+    @Test
+    void aCloseWithNothingReceivedIsLeftToTheProxy() {
+        sent(HttpMethod.GET);
+        channel.finish();
+        assertEquals(List.of(), drain(), "no bytes: the proxy decides (a retry on a reused connection)");
+    }
+
+    @Test
+    void connectionCannotRemoveTheLengthTheBodyIsFramedBy() {
+        sent(HttpMethod.GET);
+        write("HTTP/1.1 200 OK\r\nConnection: keep-alive, Content-Length, X-Hop\r\nX-Hop: 1\r\n"
+                + "Content-Length: 2\r\n\r\nok");
+        List<Object> out = drain();
+        UpstreamResponse r = onlyHead(out);
+        assertTrue(r.lengthKnown());
+        assertEquals("Content-Length: 2\r\n", relayed(r));
+        assertEquals("last:ok", out.get(1));
+    }
+
+    @Test
+    void chunksInAnHttp10ResponseAreReadButTheConnectionIsNotKept() {
+        sent(HttpMethod.GET);
+        write("HTTP/1.0 200 OK\r\nConnection: keep-alive\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\n0\r\n\r\n");
+        List<Object> out = drain();
+        assertFalse(onlyHead(out).keepAlive());
+        assertEquals(List.of("piece:ok", "last:"), out.subList(1, out.size()));
     }
 }

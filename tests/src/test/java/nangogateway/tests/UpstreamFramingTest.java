@@ -121,4 +121,65 @@ class UpstreamFramingTest {
         assertNull(r.header("X-Hop"));
         assertEquals("1", r.header("X-Kept"));
     }
+
+    /**
+     * On a kept-alive connection, Nango answers the first request, then sends part of a head for the second and
+     * closes. Some of an answer came back, so the request may have been acted on: the client gets a 502 and the
+     * request is not sent again (a close before any byte would be retried once).
+     */
+    @Test
+    void partOfAHeadThenACloseIs502AndNoRetry() throws Exception {
+        try (ServerSocket upstream = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
+            upstream.setSoTimeout(5000);
+            java.util.concurrent.atomic.AtomicInteger requests = new java.util.concurrent.atomic.AtomicInteger();
+            Gateway gw = Gateway.start(TestConfigs.gateway(upstream.getLocalPort()));
+            try {
+                CompletableFuture<Void> nango = CompletableFuture.runAsync(() -> {
+                    try {
+                        try (Socket s = upstream.accept()) {
+                            readHead(s.getInputStream());
+                            requests.incrementAndGet();
+                            s.getOutputStream().write("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
+                                    .getBytes(StandardCharsets.ISO_8859_1));
+                            readHead(s.getInputStream());
+                            requests.incrementAndGet();
+                            s.getOutputStream().write("HTTP/1.1 200 OK\r\nX-Partial: 1\r\n"
+                                    .getBytes(StandardCharsets.ISO_8859_1));
+                            s.getOutputStream().flush();
+                        }
+                        upstream.setSoTimeout(1500); // a retry would connect again: wait for one a while
+                        try (Socket again = upstream.accept()) {
+                            readHead(again.getInputStream());
+                            requests.incrementAndGet();
+                        } catch (java.net.SocketTimeoutException expected) {
+                            // no retry came
+                        }
+                    } catch (IOException e) {
+                        throw new UncheckedIOException(e);
+                    }
+                });
+                try (RawHttp c = new RawHttp(gw.port("public"))) {
+                    c.send(CALLBACK);
+                    assertEquals(200, c.read().status());
+                    c.send(CALLBACK);
+                    assertEquals(502, c.read().status());
+                }
+                nango.get(10, TimeUnit.SECONDS);
+                assertEquals(2, requests.get(), "the second request reached Nango once");
+            } finally {
+                gw.close();
+            }
+        }
+    }
+
+    private static void readHead(InputStream in) throws IOException {
+        ByteArrayOutputStream head = new ByteArrayOutputStream();
+        while (!head.toString(StandardCharsets.ISO_8859_1).endsWith("\r\n\r\n")) {
+            int b = in.read();
+            if (b < 0) {
+                throw new IOException("closed mid-head");
+            }
+            head.write(b);
+        }
+    }
 }
