@@ -166,13 +166,16 @@ public final class ProxyHandler extends ChannelInboundHandlerAdapter implements 
             }
         }
         String uri = routed.admitted().target().raw();
+        // The guard admitted the raw target as printable ASCII only; a rewritten one is checked again by Netty.
+        boolean checkLine = false;
         if (action.providerKeyParam() != null) {
             uri = ProviderKeys.rewriteParam(routed, action.providerKeyParam(), uri);
+            checkLine = true;
         }
         upstreamHead = requestComplete
                 ? new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, request.method(), uri, Unpooled.EMPTY_BUFFER,
-                        headers, EmptyHttpHeaders.INSTANCE)
-                : new DefaultHttpRequest(HttpVersion.HTTP_1_1, request.method(), uri, headers);
+                        headers, EmptyHttpHeaders.INSTANCE, checkLine)
+                : new DefaultHttpRequest(HttpVersion.HTTP_1_1, request.method(), uri, headers, checkLine);
         connect(false);
     }
 

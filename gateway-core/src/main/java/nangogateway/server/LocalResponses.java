@@ -67,7 +67,7 @@ public final class LocalResponses {
             headers.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
         }
         return new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, STATUSES[status], body, headers,
-                HEADERS.newEmptyHeaders());
+                io.netty.handler.codec.http.EmptyHttpHeaders.INSTANCE); // a status page has no trailers
     }
 
     /** A small HTML page a person in a browser understands, for errors on browser-facing routes. */

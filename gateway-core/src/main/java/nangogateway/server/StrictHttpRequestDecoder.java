@@ -99,8 +99,9 @@ public final class StrictHttpRequestDecoder extends HttpRequestDecoder {
         for (int i = from; i + 1 < out.size(); i++) {
             if (out.get(i) instanceof HttpRequest r && !(r instanceof FullHttpRequest)
                     && r.decoderResult().isSuccess() && out.get(i + 1) == LastHttpContent.EMPTY_LAST_CONTENT) {
+                // The request line was checked when Netty's decoder made the head; it is not scanned again.
                 DefaultFullHttpRequest whole = new DefaultFullHttpRequest(r.protocolVersion(), r.method(), r.uri(),
-                        Unpooled.EMPTY_BUFFER, r.headers(), EmptyHttpHeaders.INSTANCE);
+                        Unpooled.EMPTY_BUFFER, r.headers(), EmptyHttpHeaders.INSTANCE, false);
                 out.set(i, whole);
                 out.remove(i + 1);
             }
