@@ -194,7 +194,7 @@ public final class CallbackReplayHandler extends ChannelInboundHandlerAdapter im
             ReferenceCountUtil.release(msg);
             return;
         }
-        if (msg instanceof HttpResponse r) {
+        if (msg instanceof UpstreamResponse r) {
             if (r.decoderResult().isFailure()) {
                 ReferenceCountUtil.release(msg);
                 fail(502, new UpstreamException(upstream.name(), "malformed response"));
@@ -218,7 +218,7 @@ public final class CallbackReplayHandler extends ChannelInboundHandlerAdapter im
             RequestFacts facts = RequestFacts.of(ctx.channel());
             facts.upstreamStatus = r.status().code();
             facts.upstreamNanos = System.nanoTime() - upstreamStart;
-            upstreamKeepAlive = r instanceof UpstreamResponse u ? u.keepAlive() : HttpUtil.isKeepAlive(r);
+            upstreamKeepAlive = r.keepAlive();
             body = ctx.alloc().compositeBuffer(64);
         }
         if (msg instanceof HttpContent content) {
@@ -238,6 +238,8 @@ public final class CallbackReplayHandler extends ChannelInboundHandlerAdapter im
             if (msg instanceof LastHttpContent) {
                 complete();
             }
+        } else if (!(msg instanceof UpstreamResponse)) {
+            ReferenceCountUtil.release(msg); // nothing else comes from the upstream codec; dropped, so released
         }
     }
 

@@ -45,9 +45,8 @@ public final class ForwardingHeaders {
     private static final NameSet NOT_FORWARDED = new NameSet(
             java.util.stream.Stream.concat(HOP_BY_HOP.stream(), CLIENT_OWNED_BY_GATEWAY.stream()).toList());
     /** Response headers that describe the upstream hop, not the message. */
-    private static final NameSet RESPONSE_HOP_BY_HOP = new NameSet(names(
-            "connection", "keep-alive", "proxy-connection", "transfer-encoding", "trailer", "upgrade",
-            "proxy-authenticate"));
+    private static final NameSet RESPONSE_HOP_BY_HOP = new NameSet(
+            names(nangogateway.upstream.UpstreamResponseDecoder.HOP_BY_HOP.toArray(String[]::new)));
 
     /**
      * Turns the client's request headers, in place, into the headers sent upstream: hop-by-hop ones, those a

@@ -2,8 +2,8 @@ package nangogateway.upstream;
 
 /**
  * The response header names the decoder acts on, recognised in the head's bytes without building a string
- * (ASCII case ignored): framing, {@code Connection}, and the other hop-by-hop names (RFC 9110 section 7.6.1;
- * the same list as {@code ForwardingHeaders}' response set).
+ * (ASCII case ignored): framing, {@code Connection}, and the other hop-by-hop names of
+ * {@link UpstreamResponseDecoder#HOP_BY_HOP}.
  */
 final class Names {
     static final int OTHER = 0;
@@ -12,9 +12,10 @@ final class Names {
     static final int CONNECTION = 3;
     static final int HOP_BY_HOP = 4;
 
-    private static final byte[][] HOP = {
-            ascii("keep-alive"), ascii("proxy-connection"), ascii("trailer"), ascii("upgrade"),
-            ascii("proxy-authenticate")};
+    /** The hop-by-hop names other than the framing ones and {@code Connection}, which have kinds of their own. */
+    private static final byte[][] HOP = UpstreamResponseDecoder.HOP_BY_HOP.stream()
+            .filter(n -> !n.equals("connection") && !n.equals("transfer-encoding"))
+            .map(Names::ascii).toArray(byte[][]::new);
     private static final byte[] CONTENT_LENGTH_NAME = ascii("content-length");
     private static final byte[] TRANSFER_ENCODING_NAME = ascii("transfer-encoding");
     private static final byte[] CONNECTION_NAME = ascii("connection");
@@ -56,8 +57,16 @@ final class Names {
         return to - from == lowerWord.length && is(b, from, lowerWord);
     }
 
-    /** Whether the comma-separated list in {@code b[from, to)} holds the lower-case token {@code t}, ignoring case and OWS. */
-    static boolean hasToken(byte[] b, int from, int to, byte[] t) {
+    /** What {@link #forEachToken} hands each element of a comma-separated list to; true stops the walk. */
+    interface TokenVisitor {
+        boolean token(int start, int end);
+    }
+
+    /**
+     * Walks the comma-separated list in {@code b[from, to)}, each element with its optional whitespace trimmed
+     * (empty elements included); true when the visitor stopped it.
+     */
+    static boolean forEachToken(byte[] b, int from, int to, TokenVisitor visitor) {
         int i = from;
         while (i <= to) {
             int comma = i;
@@ -72,12 +81,17 @@ final class Names {
             while (e > s && (b[e - 1] == ' ' || b[e - 1] == '\t')) {
                 e--;
             }
-            if (e - s == t.length && is(b, s, t)) {
+            if (visitor.token(s, e)) {
                 return true;
             }
             i = comma + 1;
         }
         return false;
+    }
+
+    /** Whether the comma-separated list in {@code b[from, to)} holds the lower-case token {@code t}. */
+    static boolean hasToken(byte[] b, int from, int to, byte[] t) {
+        return forEachToken(b, from, to, (s, e) -> equalsIgnoreCase(b, s, e, t));
     }
 
     static boolean regionEqualsIgnoreCase(byte[] a, int aFrom, byte[] b, int bFrom, int length) {

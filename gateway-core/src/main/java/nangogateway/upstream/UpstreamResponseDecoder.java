@@ -27,6 +27,13 @@ import java.util.List;
  * holds go to the tunnel when it is removed.
  */
 public final class UpstreamResponseDecoder extends ByteToMessageDecoder {
+    /**
+     * Response headers that describe the upstream hop, not the message (RFC 9110 section 7.6.1): never relayed.
+     * {@code ForwardingHeaders} cleans the responses it handles as maps with the same list.
+     */
+    public static final List<String> HOP_BY_HOP = List.of("connection", "keep-alive", "proxy-connection",
+            "transfer-encoding", "trailer", "upgrade", "proxy-authenticate");
+
     static final int MAX_HEAD = 72 * 1024;
     static final int MAX_PIECE = 64 * 1024;
     static final int MAX_CHUNK_LINE = 4 * 1024;
@@ -348,21 +355,7 @@ public final class UpstreamResponseDecoder extends ByteToMessageDecoder {
             if (!dropped[i] || Names.kind(b, lines[4 * i], lines[4 * i + 1]) != Names.CONNECTION) {
                 continue;
             }
-            int t = lines[4 * i + 2];
-            int ve = lines[4 * i + 3];
-            while (t < ve) {
-                int comma = t;
-                while (comma < ve && b[comma] != ',') {
-                    comma++;
-                }
-                int ts = t;
-                int te = comma;
-                while (ts < te && (b[ts] == ' ' || b[ts] == '\t')) {
-                    ts++;
-                }
-                while (te > ts && (b[te - 1] == ' ' || b[te - 1] == '\t')) {
-                    te--;
-                }
+            Names.forEachToken(b, lines[4 * i + 2], lines[4 * i + 3], (ts, te) -> {
                 if (te > ts && !Names.equalsIgnoreCase(b, ts, te, Names.KEEP_ALIVE)
                         && !Names.equalsIgnoreCase(b, ts, te, Names.CLOSE)) {
                     for (int j = 0; j < count; j++) {
@@ -374,8 +367,8 @@ public final class UpstreamResponseDecoder extends ByteToMessageDecoder {
                         }
                     }
                 }
-                t = comma + 1;
-            }
+                return false;
+            });
         }
     }
 
@@ -416,6 +409,7 @@ public final class UpstreamResponseDecoder extends ByteToMessageDecoder {
         return c >= '0' && c <= '9';
     }
 
+    /** Token characters of a header name (RFC 9110 section 5.6.2), and the bytes of {@link #fieldByte}. */
     private static final boolean[] TCHAR = new boolean[256];
     private static final boolean[] FIELD = new boolean[256];
 
@@ -427,13 +421,8 @@ public final class UpstreamResponseDecoder extends ByteToMessageDecoder {
         }
     }
 
-    /** A token character of a header name (RFC 9110 section 5.6.2). */
-    static boolean tchar(byte c) {
-        return TCHAR[c & 0xff];
-    }
-
     /** A byte a field value, reason phrase or chunk extension may hold: HTAB, SP, visible ASCII, obs-text. */
-    static boolean fieldByte(byte c) {
+    private static boolean fieldByte(byte c) {
         return FIELD[c & 0xff];
     }
 
