@@ -11,6 +11,8 @@ import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpVersion;
 import java.nio.charset.StandardCharsets;
+import nangogateway.upstream.RelayedResponse;
+import nangogateway.upstream.ResponseHead;
 
 /** Responses the gateway answers itself: small, uncacheable, no internals in the body. */
 public final class LocalResponses {
@@ -32,42 +34,45 @@ public final class LocalResponses {
 
     private static final io.netty.handler.codec.http.HttpHeadersFactory HEADERS =
             io.netty.handler.codec.http.DefaultHttpHeadersFactory.headersFactory().withValidation(false);
-    private static final io.netty.util.AsciiString TEXT_PLAIN =
-            io.netty.util.AsciiString.cached("text/plain; charset=utf-8");
-    private static final io.netty.util.AsciiString NO_STORE = io.netty.util.AsciiString.cached("no-store");
-    private static final io.netty.util.AsciiString NOSNIFF = io.netty.util.AsciiString.cached("nosniff");
-    private static final io.netty.util.AsciiString X_CONTENT_TYPE_OPTIONS =
-            io.netty.util.AsciiString.cached("X-Content-Type-Options");
-
-    /**
-     * The headers of each plain-text status response, built once; a response gets a copy (entry by entry, hashes
-     * kept) because handlers further out add to it ({@code X-Request-Id}, {@code Connection: close} on drain).
-     */
-    private static final HttpHeaders[] TEXT_HEADERS =
-            new HttpHeaders[600];
     private static final HttpResponseStatus[] STATUSES = new HttpResponseStatus[600];
+    /**
+     * The fixed header lines of each plain-text status page, encoded once: the page is written as its status
+     * line, these bytes, the few headers set per response ({@code X-Request-Id}, {@code Connection: close}) and
+     * the body. None for the statuses that carry no body (1xx, 204, 205, 304).
+     */
+    private static final ResponseHead[] TEXT_LINES = new ResponseHead[600];
 
     static {
         for (int code = 100; code < 600; code++) {
-            HttpHeaders h = HEADERS.newHeaders();
-            h.set(HttpHeaderNames.CONTENT_TYPE, TEXT_PLAIN);
-            h.setInt(HttpHeaderNames.CONTENT_LENGTH, TEXT_BODIES[code].readableBytes());
-            h.set(HttpHeaderNames.CACHE_CONTROL, NO_STORE);
-            h.set(X_CONTENT_TYPE_OPTIONS, NOSNIFF);
-            TEXT_HEADERS[code] = h;
             STATUSES[code] = HttpResponseStatus.valueOf(code);
+            if (code >= 200 && code != 204 && code != 205 && code != 304) {
+                TEXT_LINES[code] = ResponseHead.fixed(
+                        "content-type", "text/plain; charset=utf-8",
+                        "content-length", Integer.toString(TEXT_BODIES[code].readableBytes()),
+                        "cache-control", "no-store",
+                        "X-Content-Type-Options", "nosniff");
+            }
         }
     }
 
-    /** A plain-text error or status response; {@code close} adds {@code Connection: close}. */
+    /**
+     * A plain-text status page; {@code close} adds {@code Connection: close}. Its fixed lines are not in
+     * {@link FullHttpResponse#headers()}, which holds only what is set per response; a header set there
+     * replaces the fixed line of that name. A status that carries no body gets a plain response without one.
+     */
     public static FullHttpResponse text(ByteBufAllocator alloc, int status, boolean close) {
-        ByteBuf body = TEXT_BODIES[status].duplicate();
-        HttpHeaders headers = HEADERS.newHeaders().add(TEXT_HEADERS[status]);
+        HttpHeaders headers = HEADERS.newHeaders();
         if (close) {
             headers.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
         }
-        return new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, STATUSES[status], body, headers,
-                io.netty.handler.codec.http.EmptyHttpHeaders.INSTANCE); // a status page has no trailers
+        ResponseHead lines = TEXT_LINES[status];
+        if (lines == null) {
+            headers.set(HttpHeaderNames.CACHE_CONTROL, "no-store").set("X-Content-Type-Options", "nosniff");
+            return new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, STATUSES[status], Unpooled.EMPTY_BUFFER, headers,
+                    io.netty.handler.codec.http.EmptyHttpHeaders.INSTANCE);
+        }
+        return RelayedResponse.whole(STATUSES[status], lines, headers,
+                TEXT_BODIES[status].duplicate());
     }
 
     /** A small HTML page a person in a browser understands, for errors on browser-facing routes. */

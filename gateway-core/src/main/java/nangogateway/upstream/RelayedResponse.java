@@ -4,15 +4,17 @@ import io.netty.buffer.ByteBuf;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.DefaultHttpResponse;
 import io.netty.handler.codec.http.EmptyHttpHeaders;
+import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpVersion;
 
 /**
- * A response to the client whose header lines are Nango's, relayed as they came ({@link #relayed()}), plus the
- * ones the gateway sets in {@link #headers()} (framing, {@code Connection}, its request id...), which replace
- * Nango's of the same name. The client connection's encoder writes both.
+ * A response to the client whose header lines come as bytes ({@link #relayed()}): Nango's, relayed as they came,
+ * or the fixed lines of one of the gateway's own status pages, encoded once. The headers the gateway sets per
+ * response are in {@link #headers()} (framing, {@code Connection}, its request id...) and replace a line of the
+ * same name. The client connection's encoder writes both.
  */
 public interface RelayedResponse extends HttpResponse {
     ResponseHead relayed();
@@ -23,7 +25,7 @@ public interface RelayedResponse extends HttpResponse {
     }
 
     /** Head and whole body in one message (the common small response that came in one read). */
-    static HttpResponse whole(HttpResponseStatus status, ResponseHead relayed, HttpHeaders gatewaySet, ByteBuf body) {
+    static FullHttpResponse whole(HttpResponseStatus status, ResponseHead relayed, HttpHeaders gatewaySet, ByteBuf body) {
         return new Whole(status, relayed, gatewaySet, body);
     }
 

@@ -25,12 +25,48 @@ public final class ResponseHead {
     private final int count;
     /** Lines the client does not get: hop-by-hop, named by {@code Connection}, or framing the gateway re-does. */
     private final boolean[] dropped;
+    /** The lines are exactly {@code bytes}, each {@code Name: value CRLF}, none dropped: written in one copy. */
+    private final boolean block;
 
     ResponseHead(byte[] bytes, int[] lines, int count, boolean[] dropped) {
+        this(bytes, lines, count, dropped, false);
+    }
+
+    private ResponseHead(byte[] bytes, int[] lines, int count, boolean[] dropped, boolean block) {
         this.bytes = bytes;
         this.lines = lines;
         this.count = count;
         this.dropped = dropped;
+        this.block = block;
+    }
+
+    /**
+     * Header lines the gateway writes on every response of a kind (its own status pages), encoded once:
+     * {@code fixed("Content-Type", "text/plain", "Cache-Control", "no-store")}. Names must be tokens and values
+     * visible ASCII or spaces, as for any line this class writes.
+     */
+    public static ResponseHead fixed(String... namesAndValues) {
+        if (namesAndValues.length % 2 != 0) {
+            throw new IllegalArgumentException("names and values come in pairs");
+        }
+        int count = namesAndValues.length / 2;
+        StringBuilder text = new StringBuilder();
+        int[] lines = new int[4 * count];
+        for (int i = 0; i < count; i++) {
+            String name = namesAndValues[2 * i];
+            String value = namesAndValues[2 * i + 1];
+            if (!name.matches("[!#$%&'*+.^_`|~0-9A-Za-z-]+")
+                    || !value.chars().allMatch(c -> c >= 0x20 && c < 0x7f) || !value.equals(value.trim())) {
+                throw new IllegalArgumentException("not a header line: " + name + ": " + value);
+            }
+            lines[4 * i] = text.length();
+            lines[4 * i + 1] = text.append(name).length();
+            lines[4 * i + 2] = text.append(": ").length();
+            lines[4 * i + 3] = text.append(value).length();
+            text.append("\r\n");
+        }
+        return new ResponseHead(text.toString().getBytes(StandardCharsets.US_ASCII), lines, count, new boolean[count],
+                true);
     }
 
     /** How many header lines the upstream sent. */
@@ -57,6 +93,10 @@ public final class ResponseHead {
      */
     public void writeRelayed(ByteBuf out, HttpHeaders gatewaySet) {
         boolean filter = !gatewaySet.isEmpty();
+        if (block && (!filter || !namesAnyLine(gatewaySet))) {
+            out.writeBytes(bytes);
+            return;
+        }
         for (int i = 0; i < count; i++) {
             if (dropped[i] || (filter && namedIn(i, gatewaySet))) {
                 continue;
@@ -67,6 +107,16 @@ public final class ResponseHead {
             out.writeBytes(bytes, lines[n + 2], lines[n + 3] - lines[n + 2]);
             out.writeShort(CRLF);
         }
+    }
+
+    /** Whether a name in {@code headers} is the name of one of these lines. */
+    private boolean namesAnyLine(HttpHeaders headers) {
+        for (int i = 0; i < count; i++) {
+            if (namedIn(i, headers)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private boolean namedIn(int i, HttpHeaders headers) {

@@ -82,4 +82,72 @@ class ClientResponseEncoderTest {
         assertEquals(1, out.toLowerCase(java.util.Locale.ROOT).split("content-length", -1).length - 1, out);
         assertEquals("HTTP/1.1 205 Reset Content\r\nX-A: 1\r\ncontent-length: 0\r\n\r\n", out);
     }
+
+    /** The bytes a client receives for {@code response} (released), as the client connection's encoder writes them. */
+    static String onTheWire(io.netty.handler.codec.http.HttpResponse response) {
+        EmbeddedChannel ch = new EmbeddedChannel(new ClientResponseEncoder());
+        try {
+            ch.writeOutbound(response);
+            StringBuilder s = new StringBuilder();
+            ByteBuf b;
+            while ((b = ch.readOutbound()) != null) {
+                s.append(b.toString(StandardCharsets.ISO_8859_1));
+                b.release();
+            }
+            return s.toString();
+        } finally {
+            ch.finishAndReleaseAll();
+        }
+    }
+
+    @Test
+    void aStatusPageIsItsFixedLinesThenWhatWasSetForIt() {
+        var page = LocalResponses.text(client.alloc(), 403, false);
+        assertEquals(0, page.headers().size(), "the fixed lines are not in the map");
+        page.headers().set("X-Request-Id", "r-1");
+        client.writeOutbound(page);
+        assertEquals("HTTP/1.1 403 Forbidden\r\ncontent-type: text/plain; charset=utf-8\r\ncontent-length: 14\r\n"
+                + "cache-control: no-store\r\nX-Content-Type-Options: nosniff\r\nX-Request-Id: r-1\r\n\r\n"
+                + "403 Forbidden\n", written());
+    }
+
+    @Test
+    void aHeaderSetOnAStatusPageReplacesTheFixedLineOfThatName() {
+        var page = LocalResponses.text(client.alloc(), 404, true);
+        page.headers().set("Cache-Control", "max-age=60");
+        client.writeOutbound(page);
+        String out = written();
+        assertEquals("HTTP/1.1 404 Not Found\r\ncontent-type: text/plain; charset=utf-8\r\ncontent-length: 14\r\n"
+                + "X-Content-Type-Options: nosniff\r\nconnection: close\r\nCache-Control: max-age=60\r\n\r\n"
+                + "404 Not Found\n", out);
+    }
+
+    @Test
+    void aStatusPageForHeadKeepsItsLengthAndLosesItsBody() {
+        var page = LocalResponses.text(client.alloc(), 405, false);
+        page.content().clear(); // as the router does for HEAD
+        client.writeOutbound(page);
+        assertEquals("HTTP/1.1 405 Method Not Allowed\r\ncontent-type: text/plain; charset=utf-8\r\n"
+                + "content-length: 23\r\ncache-control: no-store\r\nX-Content-Type-Options: nosniff\r\n\r\n",
+                written());
+        var again = LocalResponses.text(client.alloc(), 405, false);
+        assertEquals(23, again.content().readableBytes(), "the shared body is untouched");
+    }
+
+    @Test
+    void aStatusWithoutABodyGetsNoFixedFramingLines() {
+        client.writeOutbound(LocalResponses.text(client.alloc(), 204, false));
+        assertEquals("HTTP/1.1 204 No Content\r\ncache-control: no-store\r\nX-Content-Type-Options: nosniff\r\n\r\n",
+                written());
+    }
+
+    @Test
+    void fixedLinesRefuseWhatIsNotAHeaderLine() {
+        org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                () -> nangogateway.upstream.ResponseHead.fixed("X Bad", "v"));
+        org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                () -> nangogateway.upstream.ResponseHead.fixed("X-Ok", "a\r\nInjected: 1"));
+        org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                () -> nangogateway.upstream.ResponseHead.fixed("X-Ok"));
+    }
 }
