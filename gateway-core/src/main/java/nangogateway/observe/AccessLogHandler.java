@@ -46,6 +46,12 @@ public final class AccessLogHandler extends ChannelDuplexHandler {
     private int status;
     private long bytes;
     private RequestFacts facts;
+    /** The request counters of the route this connection last answered for, and that route's label. */
+    private String countedRoute;
+    private java.util.concurrent.atomic.LongAdder[] routeCounters;
+    /** The same for the kind of refusal last counted. */
+    private String countedDenial;
+    private java.util.concurrent.atomic.LongAdder denialCounter;
 
     public AccessLogHandler(String listener) {
         this(listener, AccessLogFormat.COMBINED, Set.of(), new GatewayMetrics());
@@ -116,7 +122,7 @@ public final class AccessLogHandler extends ChannelDuplexHandler {
         String route = reject != null ? "rejected: " + reject : facts.route;
         Integer upstreamStatus = facts.upstreamStatus == 0 ? null : facts.upstreamStatus;
         Long upstreamNanos = facts.upstreamNanos < 0 ? null : facts.upstreamNanos;
-        String requestId = facts.requestId;
+        String requestId = facts.requestId == null ? null : facts.requestId.toString();
         double seconds = (System.nanoTime() - start) / 1e9;
         String rt = String.format(Locale.ROOT, "%.3f", seconds);
         String urt = upstreamNanos == null ? "-" : String.format(Locale.ROOT, "%.3f", upstreamNanos / 1e9);
@@ -150,18 +156,22 @@ public final class AccessLogHandler extends ChannelDuplexHandler {
     private void countOutcome(ChannelHandlerContext ctx) {
         String reject = facts.rejectReason;
         String routeLabel = reject != null ? "rejected" : String.valueOf(facts.route);
-        metrics.request(listener, routeLabel, status);
+        if (!routeLabel.equals(countedRoute)) { // a connection mostly asks for one route: look its counters up once
+            routeCounters = metrics.requestCounters(listener, routeLabel);
+            countedRoute = routeLabel;
+        }
+        routeCounters[GatewayMetrics.statusClass(status)].increment();
         if (reject != null) {
             metrics.event("rejected_requests", listener);
-            metrics.denied(listener, rejectKind(status, reject));
+            countDenied(rejectKind(status, reject));
         } else if (status == 403 || status == 405 || status == 429) {
             String route = facts.route;
             if ("otherwise".equals(route)) {
-                metrics.denied(listener, "not_allowlisted");
+                countDenied("not_allowlisted");
             } else if ("method-not-allowed".equals(route)) {
-                metrics.denied(listener, "method");
+                countDenied("method");
             } else if ("rate-limited".equals(route)) {
-                metrics.denied(listener, "rate_limited");
+                countDenied("rate_limited");
             }
         }
         String upstreamError = facts.upstreamError;
@@ -170,6 +180,14 @@ public final class AccessLogHandler extends ChannelDuplexHandler {
             metrics.count("nango_gateway_upstream_errors_total{upstream=\"" + upstreamError.substring(0, colon)
                     + "\",kind=\"" + upstreamError.substring(colon + 1) + "\"}");
         }
+    }
+
+    private void countDenied(String kind) {
+        if (!kind.equals(countedDenial)) {
+            denialCounter = metrics.deniedCounter(listener, kind);
+            countedDenial = kind;
+        }
+        denialCounter.increment();
     }
 
     static String rejectKind(int status, String reason) {

@@ -95,8 +95,16 @@ public final class GatewayMetrics {
 
     /** One response, by listener, route (or how it was refused) and status class. */
     public void request(String listener, String route, int status) {
-        int cls = status >= 100 && status < 600 ? status / 100 - 1 : CLASSES.length;
-        labeled(requests, listener, route, k -> newAdders(CLASSES.length + 1))[cls].increment();
+        requestCounters(listener, route)[statusClass(status)].increment();
+    }
+
+    /** The counters {@link #request} adds to, by {@link #statusClass}: for a caller that keeps them at hand. */
+    public LongAdder[] requestCounters(String listener, String route) {
+        return labeled(requests, listener, route, k -> newAdders(CLASSES.length + 1));
+    }
+
+    public static int statusClass(int status) {
+        return status >= 100 && status < 600 ? status / 100 - 1 : CLASSES.length;
     }
 
     private static LongAdder[] newAdders(int n) {
@@ -109,7 +117,12 @@ public final class GatewayMetrics {
 
     /** A refused request, by kind: not_allowlisted, method, bad_target, framing, too_large, timeout, ... */
     public void denied(String listener, String reason) {
-        labeled(denied, listener, reason, k -> new LongAdder()).increment();
+        deniedCounter(listener, reason).increment();
+    }
+
+    /** The counter {@link #denied} adds to: for a caller that keeps it at hand. */
+    public LongAdder deniedCounter(String listener, String reason) {
+        return labeled(denied, listener, reason, k -> new LongAdder());
     }
 
     /** One counter series' value, as {@link #render} would print it; 0 when it never counted. */

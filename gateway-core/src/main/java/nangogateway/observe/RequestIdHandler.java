@@ -6,7 +6,7 @@ import io.netty.channel.ChannelPromise;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.util.AsciiString;
-import java.util.List;
+import java.util.Iterator;
 import java.util.concurrent.ThreadLocalRandom;
 import nangogateway.server.RequestFacts;
 
@@ -28,12 +28,12 @@ public final class RequestIdHandler extends ChannelDuplexHandler {
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
         if (msg instanceof HttpRequest r) {
-            String id = r.decoderResult().isFailure() || !r.headers().contains(NAME) ? null
-                    : acceptable(r.headers().getAll(NAME));
+            boolean failed = r.decoderResult().isFailure();
+            CharSequence id = failed ? null : acceptable(r.headers().valueCharSequenceIterator(NAME));
             if (id == null) {
                 id = fresh();
             }
-            if (!r.decoderResult().isFailure()) {
+            if (!failed) {
                 r.headers().set(NAME, id);
             }
             facts.requestId = id;
@@ -44,7 +44,7 @@ public final class RequestIdHandler extends ChannelDuplexHandler {
     @Override
     public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
         if (msg instanceof HttpResponse r && r.status().code() >= 200) {
-            String id = facts.requestId;
+            CharSequence id = facts.requestId;
             if (id != null) {
                 r.headers().set(NAME, id);
             }
@@ -53,11 +53,14 @@ public final class RequestIdHandler extends ChannelDuplexHandler {
     }
 
     /** The client's id when it sent exactly one of 1–128 characters from {@code [A-Za-z0-9._:-]}. */
-    static String acceptable(List<String> values) {
-        if (values.size() != 1) {
+    static String acceptable(Iterator<? extends CharSequence> values) {
+        if (!values.hasNext()) {
             return null;
         }
-        String v = values.get(0).trim();
+        String v = values.next().toString().trim();
+        if (values.hasNext()) {
+            return null;
+        }
         if (v.isEmpty() || v.length() > 128) {
             return null;
         }
@@ -74,8 +77,8 @@ public final class RequestIdHandler extends ChannelDuplexHandler {
 
     private static final byte[] HEX = "0123456789abcdef".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
 
-    /** 128 random bits as 32 lowercase hex digits. */
-    static String fresh() {
+    /** 128 random bits as 32 lowercase hex digits (bytes, so writing them out is one copy). */
+    static AsciiString fresh() {
         ThreadLocalRandom r = ThreadLocalRandom.current();
         byte[] out = new byte[32];
         long a = r.nextLong();
@@ -86,6 +89,6 @@ public final class RequestIdHandler extends ChannelDuplexHandler {
             a >>>= 4;
             b >>>= 4;
         }
-        return new String(out, java.nio.charset.StandardCharsets.ISO_8859_1);
+        return new AsciiString(out, false);
     }
 }

@@ -134,7 +134,7 @@ public final class CallbackReplayHandler extends ChannelInboundHandlerAdapter im
         out.set("X-Forwarded-Proto", scheme);
         out.set("X-Forwarded-Host", in.get(HttpHeaderNames.HOST).trim());
         out.set(HttpHeaderNames.VIA, ForwardingHeaders.VIA);
-        String requestId = RequestFacts.of(ctx.channel()).requestId;
+        CharSequence requestId = RequestFacts.of(ctx.channel()).requestId;
         if (requestId != null) {
             out.set(RequestIdHandler.HEADER, requestId);
         }

@@ -17,8 +17,8 @@ public final class RequestFacts {
     public String rejectReason;
     /** The route that took the current request, or how it was answered (otherwise, method-not-allowed, ...). */
     public String route;
-    /** The current request's id (X-Request-Id). */
-    public String requestId;
+    /** The current request's id (X-Request-Id): the client's string, or the gateway's own as ASCII bytes. */
+    public CharSequence requestId;
     /** The client address after trusted-proxy resolution (X-Forwarded-For from a trusted peer). */
     public String clientAddress;
     /** The upstream's response status for the current request; 0 when none came. */

@@ -6,17 +6,17 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelPromise;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
-import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponse;
-import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.handler.codec.http.TooLongHttpHeaderException;
 import io.netty.handler.codec.http.TooLongHttpLineException;
 import io.netty.util.ReferenceCountUtil;
+import java.util.Iterator;
 import java.util.List;
+import java.util.Map;
 import nangogateway.routing.RequestTarget;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -43,6 +43,9 @@ public final class RequestGuardHandler extends ChannelDuplexHandler {
     /** True once a response head for the current exchange has been written. */
     private boolean responseStarted;
     private boolean rejected;
+    /** How the body of the head just checked is framed: chunked, or its Content-Length (0 when none). */
+    private boolean chunked;
+    private long length;
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
@@ -67,8 +70,6 @@ public final class RequestGuardHandler extends ChannelDuplexHandler {
             }
             inRequest = !(msg instanceof LastHttpContent);
             responseStarted = false;
-            boolean chunked = HttpUtil.isTransferEncodingChunked(request);
-            long length = HttpUtil.getContentLength(request, 0L);
             boolean hasBody = chunked || length > 0;
             // A bodiless request the decoder gave whole goes on as one message; any other full request's content
             // follows its head as usual.
@@ -104,8 +105,12 @@ public final class RequestGuardHandler extends ChannelDuplexHandler {
         ctx.write(msg, promise);
     }
 
-    /** What is wrong with a decoded request head, or null. */
-    static String check(HttpRequest request) {
+    /**
+     * What is wrong with a decoded request head, or null; when null, {@link #chunked} and {@link #length} say how
+     * its body is framed. One pass over the header lines collects the few that matter here; the checks then run
+     * in a fixed order, so a head with several faults is always refused for the same one.
+     */
+    private String check(HttpRequest request) {
         if (request.decoderResult().isFailure()) {
             Throwable cause = request.decoderResult().cause();
             return "malformed request: " + cause.getClass().getSimpleName() + ": " + cause.getMessage();
@@ -114,45 +119,113 @@ public final class RequestGuardHandler extends ChannelDuplexHandler {
         if (v != HttpVersion.HTTP_1_1 && v != HttpVersion.HTTP_1_0) {
             return "unsupported version " + v;
         }
-        HttpHeaders h = request.headers();
-        List<String> hosts = h.getAll(HttpHeaderNames.HOST);
-        if (hosts.size() != 1) {
-            return hosts.isEmpty() ? "missing Host" : "repeated Host";
+        int hosts = 0;
+        int transferEncodings = 0;
+        int contentLengths = 0;
+        int expects = 0;
+        CharSequence host = null;
+        CharSequence transferEncoding = null;
+        CharSequence contentLength = null;
+        CharSequence expect = null;
+        boolean connectionNamesOwned = false;
+        for (Iterator<Map.Entry<CharSequence, CharSequence>> it = request.headers().iteratorCharSequence();
+                it.hasNext(); ) {
+            Map.Entry<CharSequence, CharSequence> e = it.next();
+            CharSequence name = e.getKey();
+            switch (name.length()) {
+                case 4 -> {
+                    if (HttpHeaderNames.HOST.contentEqualsIgnoreCase(name)) {
+                        hosts++;
+                        host = e.getValue();
+                    }
+                }
+                case 6 -> {
+                    if (HttpHeaderNames.EXPECT.contentEqualsIgnoreCase(name)) {
+                        expects++;
+                        expect = e.getValue();
+                    }
+                }
+                case 10 -> {
+                    if (HttpHeaderNames.CONNECTION.contentEqualsIgnoreCase(name)) {
+                        connectionNamesOwned |= namesOwnedHeader(e.getValue().toString());
+                    }
+                }
+                case 14 -> {
+                    if (HttpHeaderNames.CONTENT_LENGTH.contentEqualsIgnoreCase(name)) {
+                        contentLengths++;
+                        contentLength = e.getValue();
+                    }
+                }
+                case 17 -> {
+                    if (HttpHeaderNames.TRANSFER_ENCODING.contentEqualsIgnoreCase(name)) {
+                        transferEncodings++;
+                        transferEncoding = e.getValue();
+                    }
+                }
+                default -> { }
+            }
         }
-        if (!HostHeader.isValid(hosts.get(0))) {
+        if (hosts != 1) {
+            return hosts == 0 ? "missing Host" : "repeated Host";
+        }
+        if (!HostHeader.isValid(host.toString())) {
             return "malformed Host";
         }
-        List<String> te = h.getAll(HttpHeaderNames.TRANSFER_ENCODING);
-        if (!te.isEmpty()) {
-            if (te.size() != 1 || !te.get(0).trim().equalsIgnoreCase("chunked")) {
+        if (transferEncodings > 0) {
+            if (transferEncodings != 1 || !transferEncoding.toString().trim().equalsIgnoreCase("chunked")) {
                 return "Transfer-Encoding other than exactly 'chunked'";
             }
             if (v == HttpVersion.HTTP_1_0) {
                 return "Transfer-Encoding on HTTP/1.0";
             }
-            if (h.contains(HttpHeaderNames.CONTENT_LENGTH)) {
+            if (contentLengths > 0) {
                 return "both Content-Length and Transfer-Encoding";
             }
         }
-        List<String> cl = h.getAll(HttpHeaderNames.CONTENT_LENGTH);
-        if (cl.size() > 1) {
+        if (contentLengths > 1) {
             return "repeated Content-Length";
         }
-        if (cl.size() == 1 && !cl.get(0).chars().allMatch(c -> c >= '0' && c <= '9')) {
-            return "malformed Content-Length";
-        }
-        for (String connection : h.getAll(HttpHeaderNames.CONNECTION)) {
-            for (String token : connection.split(",")) {
-                if (PROTECTED_FROM_CONNECTION.contains(token.trim().toLowerCase(java.util.Locale.ROOT))) {
-                    return "Connection names a header the gateway owns";
-                }
+        length = 0;
+        if (contentLengths == 1) {
+            length = digits(contentLength);
+            if (length < 0) {
+                return "malformed Content-Length";
             }
         }
-        List<String> expect = h.getAll(HttpHeaderNames.EXPECT);
-        if (!expect.isEmpty() && (expect.size() > 1 || !expect.get(0).trim().equalsIgnoreCase("100-continue"))) {
+        chunked = transferEncodings == 1;
+        if (connectionNamesOwned) {
+            return "Connection names a header the gateway owns";
+        }
+        if (expects > 1 || (expects == 1 && !expect.toString().trim().equalsIgnoreCase("100-continue"))) {
             return UNSUPPORTED_EXPECTATION;
         }
         return null;
+    }
+
+    /** A Content-Length value: one or more digits, at most 18 of them; -1 for anything else. */
+    private static long digits(CharSequence value) {
+        int n = value.length();
+        if (n == 0 || n > 18) {
+            return -1;
+        }
+        long v = 0;
+        for (int i = 0; i < n; i++) {
+            char c = value.charAt(i);
+            if (c < '0' || c > '9') {
+                return -1;
+            }
+            v = v * 10 + (c - '0');
+        }
+        return v;
+    }
+
+    private static boolean namesOwnedHeader(String connection) {
+        for (String token : connection.split(",")) {
+            if (PROTECTED_FROM_CONNECTION.contains(token.trim().toLowerCase(java.util.Locale.ROOT))) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private static int statusFor(HttpRequest request, String problem) {

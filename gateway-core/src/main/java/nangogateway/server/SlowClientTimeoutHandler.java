@@ -44,6 +44,12 @@ public final class SlowClientTimeoutHandler extends ChannelDuplexHandler {
     private StrictHttpRequestDecoder decoder;
     /** A read was requested and no message has arrived since. */
     private boolean readPending;
+    /**
+     * When the bytes of the read under way arrived, while {@link #inRead}: the decoded messages of that read
+     * take their time from it instead of reading the clock again.
+     */
+    private long readAt;
+    private boolean inRead;
 
     public SlowClientTimeoutHandler(ListenerLimits limits) {
         this.headerNanos = limits.headerTimeout().toNanos();
@@ -58,13 +64,21 @@ public final class SlowClientTimeoutHandler extends ChannelDuplexHandler {
             @Override
             public void channelRead(ChannelHandlerContext c, Object msg) {
                 if (msg instanceof ByteBuf b && b.isReadable()) {
+                    readAt = now();
+                    inRead = true;
                     if (phase == Phase.IDLE) {
-                        enter(Phase.HEAD, headerNanos);
+                        enter(Phase.HEAD, headerNanos, readAt);
                     } else if (phase == Phase.WAITING && nextHeadSince == 0) {
-                        nextHeadSince = now(); // a pipelined request's head: its clock starts with its first byte
+                        nextHeadSince = readAt; // a pipelined request's head: its clock starts with its first byte
                     }
                 }
                 c.fireChannelRead(msg);
+            }
+
+            @Override
+            public void channelReadComplete(ChannelHandlerContext c) {
+                inRead = false; // messages handed on later (one per read()) read the clock themselves
+                c.fireChannelReadComplete();
             }
         };
     }
@@ -91,7 +105,9 @@ public final class SlowClientTimeoutHandler extends ChannelDuplexHandler {
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
         readPending = false;
-        long now = now(); // one clock read per message: a whole request is a head and its end at once
+        // One clock read per message (a whole request is a head and its end at once), none when the bytes it came
+        // from were timed in this same read.
+        long now = inRead ? readAt : now();
         if (msg instanceof HttpRequest) {
             requestDone = false;
             responseDone = false;
