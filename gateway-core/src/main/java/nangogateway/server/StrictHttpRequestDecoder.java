@@ -1,52 +1,67 @@
 package nangogateway.server;
 
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelHandlerContext;
+import io.netty.handler.codec.ByteToMessageDecoder;
 import io.netty.handler.codec.DecoderResult;
+import io.netty.handler.codec.PrematureChannelClosureException;
 import io.netty.handler.codec.http.DefaultFullHttpRequest;
+import io.netty.handler.codec.http.DefaultHttpHeadersFactory;
+import io.netty.handler.codec.http.DefaultHttpRequest;
 import io.netty.handler.codec.http.EmptyHttpHeaders;
 import io.netty.handler.codec.http.FullHttpRequest;
-import io.netty.handler.codec.http.HttpRequest;
-import io.netty.handler.codec.http.HttpDecoderConfig;
+import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.handler.codec.http.HttpHeadersFactory;
 import io.netty.handler.codec.http.HttpMethod;
-import io.netty.handler.codec.http.HttpRequestDecoder;
 import io.netty.handler.codec.http.HttpVersion;
-import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.handler.codec.http.TooLongHttpHeaderException;
-import io.netty.buffer.Unpooled;
+import io.netty.handler.codec.http.TooLongHttpLineException;
 import io.netty.util.AsciiString;
+import java.nio.charset.StandardCharsets;
 import java.util.List;
 import nangogateway.config.ListenerLimits;
+import nangogateway.http.BadMessage;
+import nangogateway.http.BodyDecoder;
+import nangogateway.http.Http1;
 
 /**
- * Netty's request decoder, made strict where Netty is lenient (research/security.md section 4): the request
- * line must be exactly {@code METHOD SP target SP version} (no TAB/VT/FF separators, no doubled spaces, no
- * leading whitespace), header lines may not be folded (obs-fold), header names may not hold {@code _}, and
- * the number of header fields is capped. A violation becomes a request whose decoder result is a failure, and
- * everything after it on the connection is discarded: {@link RequestGuardHandler} answers 400 and closes.
+ * Reads the client's requests, strictly, in one pass over each head (research/security.md section 4). Nothing
+ * is repaired, so no request can be read two ways:
+ * <ul>
+ *   <li>the request line is exactly {@code method SP target SP version CRLF}: a token method, a target of
+ *       visible bytes (the guard decides which), {@code HTTP/1.1} or {@code HTTP/1.0}; no other separator, no
+ *       leading whitespace (empty lines before it are skipped, as RFC 9112 section 2.2 allows);</li>
+ *   <li>header lines are a token name without {@code _}, a colon right after it, and a value of field bytes,
+ *       each line ended by CRLF; obs-fold, a bare CR or LF and control bytes are refused;</li>
+ *   <li>the body is framed by one {@code Content-Length} of digits only, or by {@code Transfer-Encoding}
+ *       exactly {@code chunked}, never both, with no whitespace after either value;</li>
+ *   <li>the request line, the header block and the number of header fields are capped (414, 431).</li>
+ * </ul>
+ * A violation becomes a request whose decoder result is a failure (or a failed body piece), and every byte after
+ * it on the connection is discarded: {@link RequestGuardHandler} answers 400 and closes. A request without a body
+ * comes out as one {@link FullHttpRequest}; one with a body as its head, then pieces of at most 64 KiB as they
+ * arrive (chunk extensions and trailers dropped). Each head is copied out of the connection's buffer once, and
+ * its header names and values are views of that copy.
  */
-public final class StrictHttpRequestDecoder extends HttpRequestDecoder {
+public final class StrictHttpRequestDecoder extends ByteToMessageDecoder {
+    private enum State { HEAD, BODY, BROKEN }
+
+    /** Header names come out of the parse checked; the map still checks names that handlers set later. */
+    private static final HttpHeadersFactory HEADERS = DefaultHttpHeadersFactory.headersFactory();
+
+    private final int maxRequestLine;
+    private final int maxHeaderBlock;
     private final int maxHeaders;
-    /** End offsets of the first two words of the request line being split. */
-    private int methodEnd;
-    private int targetEnd;
-    private int headerCount;
-    /** True while the next bytes belong to a request's line and header block. */
-    private boolean inHead = true;
-    /** True once part of the current head (at least the request line) has been consumed. */
-    private boolean midHead;
-    private boolean poisoned;
+    private final Http1.BlockScanner headScan = new Http1.BlockScanner();
+    private final BodyDecoder body;
+    private State state = State.HEAD;
 
     public StrictHttpRequestDecoder(ListenerLimits limits) {
-        super(new HttpDecoderConfig()
-                .setMaxInitialLineLength(limits.maxRequestLine())
-                .setMaxHeaderSize(limits.maxHeaderBlock())
-                .setMaxChunkSize(64 * 1024)
-                .setValidateHeaders(true)
-                .setAllowDuplicateContentLengths(false)
-                .setStrictLineParsing(true)
-                .setUseRfc9112TransferEncoding(true));
+        this.maxRequestLine = limits.maxRequestLine();
+        this.maxHeaderBlock = limits.maxHeaderBlock();
         this.maxHeaders = limits.maxHeaders();
+        this.body = new BodyDecoder(limits.maxHeaderBlock());
     }
 
     /** True while bytes of a request not yet decoded wait here (a head arriving in pieces). */
@@ -55,165 +70,229 @@ public final class StrictHttpRequestDecoder extends HttpRequestDecoder {
     }
 
     @Override
-    protected void decode(ChannelHandlerContext ctx, ByteBuf buffer, List<Object> out) throws Exception {
-        if (poisoned) {
-            buffer.skipBytes(buffer.readableBytes());
-            return;
-        }
-        String problem = inHead ? headProblem(buffer, midHead) : null;
-        if (problem != null) {
-            poisoned = true;
-            buffer.skipBytes(buffer.readableBytes());
-            out.add(invalid(new IllegalArgumentException(problem)));
-            return;
-        }
-        int before = out.size();
-        int readBefore = buffer.readerIndex();
-        super.decode(ctx, buffer, out);
-        if (inHead && buffer.readerIndex() > readBefore) {
-            midHead = true;
-        }
-        for (int i = before; i < out.size(); i++) {
-            Object o = out.get(i);
-            if (o instanceof HttpRequest r) {
-                inHead = false;
-                midHead = false;
-                if (r.decoderResult().isFailure()) {
-                    poisoned = true;
+    protected void decode(ChannelHandlerContext ctx, ByteBuf in, List<Object> out) {
+        while (in.isReadable()) {
+            switch (state) {
+                case HEAD -> {
+                    if (!head(in, out)) {
+                        return;
+                    }
                 }
-            }
-            if (o instanceof LastHttpContent) {
-                inHead = true;
-                headerCount = 0;
-            }
-        }
-        mergeBodiless(out, before);
-    }
-
-    /**
-     * A request without a body comes out of Netty's decoder as its head followed by an empty end marker, both from
-     * the same call. They are handed on as one {@link FullHttpRequest} (same headers object, empty content), so
-     * the handlers see one message per such request instead of two.
-     */
-    private static void mergeBodiless(List<Object> out, int from) {
-        for (int i = from; i + 1 < out.size(); i++) {
-            if (out.get(i) instanceof HttpRequest r && !(r instanceof FullHttpRequest)
-                    && r.decoderResult().isSuccess() && out.get(i + 1) == LastHttpContent.EMPTY_LAST_CONTENT) {
-                // The request line was checked when Netty's decoder made the head; it is not scanned again.
-                DefaultFullHttpRequest whole = new DefaultFullHttpRequest(r.protocolVersion(), r.method(), r.uri(),
-                        Unpooled.EMPTY_BUFFER, r.headers(), EmptyHttpHeaders.INSTANCE, false);
-                out.set(i, whole);
-                out.remove(i + 1);
+                case BODY -> {
+                    switch (body.decode(in, out)) {
+                        case MORE -> {
+                            return;
+                        }
+                        case END -> state = State.HEAD;
+                        case FAILED -> state = State.BROKEN;
+                    }
+                }
+                case BROKEN -> in.skipBytes(in.readableBytes());
             }
         }
     }
 
-    /**
-     * Netty's parsers consume whole lines only, so while a head is being read, the reader index sits at the start
-     * of a line (after leading empty lines, the request line; once that is consumed, a header line). Checks every
-     * complete line there for what Netty would silently repair: obs-fold (a line starting with SP or HTAB, which
-     * Netty unfolds into the previous value), and whitespace after {@code Transfer-Encoding} or
-     * {@code Content-Length} values (which Netty trims, so {@code chunked<HTAB>} would read as {@code chunked}).
-     */
-    static String headProblem(ByteBuf buffer, boolean midHead) {
-        int i = buffer.readerIndex();
-        int end = buffer.writerIndex();
-        boolean requestLine = !midHead;
-        if (!midHead) {
-            while (i < end && (buffer.getByte(i) == '\r' || buffer.getByte(i) == '\n')) {
-                i++; // empty lines before a request line are allowed
-            }
+    @Override
+    protected void decodeLast(ChannelHandlerContext ctx, ByteBuf in, List<Object> out) {
+        decode(ctx, in, out);
+        if (state == State.BODY) {
+            // The client went away mid-body: what came is not a whole request and is not passed on as one.
+            state = State.BROKEN;
+            out.add(BodyDecoder.failedPiece(new PrematureChannelClosureException("client closed mid-body")));
         }
-        while (i < end) {
-            int lf = buffer.indexOf(i, end, (byte) '\n');
-            byte first = buffer.getByte(i);
-            if (isOws(first)) {
-                return "obs-fold (header line starting with whitespace)";
-            }
-            if (lf < 0) {
-                return null; // incomplete line: checked again when it is whole
-            }
-            int lineEnd = lf > i && buffer.getByte(lf - 1) == '\r' ? lf - 1 : lf;
-            if (lineEnd == i) {
-                return null; // the empty line ends the head; a body follows
-            }
-            if (!requestLine && isFramingHeader(buffer, i, lineEnd) && isOws(buffer.getByte(lineEnd - 1))) {
-                return "whitespace after a Transfer-Encoding or Content-Length value";
-            }
-            requestLine = false;
-            i = lf + 1;
-        }
-        return null;
     }
 
-    private static boolean isFramingHeader(ByteBuf b, int start, int end) {
-        return startsWithIgnoreCase(b, start, end, "transfer-encoding:")
-                || startsWithIgnoreCase(b, start, end, "content-length:");
-    }
+    // ---- the head ----
 
-    private static boolean startsWithIgnoreCase(ByteBuf b, int start, int end, String prefix) {
-        if (end - start < prefix.length()) {
+    /** Decodes a head once all of it is here; false when more bytes are needed. */
+    private boolean head(ByteBuf in, List<Object> out) {
+        if (!skipEmptyLines(in)) {
             return false;
         }
-        for (int k = 0; k < prefix.length(); k++) {
-            if (Character.toLowerCase((char) b.getByte(start + k)) != prefix.charAt(k)) {
-                return false;
+        int end = headScan.endOfBlock(in, maxRequestLine + 2 + maxHeaderBlock + 2);
+        if (end == Http1.BlockScanner.MORE) {
+            // Not all here yet: refuse early what cannot fit, rather than hold it.
+            int lineEnd = in.indexOf(in.readerIndex(), in.writerIndex(), (byte) '\n');
+            if (lineEnd < 0 ? in.readableBytes() > maxRequestLine + 1 : lineEnd - in.readerIndex() - 1 > maxRequestLine) {
+                fail(in, out, new TooLongHttpLineException("request line over " + maxRequestLine + " bytes"));
+                return true;
             }
+            if (lineEnd >= 0 && in.writerIndex() - (lineEnd + 1) > maxHeaderBlock + 1) {
+                fail(in, out, new TooLongHttpHeaderException("header block over " + maxHeaderBlock + " bytes"));
+                return true;
+            }
+            return false;
+        }
+        if (end == Http1.BlockScanner.BARE_LF) {
+            fail(in, out, new BadMessage("line not ended by CRLF"));
+            return true;
+        }
+        if (end == Http1.BlockScanner.TOO_LONG) {
+            int lineEnd = in.indexOf(in.readerIndex(), in.writerIndex(), (byte) '\n');
+            fail(in, out, lineEnd < 0 || lineEnd - in.readerIndex() - 1 > maxRequestLine
+                    ? new TooLongHttpLineException("request line over " + maxRequestLine + " bytes")
+                    : new TooLongHttpHeaderException("header block over " + maxHeaderBlock + " bytes"));
+            return true;
+        }
+        byte[] b = new byte[end - in.readerIndex()];
+        in.readBytes(b);
+        try {
+            parseHead(b, out);
+        } catch (BadMessage | TooLongHttpLineException | TooLongHttpHeaderException e) {
+            fail(in, out, e);
         }
         return true;
     }
 
-    private static boolean isOws(byte b) {
-        return b == ' ' || b == '\t';
+    /**
+     * Skips the empty lines (CRLF) a client may send before a request line; false when what is here may still be
+     * one. Anything else that is not a request line's first byte is left for the parse to refuse.
+     */
+    private boolean skipEmptyLines(ByteBuf in) {
+        while (in.isReadable() && in.getByte(in.readerIndex()) == '\r') {
+            if (in.readableBytes() < 2) {
+                return false;
+            }
+            if (in.getByte(in.readerIndex() + 1) != '\n') {
+                return true; // a bare CR: the parse refuses it
+            }
+            in.skipBytes(2);
+        }
+        return in.isReadable();
     }
 
-    private DefaultFullHttpRequest invalid(Exception cause) {
+    /** Parses a whole head: {@code b} ends with the empty line, and every LF in it follows a CR. */
+    private void parseHead(byte[] b, List<Object> out) throws BadMessage {
+        // method SP target SP version CRLF
+        int methodEnd = Http1.tokenEnd(b, 0);
+        if (methodEnd == 0) {
+            throw new BadMessage(b[0] == ' ' || b[0] == '\t' ? "whitespace before the request method"
+                    : "malformed request method");
+        }
+        if (b[methodEnd] != ' ') {
+            throw new BadMessage("request line separator is not a single space");
+        }
+        int targetStart = methodEnd + 1;
+        int targetEnd = targetStart;
+        while ((b[targetEnd] & 0xff) > ' ' && b[targetEnd] != 0x7f) {
+            targetEnd++;
+        }
+        if (targetEnd == targetStart || b[targetEnd] != ' ') {
+            throw new BadMessage(b[targetEnd] == '\r' ? "request line without a version"
+                    : "request line separator is not a single space");
+        }
+        int versionStart = targetEnd + 1;
+        HttpVersion version = version(b, versionStart);
+        int lineEnd = versionStart + 8;
+        if (b[lineEnd] != '\r' || b[lineEnd + 1] != '\n') {
+            throw new BadMessage("malformed request line");
+        }
+        if (lineEnd > maxRequestLine) {
+            throw new TooLongHttpLineException("request line over " + maxRequestLine + " bytes");
+        }
+        if (b.length - (lineEnd + 2) - 2 > maxHeaderBlock) {
+            throw new TooLongHttpHeaderException("header block over " + maxHeaderBlock + " bytes");
+        }
+        HttpMethod method = HttpMethod.valueOf(new String(b, 0, methodEnd, StandardCharsets.US_ASCII));
+        String target = new String(b, targetStart, targetEnd - targetStart, StandardCharsets.ISO_8859_1);
+
+        HttpHeaders headers = HEADERS.newHeaders();
+        int count = 0;
+        long contentLength = -1;
+        boolean chunked = false;
+        int pos = lineEnd + 2;
+        while (b[pos] != '\r') {
+            if (b[pos] == ' ' || b[pos] == '\t') {
+                throw new BadMessage("obs-fold (header line starting with whitespace)");
+            }
+            int colon = Http1.tokenEnd(b, pos);
+            if (colon == pos || b[colon] != ':') {
+                throw new BadMessage("malformed header line");
+            }
+            for (int i = pos; i < colon; i++) {
+                if (b[i] == '_') {
+                    throw new BadMessage("'_' in header name");
+                }
+            }
+            if (++count > maxHeaders) {
+                throw new TooLongHttpHeaderException("more than " + maxHeaders + " header fields");
+            }
+            int vs = colon + 1;
+            while (b[vs] == ' ' || b[vs] == '\t') {
+                vs++;
+            }
+            int end = Http1.fieldEnd(b, vs);
+            if (b[end] != '\r' || b[end + 1] != '\n') {
+                throw new BadMessage(b[end] == '\r' ? "bare CR in the request head" : "control byte in a header value");
+            }
+            int ve = Http1.trimEnd(b, vs, end);
+            if (Http1.equalsIgnoreCase(b, pos, colon, "content-length")) {
+                if (ve != end) {
+                    throw new BadMessage("whitespace after a Content-Length value");
+                }
+                if (contentLength >= 0) {
+                    throw new BadMessage("repeated Content-Length");
+                }
+                contentLength = Http1.digits(b, vs, ve);
+                if (contentLength < 0) {
+                    throw new BadMessage("malformed Content-Length");
+                }
+            } else if (Http1.equalsIgnoreCase(b, pos, colon, "transfer-encoding")) {
+                if (ve != end) {
+                    throw new BadMessage("whitespace after a Transfer-Encoding value");
+                }
+                if (chunked) {
+                    throw new BadMessage("repeated Transfer-Encoding");
+                }
+                if (!Http1.equalsIgnoreCase(b, vs, ve, "chunked")) {
+                    throw new BadMessage("Transfer-Encoding other than exactly 'chunked'");
+                }
+                chunked = true;
+            }
+            headers.add(new AsciiString(b, pos, colon - pos, false), new AsciiString(b, vs, ve - vs, false));
+            pos = end + 2;
+        }
+        if (chunked && contentLength >= 0) {
+            throw new BadMessage("both Content-Length and Transfer-Encoding");
+        }
+
+        if (chunked) {
+            out.add(new DefaultHttpRequest(version, method, target, headers));
+            body.chunked();
+            state = State.BODY;
+        } else if (contentLength > 0) {
+            out.add(new DefaultHttpRequest(version, method, target, headers));
+            body.fixed(contentLength);
+            state = State.BODY;
+        } else {
+            out.add(new DefaultFullHttpRequest(version, method, target, Unpooled.EMPTY_BUFFER, headers,
+                    EmptyHttpHeaders.INSTANCE));
+        }
+    }
+
+    private static HttpVersion version(byte[] b, int at) throws BadMessage {
+        if (b.length - at >= 10 && b[at] == 'H' && b[at + 1] == 'T' && b[at + 2] == 'T' && b[at + 3] == 'P'
+                && b[at + 4] == '/' && b[at + 5] == '1' && b[at + 6] == '.') {
+            if (b[at + 7] == '1') {
+                return HttpVersion.HTTP_1_1;
+            }
+            if (b[at + 7] == '0') {
+                return HttpVersion.HTTP_1_0;
+            }
+        }
+        throw new BadMessage("unsupported HTTP version");
+    }
+
+    // ---- failures ----
+
+    /** Poisons the connection: a failed request now, and every byte after it skipped. */
+    private void fail(ByteBuf in, List<Object> out, Exception cause) {
+        state = State.BROKEN;
+        headScan.reset();
+        in.skipBytes(in.readableBytes());
         DefaultFullHttpRequest bad = new DefaultFullHttpRequest(HttpVersion.HTTP_1_0, HttpMethod.GET, "/bad-request",
                 Unpooled.EMPTY_BUFFER);
         bad.setDecoderResult(DecoderResult.failure(cause));
-        return bad;
-    }
-
-    @Override
-    protected String splitFirstWordInitialLine(byte[] ascii, int start, int length) {
-        if (start != 0) {
-            throw new IllegalArgumentException("whitespace before the request method");
-        }
-        methodEnd = start + length;
-        return super.splitFirstWordInitialLine(ascii, start, length);
-    }
-
-    @Override
-    protected String splitSecondWordInitialLine(byte[] ascii, int start, int length) {
-        if (start != methodEnd + 1 || ascii[methodEnd] != ' ') {
-            throw new IllegalArgumentException("request line separator is not a single space");
-        }
-        targetEnd = start + length;
-        return super.splitSecondWordInitialLine(ascii, start, length);
-    }
-
-    @Override
-    protected String splitThirdWordInitialLine(byte[] ascii, int start, int length) {
-        if (start != targetEnd + 1 || ascii[targetEnd] != ' ') {
-            throw new IllegalArgumentException("request line separator is not a single space");
-        }
-        String version = super.splitThirdWordInitialLine(ascii, start, length);
-        if (!version.equals("HTTP/1.1") && !version.equals("HTTP/1.0")) {
-            throw new IllegalArgumentException("unsupported HTTP version");
-        }
-        return version;
-    }
-
-    @Override
-    protected AsciiString splitHeaderName(byte[] sb, int start, int length) {
-        for (int i = start; i < start + length; i++) {
-            if (sb[i] == '_') {
-                throw new IllegalArgumentException("'_' in header name");
-            }
-        }
-        if (++headerCount > maxHeaders) {
-            throw new TooLongHttpHeaderException("more than " + maxHeaders + " header fields");
-        }
-        return super.splitHeaderName(sb, start, length);
+        out.add(bad);
     }
 }

@@ -3,17 +3,17 @@ package nangogateway.upstream;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.ByteToMessageDecoder;
-import io.netty.handler.codec.DecoderResult;
 import io.netty.handler.codec.PrematureChannelClosureException;
 import io.netty.handler.codec.http.DefaultHttpContent;
-import io.netty.handler.codec.http.DefaultLastHttpContent;
-import io.netty.handler.codec.http.EmptyHttpHeaders;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
 import java.util.ArrayDeque;
 import java.util.List;
+import nangogateway.http.BadMessage;
+import nangogateway.http.BodyDecoder;
+import nangogateway.http.Http1;
 
 /**
  * Reads Nango's responses, strictly, in one pass over each head: {@code HTTP/1.0} or {@code HTTP/1.1}, a
@@ -35,15 +35,13 @@ public final class UpstreamResponseDecoder extends ByteToMessageDecoder {
             "transfer-encoding", "trailer", "upgrade", "proxy-authenticate");
 
     static final int MAX_HEAD = 72 * 1024;
-    static final int MAX_PIECE = 64 * 1024;
-    static final int MAX_CHUNK_LINE = 4 * 1024;
 
-    private enum State { HEAD, FIXED, CHUNK_SIZE, CHUNK_DATA, CHUNK_END, TRAILERS, UNTIL_CLOSE, UPGRADED, BROKEN }
+    private enum State { HEAD, BODY, UNTIL_CLOSE, UPGRADED, BROKEN }
 
     private State state = State.HEAD;
-    private long remaining;
-    /** How far past the reader index the search for the end of a head (or of the trailers) got: whole lines. */
-    private int scanned;
+    private final Http1.BlockScanner headScan = new Http1.BlockScanner();
+    /** The body being read, in state BODY: by length or by chunks (trailers dropped). */
+    private final BodyDecoder body = new BodyDecoder(MAX_HEAD);
     private boolean keepAlive;
     /** The methods of the requests sent and not yet answered, oldest first: a HEAD's response has no body. */
     private final ArrayDeque<HttpMethod> methods = new ArrayDeque<>(2);
@@ -68,25 +66,17 @@ public final class UpstreamResponseDecoder extends ByteToMessageDecoder {
                         return;
                     }
                 }
-                case FIXED -> fixed(in, out);
-                case CHUNK_SIZE -> {
-                    if (!chunkSize(in, out)) {
-                        return;
-                    }
-                }
-                case CHUNK_DATA -> chunkData(in, out);
-                case CHUNK_END -> {
-                    if (!chunkEnd(in, out)) {
-                        return;
-                    }
-                }
-                case TRAILERS -> {
-                    if (!trailers(in, out)) {
-                        return;
+                case BODY -> {
+                    switch (body.decode(in, out)) {
+                        case MORE -> {
+                            return;
+                        }
+                        case END -> state = keepAlive ? State.HEAD : State.BROKEN; // nothing may follow a closing one
+                        case FAILED -> state = State.BROKEN;
                     }
                 }
                 case UNTIL_CLOSE -> out.add(new DefaultHttpContent(in.readRetainedSlice(
-                        Math.min(in.readableBytes(), MAX_PIECE))));
+                        Math.min(in.readableBytes(), BodyDecoder.MAX_PIECE))));
                 case UPGRADED -> {
                     return; // left for the tunnel, which gets them when this decoder is removed
                 }
@@ -103,8 +93,8 @@ public final class UpstreamResponseDecoder extends ByteToMessageDecoder {
                 out.add(LastHttpContent.EMPTY_LAST_CONTENT); // the close is the end of this body
                 state = State.BROKEN;
             }
-            case FIXED, CHUNK_SIZE, CHUNK_DATA, CHUNK_END, TRAILERS -> {
-                out.add(failedPiece(new PrematureChannelClosureException("upstream closed mid-body")));
+            case BODY -> {
+                out.add(BodyDecoder.failedPiece(new PrematureChannelClosureException("upstream closed mid-body")));
                 state = State.BROKEN;
             }
             case HEAD -> {
@@ -124,12 +114,13 @@ public final class UpstreamResponseDecoder extends ByteToMessageDecoder {
 
     /** Decodes a head once all of it is here; false when more bytes are needed. */
     private boolean head(ByteBuf in, List<Object> out) {
-        int end = endOfBlock(in, MAX_HEAD);
-        if (end == -1) {
+        int end = headScan.endOfBlock(in, MAX_HEAD);
+        if (end == Http1.BlockScanner.MORE) {
             return false;
         }
         if (end < 0) {
-            fail(out, end == -2 ? "response head over " + MAX_HEAD + " bytes" : "response head line not ended by CRLF");
+            fail(out, end == Http1.BlockScanner.TOO_LONG ? "response head over " + MAX_HEAD + " bytes"
+                    : "response head line not ended by CRLF");
             return true;
         }
         int length = end - in.readerIndex();
@@ -137,57 +128,30 @@ public final class UpstreamResponseDecoder extends ByteToMessageDecoder {
         in.readBytes(b);
         try {
             parseHead(b, out);
-        } catch (BadResponse e) {
+        } catch (BadMessage e) {
             fail(out, e.getMessage());
         }
         return true;
     }
 
     /**
-     * The index just past the empty line that ends a block of lines starting at the reader index; -1 when it has
-     * not arrived, -2 when more than {@code max} bytes came without it, -3 at a line not ended by CRLF. Resumes
-     * where the last call stopped (kept relative to the reader index, which the cumulation may move).
-     */
-    private int endOfBlock(ByteBuf in, int max) {
-        int r = in.readerIndex();
-        int from = r + scanned;
-        int limit = Math.min(in.writerIndex(), r + max);
-        while (true) {
-            int lf = in.indexOf(from, limit, (byte) '\n');
-            if (lf < 0) {
-                scanned = from - r;
-                return in.writerIndex() - r >= max ? -2 : -1;
-            }
-            if (lf == from || in.getByte(lf - 1) != '\r') {
-                scanned = 0;
-                return -3;
-            }
-            if (lf - from == 1) {
-                scanned = 0;
-                return lf + 1;
-            }
-            from = lf + 1;
-        }
-    }
-
-    /**
-     * Parses a whole head ({@code b} ends with the empty line, and {@link #endOfBlock} saw every LF preceded by a
+     * Parses a whole head ({@code b} ends with the empty line, and the block scan saw every LF preceded by a
      * CR). One pass over each line: its name's token characters up to the colon, then the value's field bytes up
      * to the CR, which must be followed by LF; any other byte ends the scan early and fails the head.
      */
-    private void parseHead(byte[] b, List<Object> out) throws BadResponse {
+    private void parseHead(byte[] b, List<Object> out) throws BadMessage {
         // Status line: HTTP/1.x SP 3DIGIT [SP reason]
         if (b.length < 16 || b[0] != 'H' || b[1] != 'T' || b[2] != 'T' || b[3] != 'P' || b[4] != '/' || b[5] != '1'
                 || b[6] != '.' || (b[7] != '0' && b[7] != '1') || b[8] != ' ' || !digit(b[9]) || !digit(b[10])
                 || !digit(b[11]) || (b[12] != ' ' && b[12] != '\r')) {
-            throw new BadResponse("malformed status line");
+            throw new BadMessage("malformed status line");
         }
         HttpVersion version = b[7] == '1' ? HttpVersion.HTTP_1_1 : HttpVersion.HTTP_1_0;
         int code = (b[9] - '0') * 100 + (b[10] - '0') * 10 + (b[11] - '0');
         if (code < 100) {
-            throw new BadResponse("status " + code);
+            throw new BadMessage("status " + code);
         }
-        int eol = b[12] == ' ' ? fieldEnd(b, 13) : 12;
+        int eol = b[12] == ' ' ? Http1.fieldEnd(b, 13) : 12;
         endOfLine(b, eol, "reason phrase");
         HttpResponseStatus status = status(code, b, eol);
 
@@ -203,25 +167,19 @@ public final class UpstreamResponseDecoder extends ByteToMessageDecoder {
         int pos = eol + 2;
         while (b[pos] != '\r') {
             if (b[pos] == ' ' || b[pos] == '\t') {
-                throw new BadResponse("obs-fold (header line starting with whitespace)");
+                throw new BadMessage("obs-fold (header line starting with whitespace)");
             }
-            int colon = pos;
-            while (TCHAR[b[colon] & 0xff]) {
-                colon++;
-            }
+            int colon = Http1.tokenEnd(b, pos);
             if (colon == pos || b[colon] != ':') {
-                throw new BadResponse("malformed header line");
+                throw new BadMessage("malformed header line");
             }
             int vs = colon + 1;
             while (b[vs] == ' ' || b[vs] == '\t') {
                 vs++;
             }
-            int end = fieldEnd(b, vs);
+            int end = Http1.fieldEnd(b, vs);
             endOfLine(b, end, "header value");
-            int ve = end;
-            while (ve > vs && (b[ve - 1] == ' ' || b[ve - 1] == '\t')) {
-                ve--;
-            }
+            int ve = Http1.trimEnd(b, vs, end);
             if (count == capacity) {
                 capacity *= 2;
                 lines = java.util.Arrays.copyOf(lines, 4 * capacity);
@@ -238,17 +196,20 @@ public final class UpstreamResponseDecoder extends ByteToMessageDecoder {
             switch (kind) {
                 case Names.CONTENT_LENGTH -> {
                     if (contentLength >= 0) {
-                        throw new BadResponse("repeated Content-Length");
+                        throw new BadMessage("repeated Content-Length");
                     }
-                    contentLength = digits(b, vs, ve);
+                    contentLength = Http1.digits(b, vs, ve);
+                    if (contentLength < 0) {
+                        throw new BadMessage("malformed Content-Length");
+                    }
                 }
                 case Names.TRANSFER_ENCODING -> {
                     if (transferEncoding) {
-                        throw new BadResponse("repeated Transfer-Encoding");
+                        throw new BadMessage("repeated Transfer-Encoding");
                     }
                     transferEncoding = true;
                     if (!Names.equalsIgnoreCase(b, vs, ve, Names.CHUNKED)) {
-                        throw new BadResponse("Transfer-Encoding other than chunked");
+                        throw new BadMessage("Transfer-Encoding other than chunked");
                     }
                     chunked = true;
                 }
@@ -266,10 +227,10 @@ public final class UpstreamResponseDecoder extends ByteToMessageDecoder {
             pos = end + 2;
         }
         if (b[pos + 1] != '\n') {
-            throw new BadResponse("bare CR in the response head");
+            throw new BadMessage("bare CR in the response head");
         }
         if (transferEncoding && contentLength >= 0) {
-            throw new BadResponse("both Content-Length and Transfer-Encoding");
+            throw new BadMessage("both Content-Length and Transfer-Encoding");
         }
         if (chunked && version == HttpVersion.HTTP_1_0) {
             close = true; // chunks are HTTP/1.1 framing: read them, but do not trust the connection after
@@ -300,12 +261,13 @@ public final class UpstreamResponseDecoder extends ByteToMessageDecoder {
         if (HttpMethod.HEAD.equals(method) || code == 204 || code == 304) {
             endMessage(out, LastHttpContent.EMPTY_LAST_CONTENT);
         } else if (chunked) {
-            state = State.CHUNK_SIZE;
+            body.chunked();
+            state = State.BODY;
         } else if (contentLength == 0) {
             endMessage(out, LastHttpContent.EMPTY_LAST_CONTENT);
         } else if (contentLength > 0) {
-            remaining = contentLength;
-            state = State.FIXED;
+            body.fixed(contentLength);
+            state = State.BODY;
         } else {
             state = State.UNTIL_CLOSE; // neither length nor chunks: the body ends when the upstream closes
         }
@@ -372,166 +334,21 @@ public final class UpstreamResponseDecoder extends ByteToMessageDecoder {
         }
     }
 
-    /** The index of the first byte from {@code from} on that a field value may not hold (at the latest, a CR). */
-    private static int fieldEnd(byte[] b, int from) {
-        int i = from;
-        while (FIELD[b[i] & 0xff]) {
-            i++;
-        }
-        return i;
-    }
-
     /** Fails unless {@code b[at]} starts the CRLF that ends a line. */
-    private static void endOfLine(byte[] b, int at, String what) throws BadResponse {
+    private static void endOfLine(byte[] b, int at, String what) throws BadMessage {
         if (b[at] != '\r') {
-            throw new BadResponse(b[at] == '\n' ? "bare LF in the response head" : "control byte in a " + what);
+            throw new BadMessage(b[at] == '\n' ? "bare LF in the response head" : "control byte in a " + what);
         }
         if (b[at + 1] != '\n') {
-            throw new BadResponse("bare CR in the response head");
+            throw new BadMessage("bare CR in the response head");
         }
-    }
-
-    private static long digits(byte[] b, int from, int to) throws BadResponse {
-        if (from == to || to - from > 18) {
-            throw new BadResponse("malformed Content-Length");
-        }
-        long v = 0;
-        for (int i = from; i < to; i++) {
-            if (!digit(b[i])) {
-                throw new BadResponse("malformed Content-Length");
-            }
-            v = v * 10 + (b[i] - '0');
-        }
-        return v;
     }
 
     private static boolean digit(byte c) {
         return c >= '0' && c <= '9';
     }
 
-    /** Token characters of a header name (RFC 9110 section 5.6.2), and the bytes of {@link #fieldByte}. */
-    private static final boolean[] TCHAR = new boolean[256];
-    private static final boolean[] FIELD = new boolean[256];
-
-    static {
-        for (int c = 0; c < 256; c++) {
-            TCHAR[c] = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
-                    || "!#$%&'*+-.^_`|~".indexOf(c) >= 0;
-            FIELD[c] = c == '\t' || (c >= 0x20 && c != 0x7f);
-        }
-    }
-
-    /** A byte a field value, reason phrase or chunk extension may hold: HTAB, SP, visible ASCII, obs-text. */
-    private static boolean fieldByte(byte c) {
-        return FIELD[c & 0xff];
-    }
-
     // ---- bodies ----
-
-    private void fixed(ByteBuf in, List<Object> out) {
-        int n = (int) Math.min(remaining, Math.min(in.readableBytes(), MAX_PIECE));
-        ByteBuf piece = in.readRetainedSlice(n);
-        remaining -= n;
-        if (remaining == 0) {
-            endMessage(out, new DefaultLastHttpContent(piece, EmptyHttpHeaders.INSTANCE)); // no trailers: no map
-        } else {
-            out.add(new DefaultHttpContent(piece));
-        }
-    }
-
-    private boolean chunkSize(ByteBuf in, List<Object> out) {
-        int r = in.readerIndex();
-        int lf = in.indexOf(r, Math.min(in.writerIndex(), r + MAX_CHUNK_LINE), (byte) '\n');
-        if (lf < 0) {
-            if (in.readableBytes() >= MAX_CHUNK_LINE) {
-                failBody(in, out, "chunk size line over " + MAX_CHUNK_LINE + " bytes");
-                return true;
-            }
-            return false;
-        }
-        if (lf == r || in.getByte(lf - 1) != '\r') {
-            failBody(in, out, "chunk size line not ended by CRLF");
-            return true;
-        }
-        long size = 0;
-        int i = r;
-        int end = lf - 1;
-        for (; i < end; i++) {
-            int d = Character.digit((char) in.getByte(i), 16);
-            if (d < 0) {
-                break;
-            }
-            if (size > (1L << 40)) {
-                failBody(in, out, "chunk size too large");
-                return true;
-            }
-            size = size * 16 + d;
-        }
-        if (i == r) {
-            failBody(in, out, "malformed chunk size");
-            return true;
-        }
-        // What may follow the size: optional whitespace, then chunk extensions (ignored) of field bytes only.
-        int k = i;
-        while (k < end && (in.getByte(k) == ' ' || in.getByte(k) == '\t')) {
-            k++;
-        }
-        if (k < end && in.getByte(k) != ';') {
-            failBody(in, out, "malformed chunk size");
-            return true;
-        }
-        for (; k < end; k++) {
-            if (!fieldByte(in.getByte(k))) {
-                failBody(in, out, "control byte in a chunk extension");
-                return true;
-            }
-        }
-        in.readerIndex(lf + 1);
-        if (size == 0) {
-            state = State.TRAILERS;
-        } else {
-            remaining = size;
-            state = State.CHUNK_DATA;
-        }
-        return true;
-    }
-
-    private void chunkData(ByteBuf in, List<Object> out) {
-        int n = (int) Math.min(remaining, Math.min(in.readableBytes(), MAX_PIECE));
-        out.add(new DefaultHttpContent(in.readRetainedSlice(n)));
-        remaining -= n;
-        if (remaining == 0) {
-            state = State.CHUNK_END;
-        }
-    }
-
-    private boolean chunkEnd(ByteBuf in, List<Object> out) {
-        if (in.readableBytes() < 2) {
-            return false;
-        }
-        if (in.getByte(in.readerIndex()) != '\r' || in.getByte(in.readerIndex() + 1) != '\n') {
-            failBody(in, out, "chunk data not followed by CRLF");
-            return true;
-        }
-        in.skipBytes(2);
-        state = State.CHUNK_SIZE;
-        return true;
-    }
-
-    /** The trailer section after the last chunk: read to its end and dropped (the client gets no trailers). */
-    private boolean trailers(ByteBuf in, List<Object> out) {
-        int end = endOfBlock(in, MAX_HEAD);
-        if (end == -1) {
-            return false;
-        }
-        if (end < 0) {
-            failBody(in, out, end == -2 ? "trailers over " + MAX_HEAD + " bytes" : "trailer line not ended by CRLF");
-            return true;
-        }
-        in.readerIndex(end);
-        endMessage(out, LastHttpContent.EMPTY_LAST_CONTENT);
-        return true;
-    }
 
     private void endMessage(List<Object> out, LastHttpContent last) {
         out.add(last);
@@ -542,26 +359,7 @@ public final class UpstreamResponseDecoder extends ByteToMessageDecoder {
 
     private void fail(List<Object> out, String why) {
         state = State.BROKEN;
-        scanned = 0;
-        out.add(UpstreamResponse.failed(new BadResponse(why)));
-    }
-
-    private void failBody(ByteBuf in, List<Object> out, String why) {
-        state = State.BROKEN;
-        in.skipBytes(in.readableBytes());
-        out.add(failedPiece(new BadResponse(why)));
-    }
-
-    private static LastHttpContent failedPiece(Exception cause) {
-        LastHttpContent bad = new DefaultLastHttpContent();
-        bad.setDecoderResult(DecoderResult.failure(cause));
-        return bad;
-    }
-
-    /** Why a response could not be read; its message goes to the log next to the upstream's name. */
-    static final class BadResponse extends Exception {
-        BadResponse(String message) {
-            super(message, null, false, false);
-        }
+        headScan.reset();
+        out.add(UpstreamResponse.failed(new BadMessage(why)));
     }
 }

@@ -425,4 +425,102 @@ class StrictHttpRequestDecoderTest {
             release(second);
         }
     }
+
+    @ParameterizedTest(name = "[{index}] {0}")
+    @ValueSource(strings = {
+        "\nGET / HTTP/1.1\r\nHost: h\r\n\r\n",
+        "\r\n\nGET / HTTP/1.1\r\nHost: h\r\n\r\n",
+        "GET /a\u0000b HTTP/1.1\r\nHost: h\r\n\r\n",
+        "GET /a\u007fb HTTP/1.1\r\nHost: h\r\n\r\n",
+        "G(T / HTTP/1.1\r\nHost: h\r\n\r\n",
+        "GET / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+        "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: gzip, chunked\r\n\r\n0\r\n\r\n",
+        "POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 5\r\nContent-Length: 5\r\n\r\nhello",
+        "POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 1234567890123456789\r\n\r\n",
+    })
+    void rejectsWhatTheStrictGrammarDoesNotAllow(String raw) {
+        write(raw);
+        assertSingleFailure(drain());
+        assertPoisoned();
+    }
+
+    @ParameterizedTest(name = "[{index}] chunk size line {0}")
+    @ValueSource(strings = {"5 ", "5\t", " 5", "5;", "0x5"})
+    void rejectsAChunkSizeLineWithStrayBytes(String sizeLine) {
+        write("POST /x HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n" + sizeLine.replace("5;", "5;\u0001")
+                + "\r\nhello\r\n0\r\n\r\n");
+        List<Object> msgs = drain();
+        try {
+            assertTrue(msgs.get(msgs.size() - 1) instanceof LastHttpContent last && last.decoderResult().isFailure(),
+                    () -> "the body ends with a failure: " + msgs);
+            assertFalse(msgs.stream().anyMatch(o -> o instanceof HttpContent c
+                    && c.content().toString(StandardCharsets.ISO_8859_1).contains("hello")), "body not passed on");
+        } finally {
+            release(msgs);
+        }
+        assertPoisoned();
+    }
+
+    @Test
+    void chunkExtensionsMayFollowWhitespaceAndAreDropped() {
+        write("POST /x HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n5 ;a=b\r\nhello\r\n0\r\n"
+                + "X-Trailer: t\r\n\r\n");
+        List<Object> msgs = drain();
+        try {
+            assertEquals("hello", body(msgs));
+            LastHttpContent last = assertInstanceOf(LastHttpContent.class, msgs.get(msgs.size() - 1));
+            assertTrue(last.decoderResult().isSuccess());
+            assertTrue(last.trailingHeaders().isEmpty(), "trailers are dropped");
+        } finally {
+            release(msgs);
+        }
+    }
+
+    @Test
+    void headerValuesKeepObsTextAndLoseOptionalWhitespace() {
+        write("GET / HTTP/1.1\r\nHost:h\r\nX-Name: \tcaf\u00e9 au lait \t\r\nX-Empty:\r\n\r\n");
+        List<Object> msgs = drain();
+        try {
+            HttpRequest r = assertInstanceOf(HttpRequest.class, msgs.get(0));
+            assertTrue(r.decoderResult().isSuccess(), () -> String.valueOf(r.decoderResult()));
+            assertEquals("h", r.headers().get("host"));
+            assertEquals("caf\u00e9 au lait", r.headers().get("x-name"));
+            assertEquals("", r.headers().get("X-Empty"));
+        } finally {
+            release(msgs);
+        }
+    }
+
+    @Test
+    void aClientThatClosesMidBodyEndsItWithAFailure() {
+        write("POST /webhook/a/b HTTP/1.1\r\nHost: h\r\nContent-Length: 10\r\n\r\nhalf");
+        channel.close();
+        List<Object> msgs = drain();
+        try {
+            assertInstanceOf(HttpRequest.class, msgs.get(0));
+            assertTrue(msgs.get(msgs.size() - 1) instanceof LastHttpContent last && last.decoderResult().isFailure(),
+                    () -> "the body ends with a failure: " + msgs);
+        } finally {
+            release(msgs);
+        }
+    }
+
+    @Test
+    void aLongBodyComesInPiecesOfAtMost64KiB() {
+        int length = 150 * 1024;
+        write("POST /webhook/a/b HTTP/1.1\r\nHost: h\r\nContent-Length: " + length + "\r\n\r\n" + "x".repeat(length));
+        List<Object> msgs = drain();
+        try {
+            int total = 0;
+            for (Object o : msgs.subList(1, msgs.size())) {
+                int n = ((HttpContent) o).content().readableBytes();
+                assertTrue(n <= 64 * 1024, "piece of " + n);
+                total += n;
+            }
+            assertEquals(length, total);
+            assertInstanceOf(LastHttpContent.class, msgs.get(msgs.size() - 1));
+        } finally {
+            release(msgs);
+        }
+    }
 }
