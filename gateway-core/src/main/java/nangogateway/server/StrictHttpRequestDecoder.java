@@ -252,6 +252,9 @@ public final class StrictHttpRequestDecoder extends ByteToMessageDecoder {
             headers.add(new AsciiString(b, pos, colon - pos, false), new AsciiString(b, vs, ve - vs, false));
             pos = end + 2;
         }
+        if (b[pos + 1] != '\n' || pos + 2 != b.length) {
+            throw new BadMessage("bare CR in the request head"); // a CR that starts a line but does not end the head
+        }
         if (chunked && contentLength >= 0) {
             throw new BadMessage("both Content-Length and Transfer-Encoding");
         }

@@ -437,6 +437,8 @@ class StrictHttpRequestDecoderTest {
         "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: gzip, chunked\r\n\r\n0\r\n\r\n",
         "POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 5\r\nContent-Length: 5\r\n\r\nhello",
         "POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 1234567890123456789\r\n\r\n",
+        "GET / HTTP/1.1\r\nHost: h\r\n\rX-Hidden: 1\r\n\r\n",
+        "GET / HTTP/1.1\r\nHost: h\r\nX-A: 1\r\r\n\r\n",
     })
     void rejectsWhatTheStrictGrammarDoesNotAllow(String raw) {
         write(raw);
