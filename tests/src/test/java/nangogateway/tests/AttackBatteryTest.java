@@ -635,11 +635,11 @@ class AttackBatteryTest {
         }
     }
 
-    // ------------------------------------------------------------------ whitespace Netty would trim
+    // ------------------------------------------------------------------ whitespace a lenient parser would trim
 
     /**
-     * Whitespace after a framing header's value: Netty trims it, so only the strict decoder's raw-line check
-     * can refuse it (research/security.md section 3, "TE `chunked\t`").
+     * Whitespace after a framing header's value: Netty's parser trims it (so would any lenient one); the
+     * gateway's parser refuses it (research/security.md section 3, "TE `chunked\t`").
      */
     static Stream<Attack> framingWhitespace() {
         String chunked = "5\r\nhello\r\n0\r\n\r\n";
