@@ -102,6 +102,10 @@ public final class BodyDecoder {
                         return fail(in, out, end == Http1.BlockScanner.TOO_LONG
                                 ? "trailers over " + maxTrailers + " bytes" : "trailer line not ended by CRLF");
                     }
+                    String bad = trailersProblem(in, end);
+                    if (bad != null) {
+                        return fail(in, out, bad);
+                    }
                     in.readerIndex(end);
                     out.add(LastHttpContent.EMPTY_LAST_CONTENT);
                     return Status.END;
@@ -144,19 +148,9 @@ public final class BodyDecoder {
         if (i == r) {
             return fail(in, out, "malformed chunk size");
         }
-        // What may follow the size: nothing, or chunk extensions (dropped) of field bytes only, which may be
-        // preceded by whitespace (RFC 9112 section 7.1.1, BWS); whitespace alone is not a chunk size line.
-        int k = i;
-        while (k < end && (in.getByte(k) == ' ' || in.getByte(k) == '\t')) {
-            k++;
-        }
-        if (k < end ? in.getByte(k) != ';' : k != i) {
-            return fail(in, out, "malformed chunk size");
-        }
-        for (; k < end; k++) {
-            if (!Http1.fieldByte(in.getByte(k))) {
-                return fail(in, out, "control byte in a chunk extension");
-            }
+        String bad = extensionProblem(in, i, end);
+        if (bad != null) {
+            return fail(in, out, bad);
         }
         in.readerIndex(lf + 1);
         if (size == 0) {
@@ -166,6 +160,97 @@ public final class BodyDecoder {
             state = State.CHUNK_DATA;
         }
         return null;
+    }
+
+    /**
+     * What follows a chunk size, from {@code from} to the CR at {@code end}: nothing, or chunk extensions,
+     * {@code *( BWS ";" BWS token [ BWS "=" BWS ( token / quoted-string ) ] )} (RFC 9112 section 7.1.1). They are
+     * dropped, but read to the letter: a reader that let a quoted string run on would end the chunk elsewhere.
+     */
+    private static String extensionProblem(ByteBuf in, int from, int end) {
+        int k = from;
+        while (k < end) {
+            k = skipBlanks(in, k, end);
+            if (k == end || in.getByte(k) != ';') {
+                return "malformed chunk size";
+            }
+            k = skipBlanks(in, k + 1, end);
+            int name = k;
+            while (k < end && Http1.tchar(in.getByte(k))) {
+                k++;
+            }
+            if (k == name) {
+                return "malformed chunk extension";
+            }
+            int afterName = skipBlanks(in, k, end);
+            if (afterName < end && in.getByte(afterName) == '=') {
+                k = skipBlanks(in, afterName + 1, end);
+                if (k < end && in.getByte(k) == '"') {
+                    k = quotedStringEnd(in, k + 1, end);
+                    if (k < 0) {
+                        return "malformed quoted string in a chunk extension";
+                    }
+                } else {
+                    int value = k;
+                    while (k < end && Http1.tchar(in.getByte(k))) {
+                        k++;
+                    }
+                    if (k == value) {
+                        return "malformed chunk extension";
+                    }
+                }
+            }
+        }
+        return null;
+    }
+
+    /** Just past the closing quote of a quoted string whose content starts at {@code from}; -1 if none by {@code end}. */
+    private static int quotedStringEnd(ByteBuf in, int from, int end) {
+        int k = from;
+        while (k < end) {
+            byte c = in.getByte(k);
+            if (c == '"') {
+                return k + 1;
+            }
+            if (c == '\\') {
+                k++;
+                if (k == end || !Http1.fieldByte(in.getByte(k))) {
+                    return -1;
+                }
+            } else if (!Http1.fieldByte(c)) {
+                return -1;
+            }
+            k++;
+        }
+        return -1;
+    }
+
+    private static int skipBlanks(ByteBuf in, int from, int end) {
+        int k = from;
+        while (k < end && (in.getByte(k) == ' ' || in.getByte(k) == '\t')) {
+            k++;
+        }
+        return k;
+    }
+
+    /** Reads the trailer section {@code [readerIndex, end)} line by line: each must be a well-formed field line. */
+    private static String trailersProblem(ByteBuf in, int end) {
+        if (end - in.readerIndex() == 2) {
+            return null; // the common case: no trailers
+        }
+        byte[] b = new byte[end - in.readerIndex()];
+        in.getBytes(in.readerIndex(), b);
+        int[] at = new int[4];
+        try {
+            int pos = 0;
+            while (b[pos] != '\r') {
+                pos = Http1.fieldLine(b, pos, at);
+            }
+            Http1.endOfFields(b, pos);
+            return null;
+        } catch (BadMessage e) {
+            return "trailers: " + e.getMessage();
+        }
     }
 
     private Status fail(ByteBuf in, List<Object> out, String why) {

@@ -92,8 +92,44 @@ public final class Http1 {
     }
 
     /**
+     * Checks one field line (a header or trailer line) starting at {@code b[pos]}: a token name, a colon right
+     * after it, optional whitespace, field bytes, optional whitespace, CRLF. Fills {@code at} with the colon's
+     * index, the value's start and its end (trailing whitespace left out) and the index of its CR, and returns
+     * where the next line starts. {@code b} must end with CRLF.
+     */
+    public static int fieldLine(byte[] b, int pos, int[] at) throws BadMessage {
+        if (b[pos] == ' ' || b[pos] == '\t') {
+            throw new BadMessage("obs-fold (field line starting with whitespace)");
+        }
+        int colon = tokenEnd(b, pos);
+        if (colon == pos || b[colon] != ':') {
+            throw new BadMessage("malformed field line");
+        }
+        int vs = colon + 1;
+        while (b[vs] == ' ' || b[vs] == '\t') {
+            vs++;
+        }
+        int end = fieldEnd(b, vs);
+        if (b[end] != '\r' || b[end + 1] != '\n') {
+            throw new BadMessage(b[end] == '\r' ? "bare CR in a field line" : "control byte in a field value");
+        }
+        at[0] = colon;
+        at[1] = vs;
+        at[2] = trimEnd(b, vs, end);
+        at[3] = end;
+        return end + 2;
+    }
+
+    /** Fails unless {@code b[pos]}, where a field line would start, is the CRLF that ends {@code b}. */
+    public static void endOfFields(byte[] b, int pos) throws BadMessage {
+        if (b[pos] != '\r' || b[pos + 1] != '\n' || pos + 2 != b.length) {
+            throw new BadMessage("bare CR in a field section"); // a CR that starts a line but does not end the block
+        }
+    }
+
+    /**
      * Finds the empty line that ends a block of lines (a head, or a trailer section) starting at a buffer's reader
-     * index, resuming where its last call stopped, so a head arriving in pieces is scanned once.
+     * index, resuming where its last call stopped (inside a line, too), so a block arriving in pieces is read once.
      */
     public static final class BlockScanner {
         /** The block has not fully arrived. */
@@ -103,7 +139,8 @@ public final class Http1 {
         /** A line ended by a bare LF. */
         public static final int BARE_LF = -3;
 
-        /** How far past the reader index the search got: whole lines, kept relative to the reader index. */
+        /** Where the line being read starts and how far the search for its LF got, relative to the reader index. */
+        private int lineStart;
         private int scanned;
 
         /**
@@ -112,28 +149,32 @@ public final class Http1 {
          */
         public int endOfBlock(ByteBuf in, int max) {
             int r = in.readerIndex();
+            int line = r + lineStart;
             int from = r + scanned;
             int limit = Math.min(in.writerIndex(), r + max);
             while (true) {
                 int lf = in.indexOf(from, limit, (byte) '\n');
                 if (lf < 0) {
-                    scanned = from - r;
+                    lineStart = line - r;
+                    scanned = limit - r;
                     return in.writerIndex() - r >= max ? TOO_LONG : MORE;
                 }
-                if (lf == from || in.getByte(lf - 1) != '\r') {
-                    scanned = 0;
+                if (lf == line || in.getByte(lf - 1) != '\r') {
+                    reset();
                     return BARE_LF;
                 }
-                if (lf - from == 1) {
-                    scanned = 0;
+                if (lf - line == 1) {
+                    reset();
                     return lf + 1;
                 }
-                from = lf + 1;
+                line = lf + 1;
+                from = line;
             }
         }
 
-        /** Forgets a partial scan (the bytes it covered were dropped). */
+        /** Forgets a partial scan (the bytes it covered were consumed or dropped). */
         public void reset() {
+            lineStart = 0;
             scanned = 0;
         }
     }

@@ -111,15 +111,18 @@ public final class StrictHttpRequestDecoder extends ByteToMessageDecoder {
         }
         int end = headScan.endOfBlock(in, maxRequestLine + 2 + maxHeaderBlock + 2);
         if (end == Http1.BlockScanner.MORE) {
-            // Not all here yet: refuse early what cannot fit, rather than hold it.
-            int lineEnd = in.indexOf(in.readerIndex(), in.writerIndex(), (byte) '\n');
-            if (lineEnd < 0 ? in.readableBytes() > maxRequestLine + 1 : lineEnd - in.readerIndex() - 1 > maxRequestLine) {
-                fail(in, out, new TooLongHttpLineException("request line over " + maxRequestLine + " bytes"));
-                return true;
-            }
-            if (lineEnd >= 0 && in.writerIndex() - (lineEnd + 1) > maxHeaderBlock + 1) {
-                fail(in, out, new TooLongHttpHeaderException("header block over " + maxHeaderBlock + " bytes"));
-                return true;
+            // Not all here yet: refuse early what cannot fit, rather than hold it. Looked for only once enough
+            // bytes are held to break a limit, so a head arriving in pieces is not searched again for each one.
+            if (in.readableBytes() > maxRequestLine + 1) {
+                int lf = in.indexOf(in.readerIndex(), in.readerIndex() + maxRequestLine + 2, (byte) '\n');
+                if (lf < 0) {
+                    fail(in, out, new TooLongHttpLineException("request line over " + maxRequestLine + " bytes"));
+                    return true;
+                }
+                if (in.writerIndex() - (lf + 1) > maxHeaderBlock + 1) {
+                    fail(in, out, new TooLongHttpHeaderException("header block over " + maxHeaderBlock + " bytes"));
+                    return true;
+                }
             }
             return false;
         }
@@ -128,8 +131,8 @@ public final class StrictHttpRequestDecoder extends ByteToMessageDecoder {
             return true;
         }
         if (end == Http1.BlockScanner.TOO_LONG) {
-            int lineEnd = in.indexOf(in.readerIndex(), in.writerIndex(), (byte) '\n');
-            fail(in, out, lineEnd < 0 || lineEnd - in.readerIndex() - 1 > maxRequestLine
+            int lf = in.indexOf(in.readerIndex(), in.writerIndex(), (byte) '\n');
+            fail(in, out, lf < 0 || lf - in.readerIndex() - 1 > maxRequestLine
                     ? new TooLongHttpLineException("request line over " + maxRequestLine + " bytes")
                     : new TooLongHttpHeaderException("header block over " + maxHeaderBlock + " bytes"));
             return true;
@@ -163,6 +166,18 @@ public final class StrictHttpRequestDecoder extends ByteToMessageDecoder {
 
     /** Parses a whole head: {@code b} ends with the empty line, and every LF in it follows a CR. */
     private void parseHead(byte[] b, List<Object> out) throws BadMessage {
+        // The limits first, so a head is refused for its size the same way however it arrived.
+        int firstCr = 0;
+        while (b[firstCr] != '\n') {
+            firstCr++;
+        }
+        firstCr--; // every LF in a head follows a CR
+        if (firstCr > maxRequestLine) {
+            throw new TooLongHttpLineException("request line over " + maxRequestLine + " bytes");
+        }
+        if (b.length - (firstCr + 2) - 2 > maxHeaderBlock) {
+            throw new TooLongHttpHeaderException("header block over " + maxHeaderBlock + " bytes");
+        }
         // method SP target SP version CRLF
         int methodEnd = Http1.tokenEnd(b, 0);
         if (methodEnd == 0) {
@@ -187,12 +202,6 @@ public final class StrictHttpRequestDecoder extends ByteToMessageDecoder {
         if (b[lineEnd] != '\r' || b[lineEnd + 1] != '\n') {
             throw new BadMessage("malformed request line");
         }
-        if (lineEnd > maxRequestLine) {
-            throw new TooLongHttpLineException("request line over " + maxRequestLine + " bytes");
-        }
-        if (b.length - (lineEnd + 2) - 2 > maxHeaderBlock) {
-            throw new TooLongHttpHeaderException("header block over " + maxHeaderBlock + " bytes");
-        }
         HttpMethod method = HttpMethod.valueOf(new String(b, 0, methodEnd, StandardCharsets.US_ASCII));
         String target = new String(b, targetStart, targetEnd - targetStart, StandardCharsets.ISO_8859_1);
 
@@ -201,14 +210,13 @@ public final class StrictHttpRequestDecoder extends ByteToMessageDecoder {
         long contentLength = -1;
         boolean chunked = false;
         int pos = lineEnd + 2;
+        int[] at = new int[4];
         while (b[pos] != '\r') {
-            if (b[pos] == ' ' || b[pos] == '\t') {
-                throw new BadMessage("obs-fold (header line starting with whitespace)");
-            }
-            int colon = Http1.tokenEnd(b, pos);
-            if (colon == pos || b[colon] != ':') {
-                throw new BadMessage("malformed header line");
-            }
+            int next = Http1.fieldLine(b, pos, at);
+            int colon = at[0];
+            int vs = at[1];
+            int ve = at[2];
+            int end = at[3];
             for (int i = pos; i < colon; i++) {
                 if (b[i] == '_') {
                     throw new BadMessage("'_' in header name");
@@ -217,15 +225,6 @@ public final class StrictHttpRequestDecoder extends ByteToMessageDecoder {
             if (++count > maxHeaders) {
                 throw new TooLongHttpHeaderException("more than " + maxHeaders + " header fields");
             }
-            int vs = colon + 1;
-            while (b[vs] == ' ' || b[vs] == '\t') {
-                vs++;
-            }
-            int end = Http1.fieldEnd(b, vs);
-            if (b[end] != '\r' || b[end + 1] != '\n') {
-                throw new BadMessage(b[end] == '\r' ? "bare CR in the request head" : "control byte in a header value");
-            }
-            int ve = Http1.trimEnd(b, vs, end);
             if (Http1.equalsIgnoreCase(b, pos, colon, "content-length")) {
                 if (ve != end) {
                     throw new BadMessage("whitespace after a Content-Length value");
@@ -250,11 +249,9 @@ public final class StrictHttpRequestDecoder extends ByteToMessageDecoder {
                 chunked = true;
             }
             headers.add(new AsciiString(b, pos, colon - pos, false), new AsciiString(b, vs, ve - vs, false));
-            pos = end + 2;
+            pos = next;
         }
-        if (b[pos + 1] != '\n' || pos + 2 != b.length) {
-            throw new BadMessage("bare CR in the request head"); // a CR that starts a line but does not end the head
-        }
+        Http1.endOfFields(b, pos);
         if (chunked && contentLength >= 0) {
             throw new BadMessage("both Content-Length and Transfer-Encoding");
         }
