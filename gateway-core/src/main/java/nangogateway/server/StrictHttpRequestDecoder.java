@@ -109,6 +109,12 @@ public final class StrictHttpRequestDecoder extends ByteToMessageDecoder {
         if (!skipEmptyLines(in)) {
             return false;
         }
+        byte first = in.getByte(in.readerIndex());
+        if (!Http1.tchar(first)) { // no request line starts so: refused now, not once a whole head is held
+            fail(in, out, new BadMessage(first == ' ' || first == '\t' ? "whitespace before the request method"
+                    : first == '\r' ? "bare CR before the request line" : "malformed request method"));
+            return true;
+        }
         int end = headScan.endOfBlock(in, maxRequestLine + 2 + maxHeaderBlock + 2);
         if (end == Http1.BlockScanner.MORE) {
             // Not all here yet: refuse early what cannot fit, rather than hold it. Looked for only once enough

@@ -525,4 +525,12 @@ class StrictHttpRequestDecoderTest {
             release(msgs);
         }
     }
+
+    @ParameterizedTest(name = "[{index}] {0}")
+    @ValueSource(strings = {" GET", "\tGET", "\rX", "\u0000", "(GET"})
+    void aHeadThatCannotStartARequestIsRefusedAtOnce(String start) {
+        write(start);
+        assertSingleFailure(drain());
+        assertPoisoned();
+    }
 }
