@@ -47,8 +47,11 @@ import nangogateway.http.Http1;
 public final class StrictHttpRequestDecoder extends ByteToMessageDecoder {
     private enum State { HEAD, BODY, BROKEN }
 
-    /** Header names come out of the parse checked; the map still checks names that handlers set later. */
-    private static final HttpHeadersFactory HEADERS = DefaultHttpHeadersFactory.headersFactory();
+    /**
+     * Header names come out of the parse checked, and the only names handlers set later are the gateway's own
+     * constants, so the map does not check each name again.
+     */
+    private static final HttpHeadersFactory HEADERS = DefaultHttpHeadersFactory.headersFactory().withValidation(false);
 
     private final int maxRequestLine;
     private final int maxHeaderBlock;
