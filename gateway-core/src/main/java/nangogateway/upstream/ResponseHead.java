@@ -7,6 +7,7 @@ import io.netty.util.AsciiString;
 import java.nio.charset.StandardCharsets;
 import java.util.Iterator;
 import java.util.Map;
+import nangogateway.http.Http1;
 
 /**
  * The header lines of one upstream response as {@link UpstreamResponseDecoder} validated them: a copy of the
@@ -55,7 +56,7 @@ public final class ResponseHead {
         for (int i = 0; i < count; i++) {
             String name = namesAndValues[2 * i];
             String value = namesAndValues[2 * i + 1];
-            if (!name.matches("[!#$%&'*+.^_`|~0-9A-Za-z-]+")
+            if (name.isEmpty() || !name.chars().allMatch(c -> c < 0x80 && Http1.tchar((byte) c))
                     || !value.chars().allMatch(c -> c >= 0x20 && c < 0x7f) || !value.equals(value.trim())) {
                 throw new IllegalArgumentException("not a header line: " + name + ": " + value);
             }

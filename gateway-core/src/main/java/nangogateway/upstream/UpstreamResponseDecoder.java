@@ -165,21 +165,12 @@ public final class UpstreamResponseDecoder extends ByteToMessageDecoder {
         int connectionLines = 0;
         boolean[] dropped = NONE;
         int pos = eol + 2;
+        int[] at = new int[4];
         while (b[pos] != '\r') {
-            if (b[pos] == ' ' || b[pos] == '\t') {
-                throw new BadMessage("obs-fold (header line starting with whitespace)");
-            }
-            int colon = Http1.tokenEnd(b, pos);
-            if (colon == pos || b[colon] != ':') {
-                throw new BadMessage("malformed header line");
-            }
-            int vs = colon + 1;
-            while (b[vs] == ' ' || b[vs] == '\t') {
-                vs++;
-            }
-            int end = Http1.fieldEnd(b, vs);
-            endOfLine(b, end, "header value");
-            int ve = Http1.trimEnd(b, vs, end);
+            int next = Http1.fieldLine(b, pos, at);
+            int colon = at[0];
+            int vs = at[1];
+            int ve = at[2];
             if (count == capacity) {
                 capacity *= 2;
                 lines = java.util.Arrays.copyOf(lines, 4 * capacity);
@@ -224,11 +215,9 @@ public final class UpstreamResponseDecoder extends ByteToMessageDecoder {
                 default -> {
                 }
             }
-            pos = end + 2;
+            pos = next;
         }
-        if (b[pos + 1] != '\n') {
-            throw new BadMessage("bare CR in the response head");
-        }
+        Http1.endOfFields(b, pos);
         if (transferEncoding && contentLength >= 0) {
             throw new BadMessage("both Content-Length and Transfer-Encoding");
         }

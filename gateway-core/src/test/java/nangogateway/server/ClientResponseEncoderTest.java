@@ -39,9 +39,14 @@ class ClientResponseEncoderTest {
     }
 
     private String written() {
+        return written(client);
+    }
+
+    /** Every byte {@code ch} has written so far (the buffers released). */
+    private static String written(EmbeddedChannel ch) {
         StringBuilder s = new StringBuilder();
         ByteBuf b;
-        while ((b = client.readOutbound()) != null) {
+        while ((b = ch.readOutbound()) != null) {
             s.append(b.toString(StandardCharsets.ISO_8859_1));
             b.release();
         }
@@ -88,13 +93,7 @@ class ClientResponseEncoderTest {
         EmbeddedChannel ch = new EmbeddedChannel(new ClientResponseEncoder());
         try {
             ch.writeOutbound(response);
-            StringBuilder s = new StringBuilder();
-            ByteBuf b;
-            while ((b = ch.readOutbound()) != null) {
-                s.append(b.toString(StandardCharsets.ISO_8859_1));
-                b.release();
-            }
-            return s.toString();
+            return written(ch);
         } finally {
             ch.finishAndReleaseAll();
         }
