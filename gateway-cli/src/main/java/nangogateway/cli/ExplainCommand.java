@@ -11,7 +11,7 @@ import nangogateway.config.GatewayConfig;
 import nangogateway.config.ListenerConfig;
 import nangogateway.config.ProxyAction;
 import nangogateway.proxy.BaseUrlOverridePolicy;
-import nangogateway.routing.RequestTarget;
+import nangogateway.target.RequestTarget;
 import nangogateway.routing.RouteDecision;
 import nangogateway.routing.RouteTable;
 import picocli.CommandLine.Command;

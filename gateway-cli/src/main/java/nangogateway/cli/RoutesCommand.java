@@ -8,7 +8,7 @@ import nangogateway.config.ConfigException;
 import nangogateway.config.GatewayConfig;
 import nangogateway.config.ListenerConfig;
 import nangogateway.config.RouteConfig;
-import nangogateway.routing.PathPattern;
+import nangogateway.target.PathPattern;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;

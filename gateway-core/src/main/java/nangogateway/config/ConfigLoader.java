@@ -20,7 +20,7 @@ import java.util.regex.Pattern;
 import nangogateway.config.NodeReader.Fields;
 import nangogateway.config.ProviderConfig.OverrideOrigin;
 import nangogateway.config.ProviderConfig.OverrideRule;
-import nangogateway.routing.RequestTarget;
+import nangogateway.target.RequestTarget;
 import org.yaml.snakeyaml.LoaderOptions;
 import org.yaml.snakeyaml.Yaml;
 import org.yaml.snakeyaml.error.Mark;

@@ -3,7 +3,7 @@ package nangogateway.config;
 import java.util.List;
 import java.util.Objects;
 import java.util.Set;
-import nangogateway.routing.PathPattern;
+import nangogateway.target.PathPattern;
 
 /**
  * One route of a listener. Exactly one of {@code paths} (non-empty) or {@code prefix} (non-null) is set.

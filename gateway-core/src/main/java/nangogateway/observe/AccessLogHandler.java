@@ -16,7 +16,7 @@ import java.time.format.DateTimeFormatter;
 import java.util.Locale;
 import java.util.Set;
 import nangogateway.config.AccessLogFormat;
-import nangogateway.server.RequestFacts;
+import nangogateway.exchange.RequestFacts;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 

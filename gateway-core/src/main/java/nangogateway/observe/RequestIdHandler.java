@@ -8,7 +8,7 @@ import io.netty.handler.codec.http.HttpResponse;
 import io.netty.util.AsciiString;
 import java.util.Iterator;
 import java.util.concurrent.ThreadLocalRandom;
-import nangogateway.server.RequestFacts;
+import nangogateway.exchange.RequestFacts;
 
 /**
  * Gives every request an {@code X-Request-Id}: the client's own when it is one well-formed value, a fresh one

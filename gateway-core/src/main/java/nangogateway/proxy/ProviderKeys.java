@@ -3,8 +3,8 @@ package nangogateway.proxy;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.Set;
 import nangogateway.config.ProviderConfig;
-import nangogateway.routing.PathPattern;
-import nangogateway.server.RoutedRequest;
+import nangogateway.target.PathPattern;
+import nangogateway.exchange.RoutedRequest;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 

@@ -12,8 +12,8 @@ import io.netty.handler.codec.http.LastHttpContent;
 import nangogateway.config.ProxyAction;
 import nangogateway.config.WebhookVerify;
 import nangogateway.observe.GatewayMetrics;
-import nangogateway.server.LocalResponses;
-import nangogateway.server.RoutedRequest;
+import nangogateway.exchange.LocalResponses;
+import nangogateway.exchange.RoutedRequest;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 

@@ -1,5 +1,7 @@
 package nangogateway.routing;
 
+import nangogateway.target.RequestTarget;
+import nangogateway.target.PathPattern;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaders;
 import java.util.List;

@@ -1,5 +1,10 @@
 package nangogateway.server;
 
+import nangogateway.exchange.RequestFacts;
+import nangogateway.exchange.AdmittedRequest;
+import nangogateway.exchange.GatewaySnapshot;
+import nangogateway.exchange.LocalResponses;
+import nangogateway.net.Transport;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;

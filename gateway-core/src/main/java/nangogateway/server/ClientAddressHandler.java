@@ -1,5 +1,6 @@
 package nangogateway.server;
 
+import nangogateway.exchange.RequestFacts;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.http.HttpRequest;

@@ -1,5 +1,7 @@
 package nangogateway.server;
 
+import nangogateway.exchange.GatewaySnapshot;
+import nangogateway.net.Transport;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelOption;

@@ -1,5 +1,6 @@
 package nangogateway.server;
 
+import nangogateway.exchange.GatewaySnapshot;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelPipeline;
 import io.netty.channel.socket.SocketChannel;

@@ -1,5 +1,6 @@
 package nangogateway.server;
 
+import nangogateway.net.Transport;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import nangogateway.limits.ConnectionLimitHandler;

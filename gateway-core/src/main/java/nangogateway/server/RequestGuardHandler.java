@@ -1,5 +1,8 @@
 package nangogateway.server;
 
+import nangogateway.exchange.RequestFacts;
+import nangogateway.exchange.AdmittedRequest;
+import nangogateway.exchange.LocalResponses;
 import io.netty.channel.ChannelDuplexHandler;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
@@ -17,7 +20,7 @@ import io.netty.util.ReferenceCountUtil;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
-import nangogateway.routing.RequestTarget;
+import nangogateway.target.RequestTarget;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 

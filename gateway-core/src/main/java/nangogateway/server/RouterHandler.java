@@ -1,5 +1,10 @@
 package nangogateway.server;
 
+import nangogateway.exchange.RequestFacts;
+import nangogateway.exchange.RoutedRequest;
+import nangogateway.exchange.AdmittedRequest;
+import nangogateway.exchange.GatewaySnapshot;
+import nangogateway.exchange.LocalResponses;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;

@@ -12,7 +12,7 @@ import io.netty.util.concurrent.Future;
 import io.netty.util.concurrent.Promise;
 import java.util.ArrayDeque;
 import nangogateway.config.UpstreamConfig;
-import nangogateway.server.Transport;
+import nangogateway.net.Transport;
 
 /**
  * Keep-alive connections to one upstream, owned by one event loop: every method runs on that loop, so the pool

@@ -10,7 +10,7 @@ import java.util.Queue;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import javax.net.ssl.SSLException;
 import nangogateway.config.UpstreamConfig;
-import nangogateway.server.Transport;
+import nangogateway.net.Transport;
 
 /**
  * Every event loop's pools, one per upstream definition. Looked up on the event loop that serves the request;

@@ -11,7 +11,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Set;
-import nangogateway.routing.RequestTarget;
+import nangogateway.target.RequestTarget;
 import nangogateway.routing.RouteDecision;
 import nangogateway.routing.RouteTable;
 import org.junit.jupiter.api.Test;

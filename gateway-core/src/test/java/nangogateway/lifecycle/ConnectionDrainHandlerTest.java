@@ -14,7 +14,7 @@ import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.util.ReferenceCountUtil;
-import nangogateway.server.LocalResponses;
+import nangogateway.exchange.LocalResponses;
 import org.junit.jupiter.api.Test;
 
 class ConnectionDrainHandlerTest {

@@ -1,5 +1,7 @@
 package nangogateway.routing;
 
+import nangogateway.target.RequestTarget;
+import nangogateway.target.PathPattern;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;

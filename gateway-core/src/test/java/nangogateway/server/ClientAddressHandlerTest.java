@@ -1,5 +1,6 @@
 package nangogateway.server;
 
+import nangogateway.exchange.RequestFacts;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertSame;

@@ -1,5 +1,7 @@
 package nangogateway.server;
 
+import nangogateway.exchange.GatewaySnapshot;
+import nangogateway.net.Transport;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
@@ -35,7 +37,7 @@ import nangogateway.config.RouteConfig;
 import nangogateway.config.ServerSettings;
 import nangogateway.config.TlsConfig;
 import nangogateway.config.UpstreamConfig;
-import nangogateway.routing.PathPattern;
+import nangogateway.target.PathPattern;
 import nangogateway.upstream.UpstreamPools;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;

@@ -1,5 +1,6 @@
 package nangogateway.server;
 
+import nangogateway.exchange.LocalResponses;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;

@@ -1,5 +1,7 @@
 package nangogateway.server;
 
+import nangogateway.exchange.RequestFacts;
+import nangogateway.exchange.AdmittedRequest;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -25,7 +27,7 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import nangogateway.routing.RequestTarget;
+import nangogateway.target.RequestTarget;
 import nangogateway.testing.Outbound;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;

@@ -1,5 +1,8 @@
 package nangogateway.server;
 
+import nangogateway.exchange.RequestFacts;
+import nangogateway.exchange.AdmittedRequest;
+import nangogateway.exchange.LocalResponses;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;

@@ -1,5 +1,8 @@
 package nangogateway.server;
 
+import nangogateway.exchange.RequestFacts;
+import nangogateway.exchange.RoutedRequest;
+import nangogateway.exchange.GatewaySnapshot;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
@@ -40,7 +43,7 @@ import nangogateway.config.ServerSettings;
 import nangogateway.config.UpstreamConfig;
 import nangogateway.limits.RateLimiter;
 import nangogateway.observe.GatewayMetrics;
-import nangogateway.routing.PathPattern;
+import nangogateway.target.PathPattern;
 import nangogateway.testing.Outbound;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;

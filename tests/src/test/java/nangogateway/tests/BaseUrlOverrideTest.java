@@ -21,7 +21,7 @@ import nangogateway.config.ProviderConfig.OverrideRule;
 import nangogateway.config.ProxyAction;
 import nangogateway.config.RouteConfig;
 import nangogateway.config.ServerSettings;
-import nangogateway.routing.PathPattern;
+import nangogateway.target.PathPattern;
 import nangogateway.server.Gateway;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;

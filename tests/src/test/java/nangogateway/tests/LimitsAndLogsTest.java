@@ -231,7 +231,7 @@ class LimitsAndLogsTest {
         ListenerConfig pub = new ListenerConfig("public", "127.0.0.1", 0, null, TestConfigs.publicRoutes(), 403,
                 ListenerLimits.DEFAULTS, options(List.of(), null, 0, 2, AccessLogFormat.COMBINED));
         ListenerConfig internal = new ListenerConfig("internal", "127.0.0.1", 0, null, List.of(
-                new nangogateway.config.RouteConfig("metrics", List.of(nangogateway.routing.PathPattern.compile(
+                new nangogateway.config.RouteConfig("metrics", List.of(nangogateway.target.PathPattern.compile(
                         "/metrics")), null, Set.of("GET"), List.of(), false, new nangogateway.config.MetricsAction(),
                         1)), 403, ListenerLimits.DEFAULTS);
         gateway = Gateway.start(new GatewayConfig("test", Map.of("nango", TestConfigs.nango(nango.getPort(),

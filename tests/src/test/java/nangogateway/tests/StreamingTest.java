@@ -14,7 +14,7 @@ import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.TimeUnit;
 import mockwebserver3.MockResponse;
 import mockwebserver3.RecordedRequest;
-import nangogateway.server.Transport;
+import nangogateway.net.Transport;
 import okhttp3.OkHttpClient;
 import okhttp3.Request;
 import okhttp3.Response;

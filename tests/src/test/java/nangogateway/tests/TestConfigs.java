@@ -16,7 +16,7 @@ import nangogateway.config.RouteAction;
 import nangogateway.config.RouteConfig;
 import nangogateway.config.ServerSettings;
 import nangogateway.config.UpstreamConfig;
-import nangogateway.routing.PathPattern;
+import nangogateway.target.PathPattern;
 
 /** Configs built in code for socket tests: the public Nango surface in front of a mock Nango. */
 public final class TestConfigs {

@@ -1,4 +1,4 @@
-package nangogateway.server;
+package nangogateway.exchange;
 
 import io.netty.channel.Channel;
 import io.netty.util.Attribute;

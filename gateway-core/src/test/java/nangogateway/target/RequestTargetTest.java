@@ -1,4 +1,4 @@
-package nangogateway.routing;
+package nangogateway.target;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;

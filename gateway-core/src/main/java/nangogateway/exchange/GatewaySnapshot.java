@@ -1,4 +1,4 @@
-package nangogateway.server;
+package nangogateway.exchange;
 
 import io.netty.handler.ssl.SslContext;
 import java.util.HashMap;

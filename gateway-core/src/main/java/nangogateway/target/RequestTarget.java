@@ -1,4 +1,4 @@
-package nangogateway.routing;
+package nangogateway.target;
 
 /**
  * A request target the gateway accepted: origin-form, printable ASCII, with a canonical path that Express

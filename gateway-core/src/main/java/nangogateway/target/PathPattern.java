@@ -1,4 +1,4 @@
-package nangogateway.routing;
+package nangogateway.target;
 
 import java.util.ArrayList;
 import java.util.HashSet;

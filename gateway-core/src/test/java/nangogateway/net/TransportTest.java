@@ -1,4 +1,4 @@
-package nangogateway.server;
+package nangogateway.net;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 

@@ -1,4 +1,4 @@
-package nangogateway.server;
+package nangogateway.exchange;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;

@@ -1,4 +1,4 @@
-package nangogateway.server;
+package nangogateway.net;
 
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.PooledByteBufAllocator;

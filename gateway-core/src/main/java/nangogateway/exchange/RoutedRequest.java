@@ -1,4 +1,4 @@
-package nangogateway.server;
+package nangogateway.exchange;
 
 import java.util.Map;
 import nangogateway.config.RouteConfig;
