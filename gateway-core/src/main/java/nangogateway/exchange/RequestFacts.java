@@ -6,27 +6,27 @@ import io.netty.util.AttributeKey;
 import java.net.InetSocketAddress;
 
 /**
- * Per-request facts carried from the handler that knows them to the access log and metrics: one plain object per
- * connection, looked up once per handler (not one channel attribute per fact per request). Touched on the
- * connection's event loop only; the access log resets it when a response ends.
+ * What happened to the current exchange of a connection, recorded where it happens and read by the access log and
+ * metrics: one object per connection, looked up once per handler. Each fact has one writer (named on its setter)
+ * and is typed; nothing is read back out of a message string.
+ *
+ * <p>Life cycle: the facts of an exchange start empty when the previous exchange {@linkplain #end() ended} (or the
+ * connection opened) and are read and ended by the access log, their one owner, once the last byte of the
+ * response has been written. The client address outlives the exchange: it is the connection's until a request
+ * from a trusted proxy names another one. Touched on the connection's event loop only.
  */
 public final class RequestFacts {
     private static final AttributeKey<RequestFacts> KEY = AttributeKey.valueOf("nangogateway.requestFacts");
 
-    /** Why the guard (or a policy) refused the current request; null when it was not refused. */
-    public String rejectReason;
-    /** The route that took the current request, or how it was answered (otherwise, method-not-allowed, ...). */
-    public String route;
-    /** The current request's id (X-Request-Id): the client's string, or the gateway's own as ASCII bytes. */
-    public CharSequence requestId;
-    /** The client address after trusted-proxy resolution (X-Forwarded-For from a trusted peer). */
-    public String clientAddress;
-    /** The upstream's response status for the current request; 0 when none came. */
-    public int upstreamStatus;
-    /** Nanoseconds from sending the request upstream to its response head; -1 when none came. */
-    public long upstreamNanos = -1;
-    /** Why the current request failed at its upstream: {@code upstream:kind} (connect, timeout, closed, ...). */
-    public String upstreamError;
+    private String clientAddress;
+    private CharSequence requestId;
+    private String route;
+    private Refusal refusal;
+    private String rejectReason;
+    private int upstreamStatus;
+    private long upstreamNanos = -1;
+    private String upstream;
+    private UpstreamFailure upstreamFailure;
 
     /** The connection's facts, created on first use. */
     public static RequestFacts of(Channel ch) {
@@ -54,13 +54,113 @@ public final class RequestFacts {
         return "unknown";
     }
 
-    /** Forgets what belonged to the exchange just finished. */
-    public void responseDone() {
-        route = null;
+    // ---- writers, each named for the one handler that calls it ----
+
+    /** Client-address handler: the client behind a trusted proxy, or null for the socket peer. */
+    public void clientAddress(String address) {
+        clientAddress = address;
+    }
+
+    /** Request-id handler: the id sent upstream and logged (the client's, or the gateway's own as ASCII bytes). */
+    public void requestId(CharSequence id) {
+        requestId = id;
+    }
+
+    /** Router and local answerers: the route that took the request, or the name of the local answer. */
+    public void route(String name) {
+        route = name;
+    }
+
+    /**
+     * The router: the request matched no route, no method of its route, or its client's rate limit; {@code how}
+     * names the answer in the log (otherwise, method-not-allowed, rate-limited).
+     */
+    public void deny(String how, Refusal kind) {
+        route = how;
+        refusal = kind;
+    }
+
+    /**
+     * Guard, timeouts and policies: the request was refused before (or instead of) reaching its route's action;
+     * {@code reason} is logged as {@code rejected: reason}.
+     */
+    public void reject(Refusal kind, String reason) {
+        refusal = kind;
+        rejectReason = reason;
+    }
+
+    /** The upstream exchange: a response head came after {@code nanos} from sending the request. */
+    public void upstreamResponded(int status, long nanos) {
+        upstreamStatus = status;
+        upstreamNanos = nanos;
+    }
+
+    /** The upstream exchange: the head already recorded is not what the client gets (its body broke). */
+    public void upstreamResponseVoided() {
+        upstreamStatus = 0;
+        upstreamNanos = -1;
+    }
+
+    /** The upstream exchange: it failed, at this upstream, in this way. */
+    public void upstreamFailed(String upstreamName, UpstreamFailure kind) {
+        upstream = upstreamName;
+        upstreamFailure = kind;
+    }
+
+    // ---- readers ----
+
+    public CharSequence requestId() {
+        return requestId;
+    }
+
+    /** The resolved client address, or null when it is the socket peer. */
+    public String resolvedClientAddress() {
+        return clientAddress;
+    }
+
+    public String route() {
+        return route;
+    }
+
+    /** Why the gateway answered itself, or null when the request reached its action. */
+    public Refusal refusal() {
+        return refusal;
+    }
+
+    /** The reason of a {@link #reject}, or null when the request was not rejected before routing. */
+    public String rejectReason() {
+        return rejectReason;
+    }
+
+    /** The upstream's response status; 0 when none reached the client. */
+    public int upstreamStatus() {
+        return upstreamStatus;
+    }
+
+    /** Nanoseconds from sending the request upstream to its response head; -1 when none came. */
+    public long upstreamNanos() {
+        return upstreamNanos;
+    }
+
+    /** The upstream that failed, or null. */
+    public String failedUpstream() {
+        return upstream;
+    }
+
+    /** How the upstream exchange failed, or null when it did not. */
+    public UpstreamFailure upstreamFailure() {
+        return upstreamFailure;
+    }
+
+    /** Ends the exchange: the access log, once its line is written and counted. The client address stays. */
+    public void end() {
         requestId = null;
+        route = null;
+        refusal = null;
         rejectReason = null;
         upstreamStatus = 0;
         upstreamNanos = -1;
-        upstreamError = null;
+        upstream = null;
+        upstreamFailure = null;
     }
 }

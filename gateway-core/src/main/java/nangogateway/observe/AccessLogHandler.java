@@ -16,7 +16,9 @@ import java.time.format.DateTimeFormatter;
 import java.util.Locale;
 import java.util.Set;
 import nangogateway.config.AccessLogFormat;
+import nangogateway.exchange.Refusal;
 import nangogateway.exchange.RequestFacts;
+import nangogateway.exchange.UpstreamFailure;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -50,12 +52,8 @@ public final class AccessLogHandler extends ChannelDuplexHandler {
     private String countedRoute;
     private java.util.concurrent.atomic.LongAdder[] routeCounters;
     /** The same for the kind of refusal last counted. */
-    private String countedDenial;
+    private Refusal countedDenial;
     private java.util.concurrent.atomic.LongAdder denialCounter;
-
-    public AccessLogHandler(String listener) {
-        this(listener, AccessLogFormat.COMBINED, Set.of(), new GatewayMetrics());
-    }
 
     public AccessLogHandler(String listener, AccessLogFormat format, Set<String> extraSecretParams,
             GatewayMetrics metrics) {
@@ -114,15 +112,15 @@ public final class AccessLogHandler extends ChannelDuplexHandler {
     }
 
     private String line(ChannelHandlerContext ctx) {
-        String client = facts.clientAddress;
+        String client = facts.resolvedClientAddress();
         if (client == null) {
             client = ctx.channel().remoteAddress() instanceof InetSocketAddress a ? a.getAddress().getHostAddress() : "-";
         }
-        String reject = facts.rejectReason;
-        String route = reject != null ? "rejected: " + reject : facts.route;
-        Integer upstreamStatus = facts.upstreamStatus == 0 ? null : facts.upstreamStatus;
-        Long upstreamNanos = facts.upstreamNanos < 0 ? null : facts.upstreamNanos;
-        String requestId = facts.requestId == null ? null : facts.requestId.toString();
+        String reject = facts.rejectReason();
+        String route = reject != null ? "rejected: " + reject : facts.route();
+        Integer upstreamStatus = facts.upstreamStatus() == 0 ? null : facts.upstreamStatus();
+        Long upstreamNanos = facts.upstreamNanos() < 0 ? null : facts.upstreamNanos();
+        String requestId = facts.requestId() == null ? null : facts.requestId().toString();
         double seconds = (System.nanoTime() - start) / 1e9;
         String rt = String.format(Locale.ROOT, "%.3f", seconds);
         String urt = upstreamNanos == null ? "-" : String.format(Locale.ROOT, "%.3f", upstreamNanos / 1e9);
@@ -154,57 +152,33 @@ public final class AccessLogHandler extends ChannelDuplexHandler {
 
     /** Refusals by kind and upstream failures, for metrics; labels come from a small fixed set. */
     private void countOutcome(ChannelHandlerContext ctx) {
-        String reject = facts.rejectReason;
-        String routeLabel = reject != null ? "rejected" : String.valueOf(facts.route);
+        boolean rejected = facts.rejectReason() != null;
+        String routeLabel = rejected ? "rejected" : String.valueOf(facts.route());
         if (!routeLabel.equals(countedRoute)) { // a connection mostly asks for one route: look its counters up once
             routeCounters = metrics.requestCounters(listener, routeLabel);
             countedRoute = routeLabel;
         }
         routeCounters[GatewayMetrics.statusClass(status)].increment();
-        if (reject != null) {
+        if (rejected) {
             metrics.event("rejected_requests", listener);
-            countDenied(rejectKind(status, reject));
-        } else if (status == 403 || status == 405 || status == 429) {
-            String route = facts.route;
-            if ("otherwise".equals(route)) {
-                countDenied("not_allowlisted");
-            } else if ("method-not-allowed".equals(route)) {
-                countDenied("method");
-            } else if ("rate-limited".equals(route)) {
-                countDenied("rate_limited");
-            }
         }
-        String upstreamError = facts.upstreamError;
-        if (upstreamError != null) {
-            int colon = upstreamError.indexOf(':');
-            metrics.count("nango_gateway_upstream_errors_total{upstream=\"" + upstreamError.substring(0, colon)
-                    + "\",kind=\"" + upstreamError.substring(colon + 1) + "\"}");
+        Refusal refusal = facts.refusal();
+        if (refusal != null) {
+            countDenied(refusal);
+        }
+        UpstreamFailure failure = facts.upstreamFailure();
+        if (failure != null) {
+            metrics.count("nango_gateway_upstream_errors_total{upstream=\"" + facts.failedUpstream()
+                    + "\",kind=\"" + failure.label() + "\"}");
         }
     }
 
-    private void countDenied(String kind) {
-        if (!kind.equals(countedDenial)) {
-            denialCounter = metrics.deniedCounter(listener, kind);
+    private void countDenied(Refusal kind) {
+        if (kind != countedDenial) {
+            denialCounter = metrics.deniedCounter(listener, kind.label());
             countedDenial = kind;
         }
         denialCounter.increment();
-    }
-
-    static String rejectKind(int status, String reason) {
-        if (reason.startsWith("base_url_override")) {
-            return "override";
-        }
-        if (status == 414 || status == 431) {
-            return "too_large";
-        }
-        if (status == 408) {
-            return "timeout";
-        }
-        if (reason.contains("path") || reason.contains("target") || reason.contains("segment")
-                || reason.contains("query") || reason.contains("encod") || reason.contains("fragment")) {
-            return "bad_target";
-        }
-        return "framing";
     }
 
     private void reset(ChannelHandlerContext ctx) {
@@ -214,7 +188,7 @@ public final class AccessLogHandler extends ChannelDuplexHandler {
         referer = null;
         userAgent = null;
         start = 0;
-        facts.responseDone();
+        facts.end();
     }
 
     private static StringBuilder field(StringBuilder b, String name, String value) {

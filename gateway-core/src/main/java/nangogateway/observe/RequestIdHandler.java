@@ -36,7 +36,7 @@ public final class RequestIdHandler extends ChannelDuplexHandler {
             if (!failed) {
                 r.headers().set(NAME, id);
             }
-            facts.requestId = id;
+            facts.requestId(id);
         }
         ctx.fireChannelRead(msg);
     }
@@ -44,7 +44,7 @@ public final class RequestIdHandler extends ChannelDuplexHandler {
     @Override
     public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
         if (msg instanceof HttpResponse r && r.status().code() >= 200) {
-            CharSequence id = facts.requestId;
+            CharSequence id = facts.requestId();
             if (id != null) {
                 r.headers().set(NAME, id);
             }

@@ -3,6 +3,7 @@ package nangogateway.server;
 import nangogateway.exchange.RequestFacts;
 import nangogateway.exchange.AdmittedRequest;
 import nangogateway.exchange.GatewaySnapshot;
+import nangogateway.exchange.LocalAnswer;
 import nangogateway.exchange.LocalResponses;
 import nangogateway.net.Transport;
 import io.netty.bootstrap.Bootstrap;
@@ -20,8 +21,6 @@ import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.LastHttpContent;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.function.Supplier;
@@ -29,8 +28,8 @@ import nangogateway.config.UpstreamConfig;
 import nangogateway.observe.GatewayMetrics;
 
 /**
- * The admin listener: {@code /healthz} (the process answers), {@code /readyz} (every listener is bound and every
- * upstream accepts a TCP connection within its connect timeout) and {@code /metrics} (Prometheus text). Nothing
+ * The admin listener: {@code /healthz} (the process answers), {@code /readyz} (every upstream accepts a TCP
+ * connection within its connect timeout; the listeners were all bound before the gateway reported ready) and {@code /metrics} (Prometheus text). Nothing
  * else; every answer closes the connection, which keeps this tiny surface simple.
  */
 public final class AdminHandler extends ChannelInboundHandlerAdapter {
@@ -68,32 +67,31 @@ public final class AdminHandler extends ChannelInboundHandlerAdapter {
         }
         String path = a.target().path();
         boolean get = a.request().method().equals(HttpMethod.GET) || a.request().method().equals(HttpMethod.HEAD);
-        RequestFacts.of(ctx.channel()).route = "admin";
+        RequestFacts.of(ctx.channel()).route("admin");
         if (!get) {
             FullHttpResponse r = LocalResponses.text(ctx.alloc(), 405, true);
             r.headers().set(HttpHeaderNames.ALLOW, "GET, HEAD");
-            send(ctx, r);
+            send(ctx, a, r);
         } else if (path.equals("/healthz")) {
-            send(ctx, LocalResponses.build(ctx.alloc(), HttpResponseStatus.OK, "ok\n", "text/plain; charset=utf-8", true));
+            send(ctx, a, LocalResponses.build(ctx.alloc(), HttpResponseStatus.OK, "ok\n", "text/plain; charset=utf-8", true));
         } else if (path.equals("/metrics")) {
-            send(ctx, LocalResponses.build(ctx.alloc(), HttpResponseStatus.OK, metrics.render(),
+            send(ctx, a, LocalResponses.build(ctx.alloc(), HttpResponseStatus.OK, metrics.render(),
                     "text/plain; version=0.0.4; charset=utf-8", true));
         } else if (path.equals("/readyz")) {
-            probeUpstreams(ctx);
+            probeUpstreams(ctx, a);
         } else {
-            send(ctx, LocalResponses.text(ctx.alloc(), 404, true));
+            send(ctx, a, LocalResponses.text(ctx.alloc(), 404, true));
         }
     }
 
     /** Opens (and closes) one TCP connection per upstream on this event loop; answers when all have settled. */
-    private void probeUpstreams(ChannelHandlerContext ctx) {
+    private void probeUpstreams(ChannelHandlerContext ctx, AdmittedRequest a) {
         Map<String, UpstreamConfig> upstreams = new TreeMap<>(snapshots.get().config().upstreams());
         Map<String, String> results = new TreeMap<>();
         if (upstreams.isEmpty()) {
-            answerReadiness(ctx, results);
+            answerReadiness(ctx, a, results);
             return;
         }
-        List<ChannelFuture> probes = new ArrayList<>();
         for (UpstreamConfig u : upstreams.values()) {
             ChannelFuture f = new Bootstrap().group(ctx.channel().eventLoop()).channel(transport.clientChannel())
                     .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) u.connectTimeout().toMillis())
@@ -104,20 +102,19 @@ public final class AdminHandler extends ChannelInboundHandlerAdapter {
                         }
                     })
                     .connect(u.host(), u.port());
-            probes.add(f);
             f.addListener((ChannelFutureListener) done -> {
                 results.put(u.name(), done.isSuccess() ? "ok" : "unreachable");
                 if (done.isSuccess()) {
                     done.channel().close();
                 }
                 if (results.size() == upstreams.size()) {
-                    answerReadiness(ctx, results);
+                    answerReadiness(ctx, a, results);
                 }
             });
         }
     }
 
-    private void answerReadiness(ChannelHandlerContext ctx, Map<String, String> results) {
+    private void answerReadiness(ChannelHandlerContext ctx, AdmittedRequest a, Map<String, String> results) {
         boolean ready = results.values().stream().allMatch("ok"::equals);
         StringBuilder b = new StringBuilder("{\"ready\":").append(ready).append(",\"upstreams\":{");
         String sep = "";
@@ -126,12 +123,13 @@ public final class AdminHandler extends ChannelInboundHandlerAdapter {
             sep = ",";
         }
         b.append("}}\n");
-        send(ctx, LocalResponses.build(ctx.alloc(), ready ? HttpResponseStatus.OK
+        send(ctx, a, LocalResponses.build(ctx.alloc(), ready ? HttpResponseStatus.OK
                 : HttpResponseStatus.SERVICE_UNAVAILABLE, b.toString(), "application/json", true));
     }
 
-    private static void send(ChannelHandlerContext ctx, FullHttpResponse r) {
-        r.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+    /** Every admin answer closes the connection; HEAD gets the headers only. */
+    private static void send(ChannelHandlerContext ctx, AdmittedRequest a, FullHttpResponse r) {
+        LocalAnswer.prepare(a, r, true);
         ctx.writeAndFlush(r).addListener(ChannelFutureListener.CLOSE);
     }
 }

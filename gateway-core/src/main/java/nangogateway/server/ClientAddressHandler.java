@@ -33,7 +33,7 @@ public final class ClientAddressHandler extends ChannelInboundHandlerAdapter {
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
         if (msg instanceof HttpRequest r) {
-            facts.clientAddress = resolve(ctx, r);
+            facts.clientAddress(resolve(ctx, r));
         }
         ctx.fireChannelRead(msg);
     }

@@ -2,6 +2,7 @@ package nangogateway.server;
 
 import nangogateway.exchange.RequestFacts;
 import nangogateway.exchange.AdmittedRequest;
+import nangogateway.exchange.LocalAnswer;
 import nangogateway.exchange.LocalResponses;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelFutureListener;
@@ -47,13 +48,7 @@ public final class HttpsRedirectHandler extends ChannelInboundHandlerAdapter {
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
         if (msg instanceof AdmittedRequest a) {
             FullHttpResponse r = answer(ctx, a);
-            close = a.hasBody() || !HttpUtil.isKeepAlive(a.request()) || a.request().protocolVersion() == HttpVersion.HTTP_1_0;
-            if (a.request().method().equals(HttpMethod.HEAD)) {
-                r.content().clear();
-            }
-            if (close) {
-                r.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
-            }
+            close = LocalAnswer.prepare(a, r, false);
             afterResponse.answering(a.complete());
             ctx.writeAndFlush(r).addListener(close ? ChannelFutureListener.CLOSE : afterResponse);
             if (!a.complete()) {
@@ -81,7 +76,7 @@ public final class HttpsRedirectHandler extends ChannelInboundHandlerAdapter {
         String path = a.target().path();
         boolean safe = a.request().method().equals(HttpMethod.GET) || a.request().method().equals(HttpMethod.HEAD);
         if (path.startsWith(ACME_PREFIX)) {
-            RequestFacts.of(ctx.channel()).route = "acme-challenge";
+            RequestFacts.of(ctx.channel()).route("acme-challenge");
             if (!safe) {
                 FullHttpResponse r = LocalResponses.text(ctx.alloc(), 405, false);
                 r.headers().set(HttpHeaderNames.ALLOW, "GET, HEAD");
@@ -92,7 +87,7 @@ public final class HttpsRedirectHandler extends ChannelInboundHandlerAdapter {
         String host = a.request().headers().get(HttpHeaderNames.HOST).trim();
         int colon = host.startsWith("[") ? host.indexOf(':', host.indexOf(']')) : host.indexOf(':');
         String location = "https://" + (colon > 0 ? host.substring(0, colon) : host) + a.target().raw();
-        RequestFacts.of(ctx.channel()).route = "redirect-to-https";
+        RequestFacts.of(ctx.channel()).route("redirect-to-https");
         FullHttpResponse r = LocalResponses.text(ctx.alloc(), safe ? 301 : 308, false);
         r.headers().set(HttpHeaderNames.LOCATION, location);
         return r;

@@ -3,6 +3,7 @@ package nangogateway.server;
 import nangogateway.exchange.RequestFacts;
 import nangogateway.exchange.AdmittedRequest;
 import nangogateway.exchange.LocalResponses;
+import nangogateway.exchange.Refusal;
 import io.netty.channel.ChannelDuplexHandler;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
@@ -59,7 +60,8 @@ public final class RequestGuardHandler extends ChannelDuplexHandler {
         if (msg instanceof HttpRequest request) {
             String problem = check(request);
             if (problem != null) {
-                reject(ctx, msg, statusFor(request, problem), problem);
+                int status = statusFor(request, problem);
+                reject(ctx, msg, status, status == 414 || status == 431 ? Refusal.TOO_LARGE : Refusal.FRAMING, problem);
                 return;
             }
             RequestTarget.Verdict verdict = RequestTarget.parse(request.uri());
@@ -68,7 +70,7 @@ public final class RequestGuardHandler extends ChannelDuplexHandler {
                     answerOptionsAsterisk(ctx, msg);
                     return;
                 }
-                reject(ctx, msg, 400, verdict.rejection());
+                reject(ctx, msg, 400, Refusal.BAD_TARGET, verdict.rejection());
                 return;
             }
             inRequest = !(msg instanceof LastHttpContent);
@@ -90,7 +92,7 @@ public final class RequestGuardHandler extends ChannelDuplexHandler {
         }
         if (msg instanceof HttpContent content) {
             if (content.decoderResult().isFailure()) {
-                reject(ctx, msg, 400, "bad body framing: " + content.decoderResult().cause().getMessage());
+                reject(ctx, msg, 400, Refusal.FRAMING, "bad body framing: " + content.decoderResult().cause().getMessage());
                 return;
             }
             if (msg instanceof LastHttpContent) {
@@ -248,13 +250,13 @@ public final class RequestGuardHandler extends ChannelDuplexHandler {
         return 400;
     }
 
-    private void reject(ChannelHandlerContext ctx, Object msg, int status, String reason) {
+    private void reject(ChannelHandlerContext ctx, Object msg, int status, Refusal kind, String reason) {
         ReferenceCountUtil.release(msg);
         rejected = true;
         if (log.isDebugEnabled()) {
             log.debug("{} rejected with {}: {}", ctx.channel().remoteAddress(), status, reason);
         }
-        RequestFacts.of(ctx.channel()).rejectReason = reason;
+        RequestFacts.of(ctx.channel()).reject(kind, reason);
         if (responseStarted && inRequest) {
             ctx.close(); // a response is already on its way: the only honest answer is to cut it
             return;
@@ -265,7 +267,7 @@ public final class RequestGuardHandler extends ChannelDuplexHandler {
     private void answerOptionsAsterisk(ChannelHandlerContext ctx, Object msg) {
         ReferenceCountUtil.release(msg);
         rejected = true; // simplest correct framing: answer and close, like any request we do not route
-        RequestFacts.of(ctx.channel()).route = "options-asterisk";
+        RequestFacts.of(ctx.channel()).route("options-asterisk");
         var response = LocalResponses.build(ctx.alloc(), io.netty.handler.codec.http.HttpResponseStatus.OK, "",
                 "text/plain; charset=utf-8", true);
         ctx.writeAndFlush(response).addListener(ChannelFutureListener.CLOSE);

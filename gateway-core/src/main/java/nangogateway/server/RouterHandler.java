@@ -4,7 +4,9 @@ import nangogateway.exchange.RequestFacts;
 import nangogateway.exchange.RoutedRequest;
 import nangogateway.exchange.AdmittedRequest;
 import nangogateway.exchange.GatewaySnapshot;
+import nangogateway.exchange.LocalAnswer;
 import nangogateway.exchange.LocalResponses;
+import nangogateway.exchange.Refusal;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
@@ -103,12 +105,12 @@ public final class RouterHandler extends ChannelInboundHandlerAdapter {
     }
 
     private void route(ChannelHandlerContext ctx, AdmittedRequest admitted) {
-        facts.route = null; // named below: the matched route, or how the request was answered
         HttpRequest request = admitted.request();
         GatewaySnapshot snapshot = snapshots.get();
         RouteTable table = snapshot.table(listenerName);
         if (table == null) {
-            answer(ctx, admitted, LocalResponses.text(ctx.alloc(), 503, true), "listener removed");
+            facts.route("listener removed");
+            answer(ctx, admitted, LocalResponses.text(ctx.alloc(), 503, true));
             return;
         }
         RouteDecision decision = table.decide(request.method().name(), admitted.target(), request.headers());
@@ -116,13 +118,13 @@ public final class RouterHandler extends ChannelInboundHandlerAdapter {
             return;
         }
         if (decision instanceof RouteDecision.Matched m) {
-            facts.route = m.route().name();
+            facts.route(m.route().name());
             var action = m.route().action();
             if (action instanceof RespondAction r) {
-                answer(ctx, admitted, respond(ctx, r), m.route().name());
+                answer(ctx, admitted, respond(ctx, r));
             } else if (action instanceof MetricsAction) {
                 answer(ctx, admitted, LocalResponses.build(ctx.alloc(), HttpResponseStatus.OK, metrics.render(),
-                        "text/plain; version=0.0.4; charset=utf-8", false), m.route().name());
+                        "text/plain; version=0.0.4; charset=utf-8", false));
             } else if (action instanceof ProxyAction p) {
                 forward(ctx, admitted, m.route(), m.params(), snapshot, p.maxRequestBody());
             } else if (action instanceof CallbackAction) {
@@ -131,10 +133,12 @@ public final class RouterHandler extends ChannelInboundHandlerAdapter {
         } else if (decision instanceof RouteDecision.MethodNotAllowed na) {
             FullHttpResponse r = LocalResponses.text(ctx.alloc(), 405, false);
             r.headers().set(HttpHeaderNames.ALLOW, String.join(", ", na.allow()));
-            answer(ctx, admitted, r, "method-not-allowed");
+            facts.deny("method-not-allowed", Refusal.METHOD);
+            answer(ctx, admitted, r);
         } else {
             int status = ((RouteDecision.Otherwise) decision).status();
-            answer(ctx, admitted, LocalResponses.text(ctx.alloc(), status, false), "otherwise");
+            facts.deny("otherwise", Refusal.NOT_ALLOWLISTED);
+            answer(ctx, admitted, LocalResponses.text(ctx.alloc(), status, false));
         }
     }
 
@@ -148,7 +152,7 @@ public final class RouterHandler extends ChannelInboundHandlerAdapter {
             return false;
         }
         String scope = listenerName + "/" + (route != null && route.rateLimit() != null ? route.name() : "*");
-        String client = facts.clientAddress;
+        String client = facts.resolvedClientAddress();
         long wait = rateLimiter.acquire(scope, client == null ? "unknown" : client, limit);
         if (wait == 0) {
             return false;
@@ -156,14 +160,15 @@ public final class RouterHandler extends ChannelInboundHandlerAdapter {
         metrics.event("rate_limited_requests", listenerName);
         FullHttpResponse r = LocalResponses.text(ctx.alloc(), 429, false);
         r.headers().set(HttpHeaderNames.RETRY_AFTER, Long.toString(wait));
-        answer(ctx, admitted, r, "rate-limited");
+        facts.deny("rate-limited", Refusal.RATE_LIMITED);
+        answer(ctx, admitted, r);
         return true;
     }
 
     private void forward(ChannelHandlerContext ctx, AdmittedRequest admitted, RouteConfig route,
             Map<String, String> params, GatewaySnapshot snapshot, long maxBody) {
         if (admitted.contentLength() > maxBody && admitted.hasBody()) {
-            answer(ctx, admitted, LocalResponses.text(ctx.alloc(), 413, true), route.name());
+            answer(ctx, admitted, LocalResponses.text(ctx.alloc(), 413, true));
             return;
         }
         if (HttpUtil.is100ContinueExpected(admitted.request())) {
@@ -192,20 +197,9 @@ public final class RouterHandler extends ChannelInboundHandlerAdapter {
      * Answers locally. A request whose body is still on the wire is answered with {@code Connection: close}
      * rather than read and discarded, so a denied upload costs nothing; a bodiless request keeps the connection.
      */
-    private void answer(ChannelHandlerContext ctx, AdmittedRequest admitted, FullHttpResponse response, String why) {
-        if (facts.route == null) {
-            facts.route = why;
-        }
-        HttpRequest request = admitted.request();
-        boolean close = admitted.hasBody() || !HttpUtil.isKeepAlive(request)
-                || request.protocolVersion() == HttpVersion.HTTP_1_0
-                || response.headers().contains(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE, true);
-        if (request.method().equals(HttpMethod.HEAD)) {
-            response.content().clear();
-        }
+    private void answer(ChannelHandlerContext ctx, AdmittedRequest admitted, FullHttpResponse response) {
         state = State.DISCARDING;
-        if (close) {
-            response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+        if (LocalAnswer.prepare(admitted, response, false)) {
             ctx.writeAndFlush(response).addListener(ChannelFutureListener.CLOSE);
             return;
         }

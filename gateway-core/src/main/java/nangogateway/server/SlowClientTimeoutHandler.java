@@ -2,6 +2,7 @@ package nangogateway.server;
 
 import nangogateway.exchange.RequestFacts;
 import nangogateway.exchange.LocalResponses;
+import nangogateway.exchange.Refusal;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelDuplexHandler;
 import io.netty.channel.ChannelFutureListener;
@@ -209,7 +210,7 @@ public final class SlowClientTimeoutHandler extends ChannelDuplexHandler {
             return;
         }
         if (phase == Phase.HEAD) {
-            RequestFacts.of(ctx.channel()).rejectReason = "request head timeout";
+            RequestFacts.of(ctx.channel()).reject(Refusal.TIMEOUT, "request head timeout");
             // From the pipeline's tail, so the access log and metrics (further in) see the 408 too.
             ctx.channel().writeAndFlush(LocalResponses.text(ctx.alloc(), 408, true))
                     .addListener(ChannelFutureListener.CLOSE);

@@ -30,7 +30,9 @@ import java.util.regex.Pattern;
 import java.util.Set;
 import nangogateway.config.AccessLogFormat;
 import nangogateway.exchange.LocalResponses;
+import nangogateway.exchange.Refusal;
 import nangogateway.exchange.RequestFacts;
+import nangogateway.exchange.UpstreamFailure;
 import nangogateway.testing.FlatJson;
 import nangogateway.testing.LogCapture;
 import org.junit.jupiter.api.AfterEach;
@@ -142,11 +144,10 @@ class AccessLogHandlerTest {
                 "Cookie", "session=COOKIE-VALUE",
                 "Authorization", "Bearer AUTH-VALUE"));
         RequestFacts f = facts();
-        f.clientAddress = "198.51.100.7";
-        f.route = "oauth-callback";
-        f.requestId = "rid-1";
-        f.upstreamStatus = 200;
-        f.upstreamNanos = 5_000_000;
+        f.clientAddress("198.51.100.7");
+        f.route("oauth-callback");
+        f.requestId("rid-1");
+        f.upstreamResponded(200, 5_000_000);
         respond(head(200), new DefaultHttpContent(Unpooled.copiedBuffer("hello", StandardCharsets.UTF_8)),
                 last(" world"));
         String line = onlyLine();
@@ -179,11 +180,10 @@ class AccessLogHandlerTest {
                 "Cookie", "session=COOKIE-VALUE",
                 "Authorization", "Bearer AUTH-VALUE"));
         RequestFacts f = facts();
-        f.clientAddress = "2001:db8::7";
-        f.route = "webhooks";
-        f.requestId = "rid-2";
-        f.upstreamStatus = 502;
-        f.upstreamNanos = 1_500_000_000L;
+        f.clientAddress("2001:db8::7");
+        f.route("webhooks");
+        f.requestId("rid-2");
+        f.upstreamResponded(502, 1_500_000_000L);
         respond(LocalResponses.text(channel.alloc(), 502, false));
 
         String line = onlyLine();
@@ -218,7 +218,7 @@ class AccessLogHandlerTest {
         channel = channel(AccessLogFormat.JSON);
         combined.finishAndReleaseAll();
         receive(request(HttpMethod.GET, "/health"));
-        facts().route = "health";
+        facts().route("health");
         respond(LocalResponses.text(channel.alloc(), 200, false));
         Map<String, Object> json = FlatJson.parse(onlyLine());
         assertEquals("-", json.get("client"), "EmbeddedChannel's peer is no IP address");
@@ -256,7 +256,7 @@ class AccessLogHandlerTest {
     @Test
     void statusAndBodyBytesAreCountedPerResponse() {
         receive(request(HttpMethod.GET, "/a"));
-        facts().route = "health";
+        facts().route("health");
         respond(head(201), new DefaultHttpContent(Unpooled.copiedBuffer("12345", StandardCharsets.UTF_8)),
                 last("678"));
         assertTrue(onlyLine().contains("\" 201 8 \""), "body bytes only: " + onlyLine());
@@ -266,7 +266,7 @@ class AccessLogHandlerTest {
                 "nango_gateway_response_seconds_count{listener=\"" + LISTENER + "\"} 1\n"), metrics.render());
 
         receive(request(HttpMethod.HEAD, "/a"));
-        facts().route = "health"; // the router names the route of every request afresh
+        facts().route("health"); // the router names the route of every request afresh
         respond(head(201), LastHttpContent.EMPTY_LAST_CONTENT);
         assertEquals(2, lines().size());
         assertTrue(lines().get(1).contains("\"HEAD /a HTTP/1.1\" 201 0 \""), "counted afresh: " + lines().get(1));
@@ -288,7 +288,7 @@ class AccessLogHandlerTest {
     @Test
     void interimResponsesDoNotEndTheExchange() {
         receive(request(HttpMethod.POST, "/webhook/prod/github?state=SECRET", "Expect", "100-continue"));
-        facts().route = "webhooks";
+        facts().route("webhooks");
         respond(new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.CONTINUE));
         respond(head(103), LastHttpContent.EMPTY_LAST_CONTENT);
         assertEquals(List.of(), lines(), "a 1xx is not the response");
@@ -308,27 +308,28 @@ class AccessLogHandlerTest {
     void everyFactOfTheExchangeIsResetWhenItsResponseEnds() {
         receive(request(HttpMethod.GET, "/x"));
         RequestFacts f = facts();
-        f.route = "r";
-        f.requestId = "id";
-        f.rejectReason = "dot segment in path";
-        f.upstreamStatus = 503;
-        f.upstreamNanos = 7;
-        f.upstreamError = "nango:connect";
+        f.route("r");
+        f.requestId("id");
+        f.reject(Refusal.BAD_TARGET, "dot segment in path");
+        f.upstreamResponded(503, 7);
+        f.upstreamFailed("nango", UpstreamFailure.CONNECT);
         respond(LocalResponses.text(channel.alloc(), 400, true));
-        assertNull(f.rejectReason);
-        assertEquals(0, f.upstreamStatus);
-        assertEquals(-1, f.upstreamNanos);
-        assertNull(f.upstreamError);
+        assertNull(f.rejectReason());
+        assertNull(f.refusal());
+        assertEquals(0, f.upstreamStatus());
+        assertEquals(-1, f.upstreamNanos());
+        assertNull(f.upstreamFailure());
+        assertNull(f.failedUpstream());
         // A response that no route answered (OPTIONS *, a 408) must not inherit the previous request's route or id.
-        assertNull(f.route);
-        assertNull(f.requestId);
+        assertNull(f.route());
+        assertNull(f.requestId());
     }
 
     /** The 101 of a WebSocket upgrade ends the HTTP exchange: it is logged and counted like a final response. */
     @Test
     void aSwitchingProtocolsResponseIsLogged() {
         receive(request(HttpMethod.GET, "/", "Upgrade", "websocket"));
-        facts().route = "sdk-websocket";
+        facts().route("sdk-websocket");
         respond(new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.SWITCHING_PROTOCOLS));
         assertTrue(onlyLine().contains("\"GET / HTTP/1.1\" 101 0 "), onlyLine());
         assertEquals(1, responses(101));
@@ -338,8 +339,8 @@ class AccessLogHandlerTest {
     @Test
     void rejectedRequestIsCountedByKind() {
         receive(request(HttpMethod.GET, "/a/../b?code=SECRET"));
-        facts().route = "stale";
-        facts().rejectReason = "dot segment in path";
+        facts().route("stale");
+        facts().reject(Refusal.BAD_TARGET, "dot segment in path");
         respond(LocalResponses.text(channel.alloc(), 400, true));
         String line = onlyLine();
         assertTrue(line.contains(" route=\"rejected: dot segment in path\" "), line);
@@ -356,7 +357,8 @@ class AccessLogHandlerTest {
         r.setDecoderResult(DecoderResult.failure(
                 new TooLongHttpLineException("An HTTP line is larger than 8192 bytes.")));
         receive(r);
-        facts().rejectReason = "malformed request: TooLongHttpLineException: An HTTP line is larger than 8192 bytes.";
+        facts().reject(Refusal.TOO_LARGE,
+                "malformed request: TooLongHttpLineException: An HTTP line is larger than 8192 bytes.");
         respond(LocalResponses.text(channel.alloc(), 414, true));
         String line = onlyLine();
         assertTrue(line.contains("\"- - HTTP/1.1\" 414 "), line);
@@ -367,7 +369,7 @@ class AccessLogHandlerTest {
     @Test
     void responseWithoutARequestIsStillLogged() {
         // e.g. a refusal written before any request head was decoded
-        facts().rejectReason = "request head timeout";
+        facts().reject(Refusal.TIMEOUT, "request head timeout");
         respond(LocalResponses.text(channel.alloc(), 408, true));
         String line = onlyLine();
         assertTrue(line.startsWith("- - - ["), line);
@@ -376,59 +378,43 @@ class AccessLogHandlerTest {
         assertEquals(1, responses(408));
     }
 
+    /** Every kind of refusal, recorded where it was decided, reaches the denied-requests counter under its label. */
     @Test
-    void rejectKindMapping() {
-        assertEquals("override", AccessLogHandler.rejectKind(403, "base_url_override: host not allowed"));
-        assertEquals("override", AccessLogHandler.rejectKind(400, "base_url_override: bad path"), "checked first");
-        assertEquals("too_large", AccessLogHandler.rejectKind(414, "malformed request: TooLongHttpLineException"));
-        assertEquals("too_large", AccessLogHandler.rejectKind(431, "malformed request: TooLongHttpHeaderException"));
-        assertEquals("too_large", AccessLogHandler.rejectKind(431, "request target header"), "status before text");
-        assertEquals("timeout", AccessLogHandler.rejectKind(408, "request head timeout"));
-        for (String reason : List.of("dot segment in path", "asterisk-form target", "absolute-form target",
-                "empty path segment ('//')", "query holds a byte that is not printable ASCII",
-                "invalid percent-encoding", "fragment ('#') in request target")) {
-            assertEquals("bad_target", AccessLogHandler.rejectKind(400, reason), reason);
+    void everyRefusalKindReachesTheMetrics() {
+        for (Refusal kind : Refusal.values()) {
+            receive(request(HttpMethod.GET, "/"));
+            facts().reject(kind, "why: " + kind);
+            respond(LocalResponses.text(channel.alloc(), 400, true));
+            assertEquals(1, denied(kind.label()), kind.toString());
         }
-        for (String reason : List.of("missing Host", "repeated Content-Length", "unsupported expectation",
-                "both Content-Length and Transfer-Encoding", "Connection names a header the gateway owns",
-                "unsupported version HTTP/2.0", "bad body framing: chunk size")) {
-            assertEquals("framing", AccessLogHandler.rejectKind(400, reason), reason);
-        }
+        int n = Refusal.values().length;
+        assertEquals(n, metrics.value("nango_gateway_rejected_requests_total{listener=\"" + LISTENER + "\"}"));
+        assertEquals(n, requests("rejected", "4xx"));
     }
 
-    /** Each reason goes through the handler to the denied-requests counter with its kind. */
+    /** An upstream failure is counted under its upstream and kind, from the typed fact alone. */
     @Test
-    void rejectKindsReachTheMetrics() {
-        Object[][] cases = {
-            {403, "base_url_override: host not allowed", "override"},
-            {431, "malformed request: TooLongHttpHeaderException: header too long", "too_large"},
-            {400, "backslash in path", "bad_target"},
-            {400, "repeated Host", "framing"},
-            {417, "unsupported expectation", "framing"},
-        };
-        for (Object[] c : cases) {
+    void upstreamFailuresAreCountedByKind() {
+        for (UpstreamFailure kind : UpstreamFailure.values()) {
             receive(request(HttpMethod.GET, "/"));
-            facts().rejectReason = (String) c[1];
-            respond(LocalResponses.text(channel.alloc(), (Integer) c[0], true));
+            facts().route("r");
+            facts().upstreamFailed("cap-upstream", kind);
+            respond(LocalResponses.text(channel.alloc(), 502, true));
+            assertEquals(1, metrics.value("nango_gateway_upstream_errors_total{upstream=\"cap-upstream\",kind=\""
+                    + kind.label() + "\"}"), kind.toString());
         }
-        assertEquals(1, denied("override"));
-        assertEquals(1, denied("too_large"));
-        assertEquals(1, denied("bad_target"));
-        assertEquals(2, denied("framing"));
-        assertEquals(5, metrics.value("nango_gateway_rejected_requests_total{listener=\"" + LISTENER + "\"}"));
-        assertEquals(5, requests("rejected", "4xx"));
     }
 
     @Test
     void policyRefusalsAreCountedByRoute() {
         Object[][] cases = {
-            {"otherwise", 403, "not_allowlisted"},
-            {"method-not-allowed", 405, "method"},
-            {"rate-limited", 429, "rate_limited"},
+            {"otherwise", 403, "not_allowlisted", Refusal.NOT_ALLOWLISTED},
+            {"method-not-allowed", 405, "method", Refusal.METHOD},
+            {"rate-limited", 429, "rate_limited", Refusal.RATE_LIMITED},
         };
         for (Object[] c : cases) {
             receive(request(HttpMethod.GET, "/"));
-            facts().route = (String) c[0];
+            facts().deny((String) c[0], (Refusal) c[3]);
             respond(LocalResponses.text(channel.alloc(), (Integer) c[1], false));
             assertEquals(1, denied((String) c[2]), (String) c[0]);
             assertEquals(1, requests((String) c[0], "4xx"));
@@ -438,7 +424,7 @@ class AccessLogHandlerTest {
 
         // Nango's own 403 on a proxied route is not a gateway refusal.
         receive(request(HttpMethod.GET, "/connect/session"));
-        facts().route = "connect-ui-session";
+        facts().route("connect-ui-session");
         respond(LocalResponses.text(channel.alloc(), 403, false));
         assertEquals(3, metrics.render().lines().filter(l -> l.startsWith("nango_gateway_denied_requests_total"))
                 .count(), metrics.render());
@@ -447,8 +433,8 @@ class AccessLogHandlerTest {
     @Test
     void upstreamErrorsAreCountedByUpstreamAndKind() {
         receive(request(HttpMethod.GET, "/oauth/connect/github"));
-        facts().route = "oauth-connect";
-        facts().upstreamError = "nango:timeout";
+        facts().route("oauth-connect");
+        facts().upstreamFailed("nango", UpstreamFailure.TIMEOUT);
         respond(LocalResponses.text(channel.alloc(), 504, false));
         assertEquals(1, metrics.value("nango_gateway_upstream_errors_total{upstream=\"nango\",kind=\"timeout\"}"));
         assertEquals(1, requests("oauth-connect", "5xx"));
@@ -463,7 +449,7 @@ class AccessLogHandlerTest {
     void metricsAreKeptWhenTheAccessLogIsOff() {
         log.level(Level.WARN);
         receive(request(HttpMethod.GET, "/x", "Referer", "https://r.example/?code=SECRET"));
-        facts().route = "otherwise";
+        facts().deny("otherwise", Refusal.NOT_ALLOWLISTED);
         respond(LocalResponses.text(channel.alloc(), 403, false));
         assertEquals(List.of(), lines());
         assertEquals(1, responses(403));

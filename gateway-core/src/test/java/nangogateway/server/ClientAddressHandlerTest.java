@@ -66,7 +66,7 @@ class ClientAddressHandlerTest {
         Object passed = ch.readInbound();
         assertSame(r, passed, "the request is handed on");
         ReferenceCountUtil.release(passed);
-        return RequestFacts.of(ch).clientAddress;
+        return RequestFacts.of(ch).resolvedClientAddress();
     }
 
     private static String resolveOnce(String peerIp, String... forwardedFor) {
@@ -190,7 +190,7 @@ class ClientAddressHandlerTest {
             assertEquals("198.51.100.1", resolve(ch, full));
             ch.writeInbound(LastHttpContent.EMPTY_LAST_CONTENT);
             assertSame(LastHttpContent.EMPTY_LAST_CONTENT, ch.readInbound());
-            assertEquals("198.51.100.1", RequestFacts.of(ch).clientAddress);
+            assertEquals("198.51.100.1", RequestFacts.of(ch).resolvedClientAddress());
         } finally {
             ch.finishAndReleaseAll();
         }
@@ -200,7 +200,7 @@ class ClientAddressHandlerTest {
     void aPeerWithoutAnIpAddressIsUnknown() {
         EmbeddedChannel ch = new EmbeddedChannel(new ClientAddressHandler(TRUSTED)); // remote is not InetSocketAddress
         try {
-            assertNull(RequestFacts.of(ch).clientAddress);
+            assertNull(RequestFacts.of(ch).resolvedClientAddress());
             assertEquals("unknown", resolve(ch, request("198.51.100.1")));
         } finally {
             ch.finishAndReleaseAll();

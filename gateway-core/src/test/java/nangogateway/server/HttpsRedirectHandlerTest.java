@@ -160,7 +160,7 @@ class HttpsRedirectHandlerTest {
             r.release();
         }
         assertTrue(channel.isOpen(), "keep-alive");
-        assertEquals("redirect-to-https", RequestFacts.of(channel).route);
+        assertEquals("redirect-to-https", RequestFacts.of(channel).route());
     }
 
     @Test
@@ -344,7 +344,7 @@ class HttpsRedirectHandlerTest {
             r.release();
         }
         assertTrue(channel.isOpen());
-        assertEquals("acme-challenge", RequestFacts.of(channel).route);
+        assertEquals("acme-challenge", RequestFacts.of(channel).route());
     }
 
     @Test

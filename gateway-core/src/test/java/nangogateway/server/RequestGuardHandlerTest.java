@@ -212,7 +212,7 @@ class RequestGuardHandlerTest {
     @Test
     void decoderFailureIs400() {
         assertRejected(failed(new IllegalArgumentException("obs-fold")), 400);
-        assertNotNull(RequestFacts.of(channel).rejectReason);
+        assertNotNull(RequestFacts.of(channel).rejectReason());
     }
 
     @Test
@@ -228,13 +228,13 @@ class RequestGuardHandlerTest {
     @Test
     void missingHostIs400() {
         assertRejected(get("/"), 400);
-        assertEquals("missing Host", RequestFacts.of(channel).rejectReason);
+        assertEquals("missing Host", RequestFacts.of(channel).rejectReason());
     }
 
     @Test
     void repeatedHostIs400() {
         assertRejected(get("/", "Host", "a.example", "Host", "a.example"), 400);
-        assertEquals("repeated Host", RequestFacts.of(channel).rejectReason);
+        assertEquals("repeated Host", RequestFacts.of(channel).rejectReason());
     }
 
     @ParameterizedTest
@@ -242,7 +242,7 @@ class RequestGuardHandlerTest {
         "[::1]x", "[zz]:1", "host:80:90", "", "h\u00e9.example"})
     void malformedHostIs400(String host) {
         assertRejected(get("/", "Host", host), 400);
-        assertEquals("malformed Host", RequestFacts.of(channel).rejectReason);
+        assertEquals("malformed Host", RequestFacts.of(channel).rejectReason());
     }
 
     @ParameterizedTest
@@ -271,7 +271,7 @@ class RequestGuardHandlerTest {
     void contentLengthWithTransferEncodingIs400() {
         assertRejected(full(HttpMethod.POST, "/x", "hello", "Host", "h", "Content-Length", "5",
                 "Transfer-Encoding", "chunked"), 400);
-        assertEquals("both Content-Length and Transfer-Encoding", RequestFacts.of(channel).rejectReason);
+        assertEquals("both Content-Length and Transfer-Encoding", RequestFacts.of(channel).rejectReason());
     }
 
     @Test
@@ -291,7 +291,7 @@ class RequestGuardHandlerTest {
         "close,authorization", "COOKIE"})
     void connectionNamingAHeaderTheGatewayOwnsIs400(String connection) {
         assertRejected(get("/x", "Host", "h", "Connection", connection), 400);
-        assertEquals("Connection names a header the gateway owns", RequestFacts.of(channel).rejectReason);
+        assertEquals("Connection names a header the gateway owns", RequestFacts.of(channel).rejectReason());
     }
 
     @ParameterizedTest
@@ -318,7 +318,7 @@ class RequestGuardHandlerTest {
         FullHttpRequest r = full(HttpMethod.OPTIONS, "*", "", "Host", "h");
         FullHttpResponse response = assertRejected(r, 200);
         assertNotNull(response);
-        assertEquals("options-asterisk", RequestFacts.of(channel).route, "logged and counted under its own name");
+        assertEquals("options-asterisk", RequestFacts.of(channel).route(), "logged and counted under its own name");
     }
 
     @Test

@@ -275,7 +275,7 @@ class RouterHandlerTest {
             c2.release();
         }
         assertNull(channel.readInbound());
-        assertEquals("webhooks", RequestFacts.of(channel).route);
+        assertEquals("webhooks", RequestFacts.of(channel).route());
     }
 
     @Test

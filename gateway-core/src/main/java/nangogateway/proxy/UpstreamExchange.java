@@ -1,0 +1,399 @@
+package nangogateway.proxy;
+
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.handler.codec.http.DefaultLastHttpContent;
+import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.util.ReferenceCountUtil;
+import io.netty.util.concurrent.Future;
+import io.netty.util.concurrent.ScheduledFuture;
+import java.util.ArrayDeque;
+import java.util.concurrent.TimeUnit;
+import nangogateway.config.UpstreamConfig;
+import nangogateway.exchange.RequestFacts;
+import nangogateway.exchange.UpstreamFailure;
+import nangogateway.upstream.UpstreamChannelHandler;
+import nangogateway.upstream.UpstreamException;
+import nangogateway.upstream.UpstreamPool;
+import nangogateway.upstream.UpstreamPools;
+import nangogateway.upstream.UpstreamResponse;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One request sent to an upstream and its response read back: the part the {@code proxy} and {@code callback}
+ * actions share, each a {@link Relay} on top that decides what the client gets. The exchange leases a pooled
+ * connection on the client's event loop, sends the head and the body (read after write: the next piece of the
+ * client's body is read only when the upstream can take it), retries once a request that may be retried when a
+ * reused connection turns out dead before any byte of response, holds the response deadline, and names every
+ * failure as an {@link UpstreamFailure} where it happens. It returns the connection to the pool when the response
+ * ended cleanly after the whole request, and closes it in every other case.
+ *
+ * <p>One per client connection, reused for each of its exchanges; touched on that connection's event loop only.
+ */
+final class UpstreamExchange implements UpstreamChannelHandler.Listener {
+    private static final Logger log = LoggerFactory.getLogger(UpstreamExchange.class);
+
+    /** What an action does with the response. Every call comes on the client's event loop. */
+    interface Relay {
+        /** A final response head (interim 1xx responses are dropped). */
+        void responseHead(UpstreamResponse head);
+
+        /**
+         * A piece of the response body, which the relay now owns. A {@link LastHttpContent} ends the response:
+         * the exchange is over by then and its connection back in the pool or closed.
+         */
+        void responseContent(HttpContent content);
+
+        /** One socket read of the upstream was delivered; call {@link #readResponse} for more. */
+        void responseReadComplete();
+
+        /**
+         * The upstream switched protocols, which only a relay that {@linkplain #start allowed it} sees: the
+         * exchange is over and {@code upstream} is the relay's.
+         */
+        default void switchedProtocols(UpstreamResponse head, Channel upstream) {
+            upstream.close();
+        }
+
+        /**
+         * The exchange failed and is over, its upstream connection closed; the failure is already in the request
+         * facts and the log. The relay answers the client with {@code status}, or closes its connection when part
+         * of the response reached it.
+         */
+        void failed(int status);
+    }
+
+    private final ChannelHandlerContext ctx;
+    private final Relay relay;
+    private final UpstreamPools pools;
+    private final RequestFacts facts;
+
+    private UpstreamConfig upstream;
+    private UpstreamPool pool;
+    private String route;
+    private boolean active;
+    private HttpRequest head;
+    private final ArrayDeque<HttpContent> pending = new ArrayDeque<>();
+    private Channel channel;
+    private boolean reused;
+    private boolean mayRetry;
+    private boolean retried;
+    private boolean allowUpgrade;
+    private boolean bodySent;
+    private boolean requestComplete;
+    private boolean responseStarted;
+    private boolean upstreamKeepAlive;
+    private boolean awaitingUpstreamWritable;
+    private long upstreamStart;
+    private ScheduledFuture<?> responseTimer;
+    private long responseDeadline;
+
+    UpstreamExchange(ChannelHandlerContext ctx, UpstreamPools pools, Relay relay) {
+        this.ctx = ctx;
+        this.pools = pools;
+        this.relay = relay;
+        this.facts = RequestFacts.of(ctx.channel());
+    }
+
+    /**
+     * Sends {@code head} to {@code upstream}. Unless {@code complete}, its body follows through {@link #sendBody}.
+     * The head holds no buffer of its own (a full request's content is the empty buffer), so a retry can send it
+     * again.
+     *
+     * @param mayRetry the request may be sent a second time (idempotent, no body) when a reused connection is dead
+     * @param allowUpgrade a 101 answer hands the connection to {@link Relay#switchedProtocols} instead of failing
+     */
+    void start(UpstreamConfig upstream, HttpRequest head, boolean complete, boolean mayRetry, boolean allowUpgrade,
+            String route) {
+        if (upstream != this.upstream || pool == null) {
+            this.upstream = upstream; // the same snapshot's upstream: skip the pool look-up (records hash every field)
+            pool = pools.pool(ctx.channel().eventLoop(), upstream);
+        }
+        this.head = head;
+        this.requestComplete = complete;
+        this.mayRetry = mayRetry;
+        this.allowUpgrade = allowUpgrade;
+        this.route = route;
+        active = true;
+        retried = false;
+        bodySent = false;
+        responseStarted = false;
+        connect(false);
+    }
+
+    boolean active() {
+        return active;
+    }
+
+    /** Whether the whole request went (or is queued to go) upstream; stays readable after the exchange ended. */
+    boolean requestComplete() {
+        return requestComplete;
+    }
+
+    /**
+     * The next piece of the client's body, which the exchange now owns. Trailers are dropped: the body is
+     * re-framed for the upstream, and no framing metadata of the client's goes on.
+     */
+    void sendBody(HttpContent content) {
+        if (content instanceof LastHttpContent last) {
+            requestComplete = true;
+            if (!last.trailingHeaders().isEmpty()) {
+                content = new DefaultLastHttpContent(last.content());
+            }
+        }
+        if (channel == null) {
+            pending.add(content); // read before the lease; sent right after it, and nothing more is read till then
+            return;
+        }
+        write(content);
+        channel.flush();
+        if (requestComplete) {
+            startResponseTimer(System.nanoTime());
+        } else if (channel.isWritable()) {
+            ctx.read();
+        } else {
+            awaitingUpstreamWritable = true;
+        }
+    }
+
+    /** The relay can take more of the response: read the upstream once more. */
+    void readResponse() {
+        if (channel != null) {
+            channel.read();
+        }
+    }
+
+    private void connect(boolean fresh) {
+        Channel idle = fresh ? null : pool.pollIdle();
+        if (idle != null) {
+            leased(idle, true);
+        } else {
+            pool.acquire(true).addListener(this::onLease);
+        }
+    }
+
+    private void onLease(Future<? super UpstreamPool.Lease> f) {
+        if (!active) {
+            if (f.isSuccess()) {
+                ((UpstreamPool.Lease) f.getNow()).channel().close(); // the client left meanwhile
+            }
+            return;
+        }
+        if (!f.isSuccess()) {
+            fail(502, UpstreamFailure.CONNECT, describe(f.cause()));
+            return;
+        }
+        UpstreamPool.Lease lease = (UpstreamPool.Lease) f.getNow();
+        leased(lease.channel(), lease.reused());
+    }
+
+    /**
+     * Sends the head and any body already read. Upstream writes use the void promise: a failed write fires
+     * exceptionCaught on the upstream pipeline, which closes it, and the close ends the exchange (retried or
+     * failed) through {@link #upstreamClosed}.
+     */
+    private void leased(Channel ch, boolean wasReused) {
+        channel = ch;
+        reused = wasReused;
+        upstreamKeepAlive = true;
+        UpstreamPool.attach(ch, this);
+        upstreamStart = System.nanoTime();
+        ch.write(head, ch.voidPromise());
+        HttpContent c;
+        while ((c = pending.poll()) != null) {
+            write(c);
+        }
+        ch.flush();
+        ch.read();
+        if (requestComplete) {
+            startResponseTimer(upstreamStart);
+        } else {
+            ctx.read();
+        }
+    }
+
+    private void write(HttpContent content) {
+        if (content.content().isReadable()) {
+            bodySent = true;
+        }
+        channel.write(content, channel.voidPromise());
+    }
+
+    /**
+     * Arms the response deadline. The timer task is not cancelled when the response comes: it stays scheduled and
+     * is reused for the next request on the connection, so a busy keep-alive connection schedules a task once per
+     * {@code response_timeout}, not once per request.
+     */
+    private void startResponseTimer(long now) {
+        if (responseStarted || responseDeadline != 0) {
+            return;
+        }
+        responseDeadline = now + upstream.responseTimeout().toNanos();
+        if (responseTimer == null) {
+            responseTimer = ctx.executor().schedule(this::checkResponseTimer, upstream.responseTimeout().toNanos(),
+                    TimeUnit.NANOSECONDS);
+        }
+    }
+
+    private void checkResponseTimer() {
+        responseTimer = null;
+        if (responseDeadline == 0 || !active) {
+            return;
+        }
+        long left = responseDeadline - System.nanoTime();
+        if (left > 0) {
+            responseTimer = ctx.executor().schedule(this::checkResponseTimer, left, TimeUnit.NANOSECONDS);
+            return;
+        }
+        responseDeadline = 0;
+        if (!responseStarted) {
+            fail(504, UpstreamFailure.TIMEOUT, "no response within " + upstream.responseTimeout().toMillis() + " ms");
+        }
+    }
+
+    // ---- upstream events (same event loop) ----
+
+    @Override
+    public void upstreamRead(Object msg) {
+        if (!active) {
+            ReferenceCountUtil.release(msg);
+            return;
+        }
+        if (msg instanceof UpstreamResponse response) {
+            responseHead(response);
+        } else if (msg instanceof HttpContent content) {
+            if (content.decoderResult().isFailure()) {
+                content.release();
+                upstreamKeepAlive = false;
+                fail(502, UpstreamFailure.BAD_RESPONSE, "malformed response body: "
+                        + content.decoderResult().cause().getMessage());
+            } else if (content instanceof LastHttpContent) {
+                end();
+                relay.responseContent(content);
+            } else {
+                relay.responseContent(content);
+            }
+        } else {
+            ReferenceCountUtil.release(msg); // nothing else comes from the upstream codec; dropped, so released
+        }
+    }
+
+    private void responseHead(UpstreamResponse response) {
+        if (response.decoderResult().isFailure()) {
+            upstreamKeepAlive = false;
+            fail(502, UpstreamFailure.BAD_RESPONSE, "malformed response: "
+                    + response.decoderResult().cause().getMessage());
+            return;
+        }
+        int code = response.status().code();
+        if (code == 101) {
+            if (!allowUpgrade) {
+                upstreamKeepAlive = false;
+                fail(502, UpstreamFailure.BAD_RESPONSE, "unexpected 101 Switching Protocols");
+                return;
+            }
+            Channel up = channel;
+            UpstreamPool.attach(up, null);
+            channel = null;
+            reset();
+            relay.switchedProtocols(response, up);
+            return;
+        }
+        if (code < 200) {
+            return; // interim responses are not relayed
+        }
+        responseDeadline = 0;
+        responseStarted = true;
+        upstreamKeepAlive = response.keepAlive();
+        facts.upstreamResponded(code, System.nanoTime() - upstreamStart);
+        relay.responseHead(response);
+    }
+
+    @Override
+    public void upstreamReadComplete() {
+        if (active && channel != null) {
+            relay.responseReadComplete();
+        }
+    }
+
+    @Override
+    public void upstreamWritabilityChanged(boolean writable) {
+        if (writable && awaitingUpstreamWritable && active) {
+            awaitingUpstreamWritable = false;
+            ctx.read();
+        }
+    }
+
+    @Override
+    public void upstreamClosed(Throwable cause) {
+        channel = null;
+        if (!active) {
+            return;
+        }
+        if (!responseStarted && reused && !retried && mayRetry && !bodySent) {
+            retried = true;
+            log.debug("upstream {}: reused connection closed before a response; retrying once", upstream.name());
+            connect(true);
+            return;
+        }
+        String why = cause == null ? "connection closed before the response ended" : describe(cause);
+        fail(502, UpstreamFailure.CLOSED, responseStarted ? "closed mid-response (" + why + ")" : why);
+    }
+
+    /** The response ended: the connection goes back to the pool when both messages ended cleanly. */
+    private void end() {
+        Channel up = channel;
+        boolean reusable = upstreamKeepAlive && requestComplete;
+        channel = null;
+        reset();
+        if (up != null) {
+            if (reusable) {
+                pool.release(up);
+            } else {
+                UpstreamPool.attach(up, null);
+                up.close();
+            }
+        }
+    }
+
+    /** Records, logs and ends a failed exchange; the relay answers the client. */
+    void fail(int status, UpstreamFailure kind, String why) {
+        facts.upstreamFailed(upstream.name(), kind);
+        log.warn("{} {}: upstream {}: {} -> {}", ctx.channel().remoteAddress(), route, upstream.name(), why, status);
+        abort();
+        relay.failed(status);
+    }
+
+    /** Ends the exchange without an answer (the client left, or the relay answers on its own): never pooled. */
+    void abort() {
+        Channel up = channel;
+        channel = null;
+        reset();
+        if (up != null) {
+            UpstreamPool.attach(up, null);
+            up.close(); // its state is unknown
+        }
+    }
+
+    private void reset() {
+        active = false;
+        responseDeadline = 0;
+        awaitingUpstreamWritable = false;
+        head = null;
+        HttpContent c;
+        while ((c = pending.poll()) != null) {
+            c.release();
+        }
+    }
+
+    private static String describe(Throwable t) {
+        if (t instanceof UpstreamException) {
+            return t.getMessage();
+        }
+        String m = t.getMessage();
+        return t.getClass().getSimpleName() + (m == null ? "" : ": " + m);
+    }
+}
