@@ -72,6 +72,20 @@ class AdminListenerTest {
         assertEquals("{\"ready\":false,\"upstreams\":{\"nango\":\"unreachable\"}}\n", down.bodyText());
     }
 
+    /** HEAD gets the headers GET would get, Content-Length included, and not one byte of body (RFC 9110 9.3.2). */
+    @Test
+    void headOnTheAdminListenerHasNoBody() throws Exception {
+        try (java.net.Socket s = new java.net.Socket("127.0.0.1", admin)) {
+            s.setSoTimeout(5000);
+            s.getOutputStream().write("HEAD /healthz HTTP/1.1\r\nHost: localhost\r\n\r\n"
+                    .getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+            String all = new String(s.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.US_ASCII);
+            assertTrue(all.startsWith("HTTP/1.1 200 "), all);
+            assertTrue(all.toLowerCase(java.util.Locale.ROOT).contains("\r\ncontent-length: 3\r\n"), all);
+            assertTrue(all.endsWith("\r\n\r\n"), "bytes after the head: " + all);
+        }
+    }
+
     /** A Prometheus text-format (0.0.4) line: a comment, or name{labels} value. */
     private static final Pattern SAMPLE = Pattern.compile(
             "([a-zA-Z_:][a-zA-Z0-9_:]*)(\\{([a-zA-Z_][a-zA-Z0-9_]*=\"(?:[^\"\\\\\\n]|\\\\.)*\"(,[a-zA-Z_][a-zA-Z0-9_]*=\"(?:[^\"\\\\\\n]|\\\\.)*\")*)?\\})? (-?[0-9.eE+-]+|NaN|\\+Inf|-Inf)");
