@@ -3,6 +3,7 @@ package nangogateway.limits;
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import java.time.Duration;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.LongSupplier;
 import nangogateway.config.RateLimit;
 
@@ -33,7 +34,7 @@ public final class RateLimiter {
     public long acquire(String scope, String client, RateLimit limit) {
         String key = scope + '|' + limit.rate() + '|' + limit.burst() + '|' + client;
         long now = nanoTime.getAsLong();
-        Bucket b = buckets.get(key, k -> new Bucket(limit.burst(), now));
+        Bucket b = buckets.get(key, k -> new Bucket(now));
         return b.take(limit, now);
     }
 
@@ -42,24 +43,33 @@ public final class RateLimiter {
         return buckets.estimatedSize();
     }
 
+    /**
+     * One client's bucket as a single number, the generic cell rate algorithm: the time at which the bucket would
+     * be full again. A client's connections may sit on different event loops; a compare-and-set, never a lock,
+     * settles which of them takes the last token.
+     */
     static final class Bucket {
-        private double tokens;
-        private long last;
+        /** When, on the nano clock, every token taken so far has been earned back. */
+        private final AtomicLong fullAt;
 
-        Bucket(double tokens, long now) {
-            this.tokens = tokens;
-            this.last = now;
+        Bucket(long now) {
+            fullAt = new AtomicLong(now);
         }
 
-        /** A bucket is shared by one client's connections, which may sit on different event loops. */
-        synchronized long take(RateLimit limit, long now) {
-            tokens = Math.min(limit.burst(), tokens + (now - last) / 1e9 * limit.rate());
-            last = now;
-            if (tokens >= 1) {
-                tokens -= 1;
-                return 0;
+        long take(RateLimit limit, long now) {
+            long interval = (long) (1e9 / limit.rate());
+            long capacity = interval * limit.burst();
+            while (true) {
+                long full = fullAt.get();
+                long next = Math.max(full, now) + interval;
+                long over = next - now - capacity;
+                if (over > 0) {
+                    return Math.max(1, (over + 999_999_999L) / 1_000_000_000L); // whole seconds, rounded up
+                }
+                if (fullAt.compareAndSet(full, next)) {
+                    return 0;
+                }
             }
-            return Math.max(1, (long) Math.ceil((1 - tokens) / limit.rate()));
         }
     }
 }

@@ -62,4 +62,26 @@ class RateLimiterTest {
         }
         assertTrue(small.size() <= 100, "buckets kept: " + small.size());
     }
+
+    /** Threads racing for one bucket get exactly its burst, no more and no less: no update is lost. */
+    @Test
+    void racingTakesNeverOverspendTheBurst() throws Exception {
+        RateLimit limit = new RateLimit(0.001, 1000); // no refill within the test
+        java.util.concurrent.atomic.AtomicInteger granted = new java.util.concurrent.atomic.AtomicInteger();
+        Thread[] threads = new Thread[4];
+        for (int t = 0; t < threads.length; t++) {
+            threads[t] = new Thread(() -> {
+                for (int i = 0; i < 1000; i++) {
+                    if (limiter.acquire("l", "shared", limit) == 0) {
+                        granted.incrementAndGet();
+                    }
+                }
+            });
+            threads[t].start();
+        }
+        for (Thread t : threads) {
+            t.join();
+        }
+        assertEquals(1000, granted.get());
+    }
 }
