@@ -34,7 +34,10 @@ public final class RateLimiter {
     public long acquire(String scope, String client, RateLimit limit) {
         String key = scope + '|' + limit.rate() + '|' + limit.burst() + '|' + client;
         long now = nanoTime.getAsLong();
-        Bucket b = buckets.get(key, k -> new Bucket(now));
+        Bucket b = buckets.getIfPresent(key); // lock-free read; only a client's first request computes a bucket
+        if (b == null) {
+            b = buckets.get(key, k -> new Bucket(now));
+        }
         return b.take(limit, now);
     }
 
