@@ -3,7 +3,6 @@ package nangogateway.limits;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
-import io.netty.util.AttributeKey;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.util.concurrent.ConcurrentHashMap;
@@ -16,8 +15,6 @@ import java.util.concurrent.atomic.LongAdder;
  */
 @ChannelHandler.Sharable
 public final class ConnectionLimitHandler extends ChannelInboundHandlerAdapter {
-    private static final AttributeKey<InetAddress> COUNTED = AttributeKey.valueOf("nangogateway.connCounted");
-
     private final AtomicInteger total = new AtomicInteger();
     private final ConcurrentHashMap<InetAddress, AtomicInteger> perClient = new ConcurrentHashMap<>();
     private final LongAdder refused = new LongAdder();
@@ -39,7 +36,9 @@ public final class ConnectionLimitHandler extends ChannelInboundHandlerAdapter {
         InetAddress client = ctx.channel().remoteAddress() instanceof InetSocketAddress a ? a.getAddress() : null;
         int t = total.incrementAndGet();
         int c = client == null ? 0 : perClient.computeIfAbsent(client, k -> new AtomicInteger()).incrementAndGet();
-        ctx.channel().attr(COUNTED).set(client);
+        // Counted down when the channel closes, whatever handlers it still has then: a WebSocket tunnel takes
+        // this handler out of the pipeline, and a count tied to channelInactive would never come down.
+        ctx.channel().closeFuture().addListener(f -> release(client));
         if ((maxTotal > 0 && t > maxTotal) || (maxPerClient > 0 && c > maxPerClient)) {
             refused.increment();
             ctx.close();
@@ -48,16 +47,17 @@ public final class ConnectionLimitHandler extends ChannelInboundHandlerAdapter {
         ctx.fireChannelActive();
     }
 
-    @Override
-    public void channelInactive(ChannelHandlerContext ctx) {
-        if (ctx.channel().hasAttr(COUNTED)) {
-            InetAddress client = ctx.channel().attr(COUNTED).getAndSet(null);
-            total.decrementAndGet();
-            if (client != null) {
-                perClient.computeIfPresent(client, (k, v) -> v.decrementAndGet() <= 0 ? null : v);
-            }
+    private void release(InetAddress client) {
+        total.decrementAndGet();
+        if (client != null) {
+            perClient.computeIfPresent(client, (k, v) -> v.decrementAndGet() <= 0 ? null : v);
         }
-        ctx.fireChannelInactive();
+    }
+
+    /** Open connections of one client address (for tests and metrics). */
+    public int open(InetAddress client) {
+        AtomicInteger n = perClient.get(client);
+        return n == null ? 0 : n.get();
     }
 
     public long refused() {

@@ -55,4 +55,19 @@ class ConnectionLimitHandlerTest {
             ch.finishAndReleaseAll();
         }
     }
+
+    /** A WebSocket tunnel takes the handler out of the pipeline; the close must still give the slot back. */
+    @Test
+    void aConnectionIsCountedDownEvenAfterTheHandlerLeftThePipeline() throws Exception {
+        ConnectionLimitHandler h = new ConnectionLimitHandler(0, 2);
+        for (int i = 0; i < 5; i++) {
+            EmbeddedChannel tunnel = from("10.0.0.9", h);
+            assertTrue(tunnel.isOpen(), "connection " + i);
+            tunnel.pipeline().remove(h);
+            tunnel.close();
+        }
+        assertEquals(0, h.open());
+        assertEquals(0, h.open(java.net.InetAddress.getByName("10.0.0.9")));
+        assertEquals(0, h.refused());
+    }
 }
