@@ -16,7 +16,9 @@ import java.time.format.DateTimeFormatter;
 import java.util.Locale;
 import java.util.Set;
 import nangogateway.config.AccessLogFormat;
+import nangogateway.exchange.Refusal;
 import nangogateway.exchange.RequestFacts;
+import nangogateway.exchange.UpstreamFailure;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -48,10 +50,7 @@ public final class AccessLogHandler extends ChannelDuplexHandler {
     private RequestFacts facts;
     /** The request counters of the route this connection last answered for, and that route's label. */
     private String countedRoute;
-    private java.util.concurrent.atomic.LongAdder[] routeCounters;
-    /** The same for the kind of refusal last counted. */
-    private String countedDenial;
-    private java.util.concurrent.atomic.LongAdder denialCounter;
+    private GatewayMetrics.RouteRequests routeCounters;
 
     public AccessLogHandler(String listener) {
         this(listener, AccessLogFormat.COMBINED, Set.of(), new GatewayMetrics());
@@ -157,54 +156,56 @@ public final class AccessLogHandler extends ChannelDuplexHandler {
         String reject = facts.rejectReason;
         String routeLabel = reject != null ? "rejected" : String.valueOf(facts.route);
         if (!routeLabel.equals(countedRoute)) { // a connection mostly asks for one route: look its counters up once
-            routeCounters = metrics.requestCounters(listener, routeLabel);
+            routeCounters = responses.route(routeLabel);
             countedRoute = routeLabel;
         }
-        routeCounters[GatewayMetrics.statusClass(status)].increment();
+        routeCounters.count(status);
         if (reject != null) {
-            metrics.event("rejected_requests", listener);
-            countDenied(rejectKind(status, reject));
+            responses.rejected().inc();
+            responses.denied(rejectKind(status, reject)).inc();
         } else if (status == 403 || status == 405 || status == 429) {
             String route = facts.route;
             if ("otherwise".equals(route)) {
-                countDenied("not_allowlisted");
+                responses.denied(Refusal.NOT_ALLOWLISTED).inc();
             } else if ("method-not-allowed".equals(route)) {
-                countDenied("method");
+                responses.denied(Refusal.METHOD).inc();
             } else if ("rate-limited".equals(route)) {
-                countDenied("rate_limited");
+                responses.denied(Refusal.RATE_LIMITED).inc();
             }
         }
         String upstreamError = facts.upstreamError;
         if (upstreamError != null) {
             int colon = upstreamError.indexOf(':');
-            metrics.count("nango_gateway_upstream_errors_total{upstream=\"" + upstreamError.substring(0, colon)
-                    + "\",kind=\"" + upstreamError.substring(colon + 1) + "\"}");
+            metrics.upstreamError(upstreamError.substring(0, colon), failure(upstreamError.substring(colon + 1)));
         }
     }
 
-    private void countDenied(String kind) {
-        if (!kind.equals(countedDenial)) {
-            denialCounter = metrics.deniedCounter(listener, kind);
-            countedDenial = kind;
-        }
-        denialCounter.increment();
+    /** The failure kind as {@code ProxyHandler.errorKind} spells it. */
+    private static UpstreamFailure failure(String kind) {
+        return switch (kind) {
+            case "connect" -> UpstreamFailure.CONNECT;
+            case "timeout" -> UpstreamFailure.TIMEOUT;
+            case "bad_response" -> UpstreamFailure.BAD_RESPONSE;
+            case "too_large" -> UpstreamFailure.TOO_LARGE;
+            default -> UpstreamFailure.CLOSED;
+        };
     }
 
-    static String rejectKind(int status, String reason) {
+    static Refusal rejectKind(int status, String reason) {
         if (reason.startsWith("base_url_override")) {
-            return "override";
+            return Refusal.OVERRIDE;
         }
         if (status == 414 || status == 431) {
-            return "too_large";
+            return Refusal.TOO_LARGE;
         }
         if (status == 408) {
-            return "timeout";
+            return Refusal.TIMEOUT;
         }
         if (reason.contains("path") || reason.contains("target") || reason.contains("segment")
                 || reason.contains("query") || reason.contains("encod") || reason.contains("fragment")) {
-            return "bad_target";
+            return Refusal.BAD_TARGET;
         }
-        return "framing";
+        return Refusal.FRAMING;
     }
 
     private void reset(ChannelHandlerContext ctx) {

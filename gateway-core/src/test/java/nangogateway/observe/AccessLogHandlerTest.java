@@ -29,6 +29,7 @@ import java.util.Map;
 import java.util.regex.Pattern;
 import java.util.Set;
 import nangogateway.config.AccessLogFormat;
+import nangogateway.exchange.Refusal;
 import nangogateway.exchange.LocalResponses;
 import nangogateway.exchange.RequestFacts;
 import nangogateway.testing.FlatJson;
@@ -114,18 +115,23 @@ class AccessLogHandlerTest {
         return new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.valueOf(status));
     }
 
-    private long responses(int code) {
-        return metrics.value("nango_gateway_responses_total{listener=\"" + LISTENER + "\",code=\"" + code + "\"}");
-    }
-
-    private long requests(String route, String cls) {
-        return metrics.value("nango_gateway_requests_total{listener=\"" + LISTENER + "\",route=\"" + route
-                + "\",class=\"" + cls + "\"}");
-    }
-
-    private long denied(String reason) {
-        return metrics.value("nango_gateway_denied_requests_total{listener=\"" + LISTENER + "\",reason=\"" + reason
+    private double responses(int code) {
+        return MetricsText.value(metrics, "nango_gateway_responses_total{code=\"" + code + "\",listener=\"" + LISTENER
                 + "\"}");
+    }
+
+    private double requests(String route, String cls) {
+        return MetricsText.value(metrics, "nango_gateway_requests_total{class=\"" + cls + "\",listener=\"" + LISTENER
+                + "\",route=\"" + route + "\"}");
+    }
+
+    private double denied(String reason) {
+        return MetricsText.value(metrics, "nango_gateway_denied_requests_total{listener=\"" + LISTENER
+                + "\",reason=\"" + reason + "\"}");
+    }
+
+    private double rejected() {
+        return MetricsText.value(metrics, "nango_gateway_rejected_requests_total{listener=\"" + LISTENER + "\"}");
     }
 
     private static final Pattern COMBINED = Pattern.compile(
@@ -346,7 +352,7 @@ class AccessLogHandlerTest {
         assertFalse(line.contains("SECRET"), line);
         assertEquals(1, requests("rejected", "4xx"));
         assertEquals(0, requests("stale", "4xx"), "a refusal is not the route's");
-        assertEquals(1, metrics.value("nango_gateway_rejected_requests_total{listener=\"" + LISTENER + "\"}"));
+        assertEquals(1, rejected());
         assertEquals(1, denied("bad_target"));
     }
 
@@ -378,21 +384,25 @@ class AccessLogHandlerTest {
 
     @Test
     void rejectKindMapping() {
-        assertEquals("override", AccessLogHandler.rejectKind(403, "base_url_override: host not allowed"));
-        assertEquals("override", AccessLogHandler.rejectKind(400, "base_url_override: bad path"), "checked first");
-        assertEquals("too_large", AccessLogHandler.rejectKind(414, "malformed request: TooLongHttpLineException"));
-        assertEquals("too_large", AccessLogHandler.rejectKind(431, "malformed request: TooLongHttpHeaderException"));
-        assertEquals("too_large", AccessLogHandler.rejectKind(431, "request target header"), "status before text");
-        assertEquals("timeout", AccessLogHandler.rejectKind(408, "request head timeout"));
+        assertEquals(Refusal.OVERRIDE, AccessLogHandler.rejectKind(403, "base_url_override: host not allowed"));
+        assertEquals(Refusal.OVERRIDE,
+                AccessLogHandler.rejectKind(400, "base_url_override: bad path"), "checked first");
+        assertEquals(Refusal.TOO_LARGE,
+                AccessLogHandler.rejectKind(414, "malformed request: TooLongHttpLineException"));
+        assertEquals(Refusal.TOO_LARGE,
+                AccessLogHandler.rejectKind(431, "malformed request: TooLongHttpHeaderException"));
+        assertEquals(Refusal.TOO_LARGE,
+                AccessLogHandler.rejectKind(431, "request target header"), "status before text");
+        assertEquals(Refusal.TIMEOUT, AccessLogHandler.rejectKind(408, "request head timeout"));
         for (String reason : List.of("dot segment in path", "asterisk-form target", "absolute-form target",
                 "empty path segment ('//')", "query holds a byte that is not printable ASCII",
                 "invalid percent-encoding", "fragment ('#') in request target")) {
-            assertEquals("bad_target", AccessLogHandler.rejectKind(400, reason), reason);
+            assertEquals(Refusal.BAD_TARGET, AccessLogHandler.rejectKind(400, reason), reason);
         }
         for (String reason : List.of("missing Host", "repeated Content-Length", "unsupported expectation",
                 "both Content-Length and Transfer-Encoding", "Connection names a header the gateway owns",
                 "unsupported version HTTP/2.0", "bad body framing: chunk size")) {
-            assertEquals("framing", AccessLogHandler.rejectKind(400, reason), reason);
+            assertEquals(Refusal.FRAMING, AccessLogHandler.rejectKind(400, reason), reason);
         }
     }
 
@@ -415,7 +425,7 @@ class AccessLogHandlerTest {
         assertEquals(1, denied("too_large"));
         assertEquals(1, denied("bad_target"));
         assertEquals(2, denied("framing"));
-        assertEquals(5, metrics.value("nango_gateway_rejected_requests_total{listener=\"" + LISTENER + "\"}"));
+        assertEquals(5, rejected());
         assertEquals(5, requests("rejected", "4xx"));
     }
 
@@ -433,7 +443,7 @@ class AccessLogHandlerTest {
             assertEquals(1, denied((String) c[2]), (String) c[0]);
             assertEquals(1, requests((String) c[0], "4xx"));
         }
-        assertEquals(0, metrics.value("nango_gateway_rejected_requests_total{listener=\"" + LISTENER + "\"}"),
+        assertEquals(0, rejected(),
                 "policy answers are not malformed requests");
 
         // Nango's own 403 on a proxied route is not a gateway refusal.
@@ -450,12 +460,14 @@ class AccessLogHandlerTest {
         facts().route = "oauth-connect";
         facts().upstreamError = "nango:timeout";
         respond(LocalResponses.text(channel.alloc(), 504, false));
-        assertEquals(1, metrics.value("nango_gateway_upstream_errors_total{upstream=\"nango\",kind=\"timeout\"}"));
+        assertEquals(1, MetricsText.value(metrics,
+                "nango_gateway_upstream_errors_total{kind=\"timeout\",upstream=\"nango\"}"));
         assertEquals(1, requests("oauth-connect", "5xx"));
 
         receive(request(HttpMethod.GET, "/oauth/connect/github"));
         respond(LocalResponses.text(channel.alloc(), 200, false));
-        assertEquals(1, metrics.value("nango_gateway_upstream_errors_total{upstream=\"nango\",kind=\"timeout\"}"),
+        assertEquals(1, MetricsText.value(metrics,
+                "nango_gateway_upstream_errors_total{kind=\"timeout\",upstream=\"nango\"}"),
                 "the error belonged to the previous response only");
     }
 
