@@ -27,7 +27,8 @@ import nangogateway.exchange.UpstreamFailure;
  * The process' metrics, kept by the Prometheus client library in a registry of their own (a process may run more
  * than one gateway, tests do) and written in Prometheus' text format by a {@code metrics} route. Labels are few and
  * bounded (listener, route and upstream names from the config, status codes, fixed outcome kinds), so the number
- * of series cannot be driven up by clients. Series appear when they first count.
+ * of series cannot be driven up by clients. A counter series appears when it first counts; a listener's latency
+ * histogram when the listener takes its first connection.
  */
 public final class GatewayMetrics {
     /** Latency histogram bucket bounds, seconds (Prometheus {@code le}). */
