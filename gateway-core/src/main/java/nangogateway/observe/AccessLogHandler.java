@@ -50,10 +50,7 @@ public final class AccessLogHandler extends ChannelDuplexHandler {
     private RequestFacts facts;
     /** The request counters of the route this connection last answered for, and that route's label. */
     private String countedRoute;
-    private java.util.concurrent.atomic.LongAdder[] routeCounters;
-    /** The same for the kind of refusal last counted. */
-    private Refusal countedDenial;
-    private java.util.concurrent.atomic.LongAdder denialCounter;
+    private GatewayMetrics.RouteRequests routeCounters;
 
     public AccessLogHandler(String listener, AccessLogFormat format, Set<String> extraSecretParams,
             GatewayMetrics metrics) {
@@ -152,33 +149,23 @@ public final class AccessLogHandler extends ChannelDuplexHandler {
 
     /** Refusals by kind and upstream failures, for metrics; labels come from a small fixed set. */
     private void countOutcome(ChannelHandlerContext ctx) {
-        boolean rejected = facts.rejectReason() != null;
-        String routeLabel = rejected ? "rejected" : String.valueOf(facts.route());
+        String routeLabel = facts.rejectReason() != null ? "rejected" : String.valueOf(facts.route());
         if (!routeLabel.equals(countedRoute)) { // a connection mostly asks for one route: look its counters up once
-            routeCounters = metrics.requestCounters(listener, routeLabel);
+            routeCounters = responses.route(routeLabel);
             countedRoute = routeLabel;
         }
-        routeCounters[GatewayMetrics.statusClass(status)].increment();
-        if (rejected) {
-            metrics.event("rejected_requests", listener);
+        routeCounters.count(status);
+        if (facts.rejectReason() != null) {
+            responses.rejected().inc();
         }
         Refusal refusal = facts.refusal();
         if (refusal != null) {
-            countDenied(refusal);
+            responses.denied(refusal).inc();
         }
         UpstreamFailure failure = facts.upstreamFailure();
         if (failure != null) {
-            metrics.count("nango_gateway_upstream_errors_total{upstream=\"" + facts.failedUpstream()
-                    + "\",kind=\"" + failure.label() + "\"}");
+            metrics.upstreamError(facts.failedUpstream(), failure);
         }
-    }
-
-    private void countDenied(Refusal kind) {
-        if (kind != countedDenial) {
-            denialCounter = metrics.deniedCounter(listener, kind.label());
-            countedDenial = kind;
-        }
-        denialCounter.increment();
     }
 
     private void reset(ChannelHandlerContext ctx) {

@@ -1,198 +1,289 @@
 package nangogateway.observe;
 
+import io.prometheus.metrics.config.EscapingScheme;
+import io.prometheus.metrics.core.datapoints.CounterDataPoint;
+import io.prometheus.metrics.core.datapoints.DistributionDataPoint;
+import io.prometheus.metrics.core.metrics.Counter;
+import io.prometheus.metrics.core.metrics.CounterWithCallback;
+import io.prometheus.metrics.core.metrics.GaugeWithCallback;
+import io.prometheus.metrics.core.metrics.Histogram;
+import io.prometheus.metrics.expositionformats.PrometheusTextFormatWriter;
+import io.prometheus.metrics.model.registry.PrometheusRegistry;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.util.Collection;
 import java.util.Map;
-import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.atomic.LongAdder;
-import java.util.function.Function;
+import java.util.concurrent.atomic.AtomicReferenceArray;
 import java.util.function.LongSupplier;
+import java.util.function.Supplier;
+import java.util.function.ToLongFunction;
+import nangogateway.exchange.Refusal;
+import nangogateway.exchange.UpstreamFailure;
 
 /**
- * Counters for the whole process, written in Prometheus' text format by a {@code metrics} route. Labels are few
- * and bounded (listener and route names from the config, status codes, fixed reason kinds), so the number of
- * series cannot be driven up by clients.
+ * The process' metrics, kept by the Prometheus client library in a registry of their own (a process may run more
+ * than one gateway, tests do) and written in Prometheus' text format by a {@code metrics} route. Labels are few and
+ * bounded (listener, route and upstream names from the config, status codes, fixed outcome kinds), so the number
+ * of series cannot be driven up by clients. A counter series appears when it first counts; a listener's latency
+ * histogram when the listener takes its first connection.
  */
 public final class GatewayMetrics {
-    private final Map<String, LongAdder> counters = new ConcurrentHashMap<>();
-    private final Map<String, LongSupplier> gauges = new ConcurrentHashMap<>();
-    private final Map<String, Responses> responses = new ConcurrentHashMap<>();
-    /** Requests by listener, then route, then status class (index into CLASSES; the last one is "other"). */
-    private final Map<String, Map<String, LongAdder[]>> requests = new ConcurrentHashMap<>();
-    /** {@code nango_gateway_<name>_total{listener}}: name, then listener. */
-    private final Map<String, Map<String, LongAdder>> events = new ConcurrentHashMap<>();
-    /** {@code nango_gateway_denied_requests_total{listener,reason}}: listener, then reason. */
-    private final Map<String, Map<String, LongAdder>> denied = new ConcurrentHashMap<>();
-
     /** Latency histogram bucket bounds, seconds (Prometheus {@code le}). */
     static final double[] BUCKETS = {0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60};
+    private static final String[] CLASSES = {"1xx", "2xx", "3xx", "4xx", "5xx", "other"};
+    private static final PrometheusTextFormatWriter TEXT = PrometheusTextFormatWriter.create();
 
-    /** Per-listener response counters by status code and a latency histogram: an array index and an add each. */
-    public static final class Responses {
-        private final LongAdder[] byStatus = new LongAdder[600];
-        private final LongAdder micros = new LongAdder();
-        private final LongAdder[] buckets = new LongAdder[BUCKETS.length + 1];
+    private final PrometheusRegistry registry = new PrometheusRegistry();
+    private final Counter responses = counter("nango_gateway_responses_total",
+            "Responses written, by listener and status code.", "listener", "code");
+    // Classic buckets only: the text format has no native histograms, and keeping both would cost every response.
+    private final Histogram responseSeconds = Histogram.builder()
+            .name("nango_gateway_response_seconds")
+            .help("Time from a request's head to the end of its response, by listener.")
+            .labelNames("listener")
+            .classicOnly()
+            .classicUpperBounds(BUCKETS)
+            .withoutExemplars()
+            .register(registry);
+    private final Counter requests = counter("nango_gateway_requests_total",
+            "Responses by listener, route (or \"rejected\" when the request was refused before routing) and status"
+                    + " class.", "listener", "route", "class");
+    private final Counter rejected = counter("nango_gateway_rejected_requests_total",
+            "Requests refused before routing (malformed, too large, too slow, a refused override), by listener.",
+            "listener");
+    private final Counter rateLimited = counter("nango_gateway_rate_limited_requests_total",
+            "Requests answered 429 because the client's rate limit was spent, by listener.", "listener");
+    private final Counter denied = counter("nango_gateway_denied_requests_total",
+            "Requests the gateway answered itself instead of passing on, by listener and reason.",
+            "listener", "reason");
+    private final Counter upstreamErrors = counter("nango_gateway_upstream_errors_total",
+            "Exchanges with an upstream that failed, by upstream and kind.", "upstream", "kind");
+    private final Counter webhookRejected = counter("nango_gateway_webhook_rejected_total",
+            "Webhook deliveries refused by their signature check, by listener, route and reason.",
+            "listener", "route", "reason");
+    private final Counter reloads = counter("nango_gateway_reloads_total",
+            "Configuration reloads, by result (ok, or failed: the running configuration stayed).", "result");
 
-        Responses() {
-            for (int i = 100; i < byStatus.length; i++) {
-                byStatus[i] = new LongAdder();
-            }
-            for (int i = 0; i < buckets.length; i++) {
-                buckets[i] = new LongAdder();
-            }
-        }
+    /** Values read when metrics are scraped, by listener. */
+    private final Map<String, LongSupplier> openConnections = new ConcurrentHashMap<>();
+    private final Map<String, LongSupplier> refusedConnections = new ConcurrentHashMap<>();
+    private final Map<String, LongSupplier> certificateExpiry = new ConcurrentHashMap<>();
+    private volatile UpstreamConnections upstreamConnections;
 
-        public void record(int status, long nanos) {
-            if (status >= 100 && status < 600) {
-                byStatus[status].increment();
-            }
-            micros.add(nanos / 1000);
-            double seconds = nanos / 1e9;
-            int i = 0;
-            while (i < BUCKETS.length && seconds > BUCKETS[i]) {
-                i++;
-            }
-            buckets[i].increment();
-        }
+    private final Map<String, Responses> listeners = new ConcurrentHashMap<>();
+
+    private record UpstreamConnections(Supplier<? extends Collection<String>> upstreams,
+            ToLongFunction<String> open, ToLongFunction<String> idle) {
     }
 
-    public Responses responses(String listener) {
-        return responses.computeIfAbsent(listener, k -> new Responses());
+    public GatewayMetrics() {
+        GaugeWithCallback.builder()
+                .name("nango_gateway_open_connections")
+                .help("Client connections open now, by listener.")
+                .labelNames("listener")
+                .callback(cb -> openConnections.forEach((l, v) -> cb.call(v.getAsLong(), l)))
+                .register(registry);
+        CounterWithCallback.builder()
+                .name("nango_gateway_refused_connections_total")
+                .help("Client connections closed on accept because a connection limit was reached, by listener.")
+                .labelNames("listener")
+                .callback(cb -> refusedConnections.forEach((l, v) -> cb.call(v.getAsLong(), l)))
+                .register(registry);
+        GaugeWithCallback.builder()
+                .name("nango_gateway_certificate_expiry_timestamp_seconds")
+                .help("When the listener's TLS certificate expires (its notAfter), seconds since the epoch.")
+                .labelNames("listener")
+                .callback(cb -> certificateExpiry.forEach((l, v) -> cb.call(v.getAsLong(), l)))
+                .register(registry);
+        GaugeWithCallback.builder()
+                .name("nango_gateway_upstream_connections")
+                .help("Pooled connections to an upstream now, by upstream and state (open: all of them, idle: the"
+                        + " ones waiting for a request).")
+                .labelNames("upstream", "state")
+                .callback(cb -> {
+                    UpstreamConnections u = upstreamConnections;
+                    if (u != null) {
+                        for (String name : u.upstreams().get()) {
+                            cb.call(u.open().applyAsLong(name), name, "open");
+                            cb.call(u.idle().applyAsLong(name), name, "idle");
+                        }
+                    }
+                })
+                .register(registry);
     }
 
-    /** Something refused or failed, by kind ({@code rejected_requests}, {@code rate_limited_requests}, ...). */
-    public void event(String name, String listener) {
-        labeled(events, name, listener, k -> new LongAdder()).increment();
+    private Counter counter(String name, String help, String... labels) {
+        return Counter.builder().name(name).help(help).labelNames(labels).withoutExemplars().register(registry);
     }
 
     /**
-     * {@code outer -> inner -> counter(s)}, created on first use: once both exist, two plain look-ups and no
-     * string is built (label values are the config's own strings, their hashes cached).
+     * One listener's response counters, resolved to the library's data points on first use and kept: recording a
+     * response is array reads and adds, with no label look-up and nothing allocated.
      */
-    private static <V> V labeled(Map<String, Map<String, V>> m, String outer, String inner,
-            Function<String, V> create) {
-        Map<String, V> byInner = m.get(outer);
-        if (byInner == null) {
-            byInner = m.computeIfAbsent(outer, k -> new ConcurrentHashMap<>());
+    public final class Responses {
+        private final String listener;
+        private final DistributionDataPoint seconds;
+        private final AtomicReferenceArray<CounterDataPoint> byStatus = new AtomicReferenceArray<>(600);
+        private final AtomicReferenceArray<CounterDataPoint> byRefusal =
+                new AtomicReferenceArray<>(Refusal.values().length);
+        private final Map<String, RouteRequests> routes = new ConcurrentHashMap<>();
+        private volatile CounterDataPoint rejectedRequests;
+        private volatile CounterDataPoint rateLimitedRequests;
+
+        private Responses(String listener) {
+            this.listener = listener;
+            this.seconds = responseSeconds.labelValues(listener);
         }
-        V v = byInner.get(inner);
-        return v != null ? v : byInner.computeIfAbsent(inner, create);
-    }
 
-    public void count(String series) {
-        counters.computeIfAbsent(series, k -> new LongAdder()).increment();
-    }
-
-    /** A value read when metrics are scraped (open connections, idle pooled connections). */
-    public void gauge(String series, LongSupplier value) {
-        gauges.put(series, value);
-    }
-
-    private static String trim(double d) {
-        return d == Math.rint(d) ? Long.toString((long) d) : Double.toString(d);
-    }
-
-    private static final String[] CLASSES = {"1xx", "2xx", "3xx", "4xx", "5xx"};
-
-    /** One response, by listener, route (or how it was refused) and status class. */
-    public void request(String listener, String route, int status) {
-        requestCounters(listener, route)[statusClass(status)].increment();
-    }
-
-    /** The counters {@link #request} adds to, by {@link #statusClass}: for a caller that keeps them at hand. */
-    public LongAdder[] requestCounters(String listener, String route) {
-        return labeled(requests, listener, route, k -> newAdders(CLASSES.length + 1));
-    }
-
-    public static int statusClass(int status) {
-        return status >= 100 && status < 600 ? status / 100 - 1 : CLASSES.length;
-    }
-
-    private static LongAdder[] newAdders(int n) {
-        LongAdder[] a = new LongAdder[n];
-        for (int i = 0; i < n; i++) {
-            a[i] = new LongAdder();
+        /** A response that ended: its status code and how long it took from the request's head. */
+        public void record(int status, long nanos) {
+            if (status >= 100 && status < 600) {
+                CounterDataPoint c = byStatus.get(status);
+                if (c == null) { // labelValues returns the same point to racing callers
+                    c = responses.labelValues(listener, Integer.toString(status));
+                    byStatus.set(status, c);
+                }
+                c.inc();
+            }
+            seconds.observe(nanos / 1e9);
         }
-        return a;
-    }
 
-    /** A refused request, by kind: not_allowlisted, method, bad_target, framing, too_large, timeout, ... */
-    public void denied(String listener, String reason) {
-        deniedCounter(listener, reason).increment();
-    }
-
-    /** The counter {@link #denied} adds to: for a caller that keeps it at hand. */
-    public LongAdder deniedCounter(String listener, String reason) {
-        return labeled(denied, listener, reason, k -> new LongAdder());
-    }
-
-    /** One counter series' value, as {@link #render} would print it; 0 when it never counted. */
-    public long value(String series) {
-        return counterSeries().getOrDefault(series, 0L);
-    }
-
-    /** Every counter series with its current value, sorted by name. */
-    private Map<String, Long> counterSeries() {
-        Map<String, Long> sorted = new TreeMap<>();
-        counters.forEach((k, v) -> sorted.put(k, v.sum()));
-        events.forEach((name, byListener) -> byListener.forEach((listener, n) ->
-                sorted.put("nango_gateway_" + name + "_total{listener=\"" + listener + "\"}", n.sum())));
-        denied.forEach((listener, byReason) -> byReason.forEach((reason, n) ->
-                sorted.put("nango_gateway_denied_requests_total{listener=\"" + listener + "\",reason=\"" + reason
-                        + "\"}", n.sum())));
-        requests.forEach((listener, routes) -> routes.forEach((route, byClass) -> {
-            for (int i = 0; i < byClass.length; i++) {
-                long n = byClass[i].sum();
-                if (n > 0) {
-                    sorted.put("nango_gateway_requests_total{listener=\"" + listener + "\",route=\"" + route
-                            + "\",class=\"" + (i < CLASSES.length ? CLASSES[i] : "other") + "\"}", n);
-                }
+        /** The counter of requests refused this way. */
+        public CounterDataPoint denied(Refusal why) {
+            CounterDataPoint c = byRefusal.get(why.ordinal());
+            if (c == null) {
+                c = denied.labelValues(listener, why.label());
+                byRefusal.set(why.ordinal(), c);
             }
-        }));
-        responses.forEach((listener, r) -> {
-            for (int code = 100; code < 600; code++) {
-                long n = r.byStatus[code].sum();
-                if (n > 0) {
-                    sorted.put("nango_gateway_responses_total{listener=\"" + listener + "\",code=\"" + code + "\"}", n);
-                }
+            return c;
+        }
+
+        /** The counter of requests refused before routing. */
+        public CounterDataPoint rejected() {
+            CounterDataPoint c = rejectedRequests;
+            if (c == null) {
+                c = rejected.labelValues(listener);
+                rejectedRequests = c;
             }
-        });
-        return sorted;
+            return c;
+        }
+
+        /** The counter of requests refused by a rate limit. */
+        public CounterDataPoint rateLimited() {
+            CounterDataPoint c = rateLimitedRequests;
+            if (c == null) {
+                c = rateLimited.labelValues(listener);
+                rateLimitedRequests = c;
+            }
+            return c;
+        }
+
+        /** The request counters of one route (or {@code rejected}), by status class. */
+        public RouteRequests route(String route) {
+            RouteRequests r = routes.get(route);
+            return r != null ? r : routes.computeIfAbsent(route, k -> new RouteRequests(listener, k));
+        }
     }
 
-    /** The Prometheus text exposition. */
+    /** One route's responses by status class; a class's series appears when it first counts. */
+    public final class RouteRequests {
+        private final String listener;
+        private final String route;
+        private final AtomicReferenceArray<CounterDataPoint> byClass = new AtomicReferenceArray<>(CLASSES.length);
+
+        private RouteRequests(String listener, String route) {
+            this.listener = listener;
+            this.route = route;
+        }
+
+        public void count(int status) {
+            int i = statusClass(status);
+            CounterDataPoint c = byClass.get(i);
+            if (c == null) {
+                c = requests.labelValues(listener, route, CLASSES[i]);
+                byClass.set(i, c);
+            }
+            c.inc();
+        }
+    }
+
+    static int statusClass(int status) {
+        return status >= 100 && status < 600 ? status / 100 - 1 : CLASSES.length - 1;
+    }
+
+    /** The listener's response counters: for a caller that keeps them at hand. */
+    public Responses responses(String listener) {
+        Responses r = listeners.get(listener);
+        return r != null ? r : listeners.computeIfAbsent(listener, Responses::new);
+    }
+
+    /** The counters of one route's responses by status class: for a caller that keeps them at hand. */
+    public RouteRequests requestCounters(String listener, String route) {
+        return responses(listener).route(route);
+    }
+
+    /** The counter of requests the listener refused this way: for a caller that keeps it at hand. */
+    public CounterDataPoint deniedCounter(String listener, Refusal why) {
+        return responses(listener).denied(why);
+    }
+
+    /** A request refused before routing (malformed, too large, too slow, ...). */
+    public void rejected(String listener) {
+        responses(listener).rejected().inc();
+    }
+
+    /** A request answered 429 by a rate limit. */
+    public void rateLimited(String listener) {
+        responses(listener).rateLimited().inc();
+    }
+
+    /** An exchange with the upstream that failed this way. */
+    public void upstreamError(String upstream, UpstreamFailure failure) {
+        upstreamErrors.labelValues(upstream, failure.label()).inc();
+    }
+
+    /** A webhook delivery refused by its signature check ({@code missing}, {@code stale}, ...). */
+    public void webhookRejected(String listener, String route, String reason) {
+        webhookRejected.labelValues(listener, route, reason).inc();
+    }
+
+    /** A configuration reload that took effect ({@code ok}) or did not ({@code failed}). */
+    public void reload(boolean ok) {
+        reloads.labelValues(ok ? "ok" : "failed").inc();
+    }
+
+    /** The listener's open client connections, read at each scrape. */
+    public void openConnections(String listener, LongSupplier open) {
+        openConnections.put(listener, open);
+    }
+
+    /** The listener's connections refused on accept since start, read at each scrape (it only grows). */
+    public void refusedConnections(String listener, LongSupplier refused) {
+        refusedConnections.put(listener, refused);
+    }
+
+    /** The listener's certificate notAfter, seconds since the epoch, read at each scrape. */
+    public void certificateExpiry(String listener, LongSupplier notAfterSeconds) {
+        certificateExpiry.put(listener, notAfterSeconds);
+    }
+
+    /** Pooled upstream connections, read at each scrape: the upstreams that have a pool, and their counts. */
+    public void upstreamConnections(Supplier<? extends Collection<String>> upstreams, ToLongFunction<String> open,
+            ToLongFunction<String> idle) {
+        upstreamConnections = new UpstreamConnections(upstreams, open, idle);
+    }
+
+    /** The Prometheus text exposition (format 0.0.4), with HELP and TYPE lines and escaped label values. */
     public String render() {
-        StringBuilder b = new StringBuilder(4096);
-        appendFamilies(b, counterSeries(), "counter");
-        b.append("# TYPE nango_gateway_response_seconds histogram\n");
-        new TreeMap<>(responses).forEach((listener, r) -> {
-            long cumulative = 0;
-            for (int i = 0; i <= BUCKETS.length; i++) {
-                cumulative += r.buckets[i].sum();
-                String le = i < BUCKETS.length ? trim(BUCKETS[i]) : "+Inf";
-                b.append("nango_gateway_response_seconds_bucket{listener=\"").append(listener).append("\",le=\"")
-                        .append(le).append("\"} ").append(cumulative).append('\n');
-            }
-            b.append("nango_gateway_response_seconds_sum{listener=\"").append(listener).append("\"} ")
-                    .append(r.micros.sum() / 1e6).append('\n');
-            b.append("nango_gateway_response_seconds_count{listener=\"").append(listener).append("\"} ")
-                    .append(cumulative).append('\n');
-        });
-        Map<String, Long> g = new TreeMap<>();
-        gauges.forEach((k, v) -> g.put(k, v.getAsLong()));
-        appendFamilies(b, g, "gauge");
-        return b.toString();
-    }
-
-    /** Series sorted by name, each family under one {@code # TYPE} line. */
-    private static void appendFamilies(StringBuilder b, Map<String, Long> sorted, String type) {
-        String family = null;
-        for (var e : sorted.entrySet()) {
-            String name = e.getKey().contains("{") ? e.getKey().substring(0, e.getKey().indexOf('{')) : e.getKey();
-            if (!name.equals(family)) {
-                b.append("# TYPE ").append(name).append(' ').append(type).append('\n');
-                family = name;
-            }
-            b.append(e.getKey()).append(' ').append(e.getValue()).append('\n');
+        ByteArrayOutputStream out = new ByteArrayOutputStream(8192);
+        try {
+            TEXT.write(out, registry.scrape(), EscapingScheme.UNDERSCORE_ESCAPING);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e); // a ByteArrayOutputStream does not throw
         }
+        return out.toString(StandardCharsets.UTF_8);
     }
 }

@@ -115,8 +115,7 @@ public final class WebhookVerifyHandler extends ChannelDuplexHandler {
     private void refuse(ChannelHandlerContext ctx, int status, String reason) {
         log.info("{} {}: webhook signature check failed: {}", ctx.channel().remoteAddress(), held.route().name(),
                 reason);
-        metrics.count("nango_gateway_webhook_rejected_total{listener=\"" + listener + "\",route=\""
-                + held.route().name() + "\",reason=\"" + reason + "\"}");
+        metrics.webhookRejected(listener, held.route().name(), reason);
         release();
         ctx.writeAndFlush(LocalResponses.json(ctx.alloc(), status, status == 401 ? "invalid_signature"
                 : "payload_too_large", status == 401 ? "webhook signature " + reason : "webhook body too large"))

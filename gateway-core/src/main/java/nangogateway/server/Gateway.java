@@ -62,7 +62,6 @@ public final class Gateway implements AutoCloseable {
         this.workers = transport.newGroup(threads, "gateway-io");
         this.pools = new UpstreamPools(transport, threads);
         this.services = new GatewayServices(pools, transport);
-        pools.registerGauges(services.metrics());
         this.certificates = new CertificateWatcher();
     }
 
@@ -119,8 +118,7 @@ public final class Gateway implements AutoCloseable {
     /** Exposes the certificate's notAfter as a gauge, so an alert can fire before it expires. */
     private void recordExpiry(String listener, TlsMaterial.Loaded loaded) {
         if (certificateExpiry.put(listener, loaded.leaf().getNotAfter().getTime() / 1000) == null) {
-            services.metrics().gauge("nango_gateway_certificate_expiry_timestamp_seconds{listener=\"" + listener
-                    + "\"}", () -> certificateExpiry.getOrDefault(listener, 0L));
+            services.metrics().certificateExpiry(listener, () -> certificateExpiry.getOrDefault(listener, 0L));
         }
     }
 
@@ -228,13 +226,13 @@ public final class Gateway implements AutoCloseable {
                 log.error("reload: {}", e.getMessage());
             }
         }
-        services.metrics().count("nango_gateway_reloads_total{result=\"ok\"}");
+        services.metrics().reload(true);
         log.info("configuration reloaded from {}", next.source());
     }
 
     /** Counts a reload that did not take effect (a bad file, unusable TLS material, a port that would not bind). */
     public void recordFailedReload() {
-        services.metrics().count("nango_gateway_reloads_total{result=\"failed\"}");
+        services.metrics().reload(false);
     }
 
     public nangogateway.observe.GatewayMetrics metrics() {

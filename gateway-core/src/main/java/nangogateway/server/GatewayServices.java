@@ -20,6 +20,7 @@ public final class GatewayServices {
     public GatewayServices(UpstreamPools pools, Transport transport) {
         this.pools = pools;
         this.transport = transport;
+        metrics.upstreamConnections(pools::upstreams, pools::openConnections, pools::idleConnections);
     }
 
     public Transport transport() {
@@ -42,8 +43,8 @@ public final class GatewayServices {
     public ConnectionLimitHandler connectionLimits(String listener, int maxTotal, int maxPerClient) {
         ConnectionLimitHandler h = connectionLimits.computeIfAbsent(listener, k -> {
             ConnectionLimitHandler created = new ConnectionLimitHandler(maxTotal, maxPerClient);
-            metrics.gauge("nango_gateway_open_connections{listener=\"" + k + "\"}", created::open);
-            metrics.gauge("nango_gateway_refused_connections{listener=\"" + k + "\"}", created::refused);
+            metrics.openConnections(k, created::open);
+            metrics.refusedConnections(k, created::refused);
             return created;
         });
         h.update(maxTotal, maxPerClient);

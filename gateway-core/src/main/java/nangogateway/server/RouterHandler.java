@@ -157,7 +157,7 @@ public final class RouterHandler extends ChannelInboundHandlerAdapter {
         if (wait == 0) {
             return false;
         }
-        metrics.event("rate_limited_requests", listenerName);
+        metrics.rateLimited(listenerName);
         FullHttpResponse r = LocalResponses.text(ctx.alloc(), 429, false);
         r.headers().set(HttpHeaderNames.RETRY_AFTER, Long.toString(wait));
         facts.deny("rate-limited", Refusal.RATE_LIMITED);

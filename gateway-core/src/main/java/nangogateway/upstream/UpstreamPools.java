@@ -7,6 +7,8 @@ import io.netty.util.concurrent.FastThreadLocal;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Queue;
+import java.util.SortedSet;
+import java.util.TreeSet;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import javax.net.ssl.SSLException;
 import nangogateway.config.UpstreamConfig;
@@ -40,7 +42,6 @@ public final class UpstreamPools {
             int limit = Math.max(1, (u.maxConnections() + loops - 1) / loops);
             UpstreamPool p = new UpstreamPool(loop, u, transport, u.tls() ? clientTls() : null, limit);
             all.add(p);
-            gauges(u);
             return p;
         });
     }
@@ -58,27 +59,39 @@ public final class UpstreamPools {
         return c;
     }
 
-    /**
-     * Open and idle connections per upstream, summed over the event loops. Read from the metrics thread without
-     * synchronisation: a scrape may see a count a moment old, never a torn one (ints).
-     */
-    public void registerGauges(nangogateway.observe.GatewayMetrics metrics) {
-        this.metrics = metrics;
-    }
-
-    private void gauges(UpstreamConfig u) {
-        if (metrics != null && gaugeNames.add(u.name())) {
-            metrics.gauge("nango_gateway_upstream_connections{upstream=\"" + u.name() + "\",state=\"open\"}",
-                    () -> all.stream().filter(p -> p.upstream().name().equals(u.name()))
-                            .mapToLong(UpstreamPool::openConnections).sum());
-            metrics.gauge("nango_gateway_upstream_connections{upstream=\"" + u.name() + "\",state=\"idle\"}",
-                    () -> all.stream().filter(p -> p.upstream().name().equals(u.name()))
-                            .mapToLong(UpstreamPool::idleConnections).sum());
+    /** The names of the upstreams that have a pool on some event loop, sorted. */
+    public SortedSet<String> upstreams() {
+        SortedSet<String> names = new TreeSet<>();
+        for (UpstreamPool p : all) {
+            names.add(p.upstream().name());
         }
+        return names;
     }
 
-    private volatile nangogateway.observe.GatewayMetrics metrics;
-    private final java.util.Set<String> gaugeNames = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    /**
+     * Open connections to the named upstream, summed over the event loops. Read off the loops without
+     * synchronisation: a count may be a moment old, never torn (ints).
+     */
+    public long openConnections(String upstream) {
+        long n = 0;
+        for (UpstreamPool p : all) {
+            if (p.upstream().name().equals(upstream)) {
+                n += p.openConnections();
+            }
+        }
+        return n;
+    }
+
+    /** Idle pooled connections to the named upstream, summed over the event loops (see openConnections). */
+    public long idleConnections(String upstream) {
+        long n = 0;
+        for (UpstreamPool p : all) {
+            if (p.upstream().name().equals(upstream)) {
+                n += p.idleConnections();
+            }
+        }
+        return n;
+    }
 
     /** Closes idle connections of every pool, each on its own loop. */
     public void closeIdle() {

@@ -116,18 +116,23 @@ class AccessLogHandlerTest {
         return new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.valueOf(status));
     }
 
-    private long responses(int code) {
-        return metrics.value("nango_gateway_responses_total{listener=\"" + LISTENER + "\",code=\"" + code + "\"}");
-    }
-
-    private long requests(String route, String cls) {
-        return metrics.value("nango_gateway_requests_total{listener=\"" + LISTENER + "\",route=\"" + route
-                + "\",class=\"" + cls + "\"}");
-    }
-
-    private long denied(String reason) {
-        return metrics.value("nango_gateway_denied_requests_total{listener=\"" + LISTENER + "\",reason=\"" + reason
+    private double responses(int code) {
+        return MetricsText.value(metrics, "nango_gateway_responses_total{code=\"" + code + "\",listener=\"" + LISTENER
                 + "\"}");
+    }
+
+    private double requests(String route, String cls) {
+        return MetricsText.value(metrics, "nango_gateway_requests_total{class=\"" + cls + "\",listener=\"" + LISTENER
+                + "\",route=\"" + route + "\"}");
+    }
+
+    private double denied(String reason) {
+        return MetricsText.value(metrics, "nango_gateway_denied_requests_total{listener=\"" + LISTENER
+                + "\",reason=\"" + reason + "\"}");
+    }
+
+    private double rejected() {
+        return MetricsText.value(metrics, "nango_gateway_rejected_requests_total{listener=\"" + LISTENER + "\"}");
     }
 
     private static final Pattern COMBINED = Pattern.compile(
@@ -347,7 +352,7 @@ class AccessLogHandlerTest {
         assertFalse(line.contains("SECRET"), line);
         assertEquals(1, requests("rejected", "4xx"));
         assertEquals(0, requests("stale", "4xx"), "a refusal is not the route's");
-        assertEquals(1, metrics.value("nango_gateway_rejected_requests_total{listener=\"" + LISTENER + "\"}"));
+        assertEquals(1, rejected());
         assertEquals(1, denied("bad_target"));
     }
 
@@ -388,7 +393,7 @@ class AccessLogHandlerTest {
             assertEquals(1, denied(kind.label()), kind.toString());
         }
         int n = Refusal.values().length;
-        assertEquals(n, metrics.value("nango_gateway_rejected_requests_total{listener=\"" + LISTENER + "\"}"));
+        assertEquals(n, rejected());
         assertEquals(n, requests("rejected", "4xx"));
     }
 
@@ -400,8 +405,8 @@ class AccessLogHandlerTest {
             facts().route("r");
             facts().upstreamFailed("cap-upstream", kind);
             respond(LocalResponses.text(channel.alloc(), 502, true));
-            assertEquals(1, metrics.value("nango_gateway_upstream_errors_total{upstream=\"cap-upstream\",kind=\""
-                    + kind.label() + "\"}"), kind.toString());
+            assertEquals(1, MetricsText.value(metrics, "nango_gateway_upstream_errors_total{kind=\"" + kind.label()
+                    + "\",upstream=\"cap-upstream\"}"), kind.toString());
         }
     }
 
@@ -419,7 +424,7 @@ class AccessLogHandlerTest {
             assertEquals(1, denied((String) c[2]), (String) c[0]);
             assertEquals(1, requests((String) c[0], "4xx"));
         }
-        assertEquals(0, metrics.value("nango_gateway_rejected_requests_total{listener=\"" + LISTENER + "\"}"),
+        assertEquals(0, rejected(),
                 "policy answers are not malformed requests");
 
         // Nango's own 403 on a proxied route is not a gateway refusal.
@@ -436,12 +441,14 @@ class AccessLogHandlerTest {
         facts().route("oauth-connect");
         facts().upstreamFailed("nango", UpstreamFailure.TIMEOUT);
         respond(LocalResponses.text(channel.alloc(), 504, false));
-        assertEquals(1, metrics.value("nango_gateway_upstream_errors_total{upstream=\"nango\",kind=\"timeout\"}"));
+        assertEquals(1, MetricsText.value(metrics,
+                "nango_gateway_upstream_errors_total{kind=\"timeout\",upstream=\"nango\"}"));
         assertEquals(1, requests("oauth-connect", "5xx"));
 
         receive(request(HttpMethod.GET, "/oauth/connect/github"));
         respond(LocalResponses.text(channel.alloc(), 200, false));
-        assertEquals(1, metrics.value("nango_gateway_upstream_errors_total{upstream=\"nango\",kind=\"timeout\"}"),
+        assertEquals(1, MetricsText.value(metrics,
+                "nango_gateway_upstream_errors_total{kind=\"timeout\",upstream=\"nango\"}"),
                 "the error belonged to the previous response only");
     }
 

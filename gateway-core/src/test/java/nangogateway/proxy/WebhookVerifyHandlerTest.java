@@ -38,6 +38,7 @@ import nangogateway.config.ConfigLoader;
 import nangogateway.config.GatewayConfig;
 import nangogateway.config.RouteConfig;
 import nangogateway.observe.GatewayMetrics;
+import nangogateway.observe.MetricsText;
 import nangogateway.target.RequestTarget;
 import nangogateway.exchange.AdmittedRequest;
 import nangogateway.exchange.GatewaySnapshot;
@@ -177,7 +178,7 @@ class WebhookVerifyHandlerTest {
     }
 
     private String rejected(String route, String reason) {
-        return "nango_gateway_webhook_rejected_total{listener=\"public\",route=\"" + route + "\",reason=\"" + reason
+        return "nango_gateway_webhook_rejected_total{listener=\"public\",reason=\"" + reason + "\",route=\"" + route
                 + "\"}";
     }
 
@@ -343,7 +344,7 @@ class WebhookVerifyHandlerTest {
         assertRefused(401, "invalid_signature", "webhook signature mismatch");
         assertEquals(0, c1.refCnt(), "the held body is released");
         assertEquals(0, c2.refCnt());
-        assertEquals(1, metrics.value(rejected("slack-hook", "mismatch")));
+        assertEquals(1, MetricsText.value(metrics, rejected("slack-hook", "mismatch")));
     }
 
     @Test
@@ -362,7 +363,7 @@ class WebhookVerifyHandlerTest {
         channel.writeInbound(routed("slack-hook", slackHead(now(), null), true, 9), body);
         assertRefused(401, "invalid_signature", "webhook signature missing");
         assertEquals(0, body.refCnt());
-        assertEquals(1, metrics.value(rejected("slack-hook", "missing")));
+        assertEquals(1, MetricsText.value(metrics, rejected("slack-hook", "missing")));
     }
 
     @Test
@@ -374,7 +375,7 @@ class WebhookVerifyHandlerTest {
                 content);
         assertRefused(401, "invalid_signature", "webhook signature stale");
         assertEquals(0, content.refCnt());
-        assertEquals(1, metrics.value(rejected("slack-hook", "stale")));
+        assertEquals(1, MetricsText.value(metrics, rejected("slack-hook", "stale")));
     }
 
     @Test
@@ -387,7 +388,7 @@ class WebhookVerifyHandlerTest {
         assertRefused(413, "payload_too_large", "webhook body too large");
         assertEquals(0, c1.refCnt(), "what was held is released");
         assertEquals(0, c2.refCnt(), "the chunk over the limit is released");
-        assertEquals(1, metrics.value(rejected("slack-hook", "body_too_large")));
+        assertEquals(1, MetricsText.value(metrics, rejected("slack-hook", "body_too_large")));
     }
 
     @Test
@@ -410,7 +411,7 @@ class WebhookVerifyHandlerTest {
         channel.writeInbound(routed("github-hook", head("/webhook/prod/github", "X-Hub-Signature-256", sig), true,
                 19), last(utf8("{\"action\":\"closed\"}")));
         assertRefused(401, "invalid_signature", "webhook signature mismatch");
-        assertEquals(1, metrics.value(rejected("github-hook", "mismatch")));
+        assertEquals(1, MetricsText.value(metrics, rejected("github-hook", "mismatch")));
     }
 
     @Test
@@ -483,12 +484,12 @@ class WebhookVerifyHandlerTest {
         sendOnNewChannel(routed("slack-hook", slackHead(ts, good), true, 9), last(body)); // accepted
 
         String text = metrics.render();
-        assertTrue(text.contains(rejected("slack-hook", "mismatch") + " 2\n"), text);
-        assertTrue(text.contains(rejected("slack-hook", "missing") + " 1\n"), text);
-        assertTrue(text.contains(rejected("slack-hook", "stale") + " 1\n"), text);
-        assertTrue(text.contains(rejected("slack-hook", "malformed") + " 1\n"), text);
-        assertTrue(text.contains(rejected("slack-hook", "body_too_large") + " 1\n"), text);
-        assertTrue(text.contains(rejected("github-hook", "missing") + " 1\n"), text);
+        assertTrue(text.contains(rejected("slack-hook", "mismatch") + " 2.0\n"), text);
+        assertTrue(text.contains(rejected("slack-hook", "missing") + " 1.0\n"), text);
+        assertTrue(text.contains(rejected("slack-hook", "stale") + " 1.0\n"), text);
+        assertTrue(text.contains(rejected("slack-hook", "malformed") + " 1.0\n"), text);
+        assertTrue(text.contains(rejected("slack-hook", "body_too_large") + " 1.0\n"), text);
+        assertTrue(text.contains(rejected("github-hook", "missing") + " 1.0\n"), text);
         assertEquals(6, text.lines().filter(l -> l.startsWith("nango_gateway_webhook_rejected_total{")).count(),
                 text);
         assertTrue(text.contains("# TYPE nango_gateway_webhook_rejected_total counter\n"), text);

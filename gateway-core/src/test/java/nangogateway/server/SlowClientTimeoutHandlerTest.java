@@ -233,8 +233,10 @@ class SlowClientTimeoutHandlerTest {
         } finally {
             r.release();
         }
-        assertEquals(1, metrics.value("nango_gateway_responses_total{listener=\"public\",code=\"408\"}"));
-        assertEquals(1, metrics.value("nango_gateway_denied_requests_total{listener=\"public\",reason=\"timeout\"}"));
+        assertEquals(1, nangogateway.observe.MetricsText.value(metrics,
+                "nango_gateway_responses_total{code=\"408\",listener=\"public\"}"));
+        assertEquals(1, nangogateway.observe.MetricsText.value(metrics,
+                "nango_gateway_denied_requests_total{listener=\"public\",reason=\"timeout\"}"));
     }
 
     @Test

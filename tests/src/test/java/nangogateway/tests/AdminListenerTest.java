@@ -6,8 +6,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -90,17 +92,25 @@ class AdminListenerTest {
     private static final Pattern SAMPLE = Pattern.compile(
             "([a-zA-Z_:][a-zA-Z0-9_:]*)(\\{([a-zA-Z_][a-zA-Z0-9_]*=\"(?:[^\"\\\\\\n]|\\\\.)*\"(,[a-zA-Z_][a-zA-Z0-9_]*=\"(?:[^\"\\\\\\n]|\\\\.)*\")*)?\\})? (-?[0-9.eE+-]+|NaN|\\+Inf|-Inf)");
     private static final Pattern TYPE = Pattern.compile("# TYPE ([a-zA-Z_:][a-zA-Z0-9_:]*) (counter|gauge|histogram|summary|untyped)");
+    private static final Pattern HELP = Pattern.compile("# HELP ([a-zA-Z_:][a-zA-Z0-9_:]*) (?:[^\\\\\n]|\\\\[\\\\n])+");
 
     private static Map<String, Double> parse(String text) {
         Map<String, Double> samples = new HashMap<>();
         Map<String, String> types = new HashMap<>();
+        Set<String> helped = new HashSet<>();
         for (String line : text.split("\n")) {
             if (line.isEmpty()) {
+                continue;
+            }
+            Matcher h = HELP.matcher(line);
+            if (h.matches()) {
+                assertTrue(helped.add(h.group(1)), "HELP given twice: " + line);
                 continue;
             }
             Matcher t = TYPE.matcher(line);
             if (t.matches()) {
                 assertTrue(types.put(t.group(1), t.group(2)) == null, "TYPE given twice: " + line);
+                assertTrue(helped.contains(t.group(1)), "no HELP before " + line);
                 continue;
             }
             Matcher m = SAMPLE.matcher(line);
@@ -126,19 +136,19 @@ class AdminListenerTest {
         assertEquals(502, RawHttp.exchange(pub, get("/oauth/callback?code=2")).status());
 
         Map<String, Double> m = parse(RawHttp.exchange(admin, get("/metrics")).bodyText());
-        assertEquals(1.0, m.get("nango_gateway_responses_total{listener=\"public\",code=\"200\"}"));
-        assertEquals(1.0, m.get("nango_gateway_requests_total{listener=\"public\",route=\"oauth-callback\",class=\"2xx\"}"));
-        assertEquals(1.0, m.get("nango_gateway_requests_total{listener=\"public\",route=\"oauth-callback\",class=\"5xx\"}"));
-        assertEquals(1.0, m.get("nango_gateway_requests_total{listener=\"public\",route=\"otherwise\",class=\"4xx\"}"));
-        assertEquals(1.0, m.get("nango_gateway_requests_total{listener=\"public\",route=\"rejected\",class=\"4xx\"}"));
+        assertEquals(1.0, m.get("nango_gateway_responses_total{code=\"200\",listener=\"public\"}"));
+        assertEquals(1.0, m.get("nango_gateway_requests_total{class=\"2xx\",listener=\"public\",route=\"oauth-callback\"}"));
+        assertEquals(1.0, m.get("nango_gateway_requests_total{class=\"5xx\",listener=\"public\",route=\"oauth-callback\"}"));
+        assertEquals(1.0, m.get("nango_gateway_requests_total{class=\"4xx\",listener=\"public\",route=\"otherwise\"}"));
+        assertEquals(1.0, m.get("nango_gateway_requests_total{class=\"4xx\",listener=\"public\",route=\"rejected\"}"));
         assertEquals(1.0, m.get("nango_gateway_denied_requests_total{listener=\"public\",reason=\"not_allowlisted\"}"));
         assertEquals(1.0, m.get("nango_gateway_denied_requests_total{listener=\"public\",reason=\"bad_target\"}"));
         assertEquals(1.0, m.get("nango_gateway_denied_requests_total{listener=\"public\",reason=\"method\"}"));
-        assertEquals(1.0, m.get("nango_gateway_upstream_errors_total{upstream=\"nango\",kind=\"connect\"}"));
+        assertEquals(1.0, m.get("nango_gateway_upstream_errors_total{kind=\"connect\",upstream=\"nango\"}"));
         assertEquals(5.0, m.get("nango_gateway_response_seconds_count{listener=\"public\"}"));
         assertEquals(5.0, m.get("nango_gateway_response_seconds_bucket{listener=\"public\",le=\"+Inf\"}"));
         assertTrue(m.containsKey("nango_gateway_open_connections{listener=\"admin\"}"), m.keySet().toString());
-        assertTrue(m.containsKey("nango_gateway_upstream_connections{upstream=\"nango\",state=\"open\"}"),
+        assertTrue(m.containsKey("nango_gateway_upstream_connections{state=\"open\",upstream=\"nango\"}"),
                 m.keySet().toString());
     }
 

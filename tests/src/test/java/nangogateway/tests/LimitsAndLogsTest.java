@@ -252,11 +252,12 @@ class LimitsAndLogsTest {
         }
         String text = RawHttp.exchange(gateway.port("internal"), "GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n")
                 .bodyText();
-        assertTrue(text.contains("nango_gateway_responses_total{listener=\"public\",code=\"403\"} 1"), text);
-        assertTrue(text.contains("nango_gateway_responses_total{listener=\"public\",code=\"400\"} 1"), text);
-        assertTrue(text.contains("nango_gateway_rejected_requests_total{listener=\"public\"} 1"), text);
-        assertTrue(text.contains("nango_gateway_refused_connections{listener=\"public\"} 1"), text);
-        assertTrue(text.contains("# TYPE nango_gateway_responses_total counter"), text);
+        assertTrue(text.contains("nango_gateway_responses_total{code=\"403\",listener=\"public\"} 1.0\n"), text);
+        assertTrue(text.contains("nango_gateway_responses_total{code=\"400\",listener=\"public\"} 1.0\n"), text);
+        assertTrue(text.contains("nango_gateway_rejected_requests_total{listener=\"public\"} 1.0\n"), text);
+        assertTrue(text.contains("nango_gateway_refused_connections_total{listener=\"public\"} 1.0\n"), text);
+        assertTrue(text.contains("# TYPE nango_gateway_responses_total counter\n"), text);
+        assertTrue(text.contains("# TYPE nango_gateway_refused_connections_total counter\n"), text);
     }
 
     private static void waitForLines(LogCapture log, int n) throws InterruptedException {

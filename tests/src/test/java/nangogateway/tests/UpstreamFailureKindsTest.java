@@ -36,7 +36,7 @@ class UpstreamFailureKindsTest {
 
     private static void assertCounted(Gateway g, String kind) {
         String text = g.metrics().render();
-        assertTrue(text.contains("nango_gateway_upstream_errors_total{upstream=\"capybara\",kind=\"" + kind + "\"} 1"),
+        assertTrue(text.contains("nango_gateway_upstream_errors_total{kind=\"" + kind + "\",upstream=\"capybara\"} 1.0"),
                 text);
         assertEquals(1, text.lines().filter(l -> l.startsWith("nango_gateway_upstream_errors_total{")).count(), text);
     }

@@ -106,9 +106,10 @@ class WebhookVerifyTest {
                 + "Content-Length: 13\r\n\r\nHello, World?").status());
         assertEquals(0, nango.getRequestCount());
         String metrics = RawHttp.exchange(port, "GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n").bodyText();
-        assertTrue(metrics.contains("nango_gateway_webhook_rejected_total{listener=\"public\",route=\"slack-webhook\","
-                + "reason=\"stale\"} 1"), metrics);
-        assertTrue(metrics.contains("reason=\"mismatch\"} 1"), metrics);
+        assertTrue(metrics.contains("nango_gateway_webhook_rejected_total{listener=\"public\",reason=\"stale\","
+                + "route=\"slack-webhook\"} 1.0\n"), metrics);
+        assertTrue(metrics.contains("nango_gateway_webhook_rejected_total{listener=\"public\",reason=\"mismatch\","
+                + "route=\"github-webhook\"} 1.0\n"), metrics);
     }
 
     @Test
