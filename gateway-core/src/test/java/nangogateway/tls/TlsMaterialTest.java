@@ -34,7 +34,10 @@ import org.bouncycastle.asn1.sec.ECPrivateKey;
 import org.bouncycastle.asn1.x500.X500Name;
 import org.bouncycastle.cert.jcajce.JcaX509CertificateConverter;
 import org.bouncycastle.cert.jcajce.JcaX509v3CertificateBuilder;
+import org.bouncycastle.openssl.PKCS8Generator;
 import org.bouncycastle.openssl.jcajce.JcaPEMWriter;
+import org.bouncycastle.openssl.jcajce.JcaPKCS8Generator;
+import org.bouncycastle.openssl.jcajce.JceOpenSSLPKCS8EncryptorBuilder;
 import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
@@ -162,10 +165,16 @@ class TlsMaterialTest {
     @Test
     void anEncryptedKeyIsRefusedWithWhatToDo() throws Exception {
         Pair p = generate("EC", "locked.example");
-        TlsConfig tls = write(p, "-----BEGIN ENCRYPTED PRIVATE KEY-----\n" + "MAA=\n-----END ENCRYPTED PRIVATE KEY-----\n",
-                null);
+        StringWriter out = new StringWriter();
+        try (JcaPEMWriter w = new JcaPEMWriter(out)) {
+            w.writeObject(new JcaPKCS8Generator(p.keys().getPrivate(),
+                    new JceOpenSSLPKCS8EncryptorBuilder(PKCS8Generator.AES_256_CBC)
+                            .setProvider(new org.bouncycastle.jce.provider.BouncyCastleProvider())
+                            .setPassword("secret".toCharArray()).build()));
+        }
+        TlsConfig tls = write(p, out.toString(), "ENCRYPTED PRIVATE KEY");
         TlsException e = assertThrows(TlsException.class, () -> TlsMaterial.load(tls));
-        assertTrue(e.getMessage().startsWith(tls.key().toString()), e.getMessage());
+        assertTrue(e.getMessage().startsWith(tls.key() + ": the key is encrypted"), e.getMessage());
     }
 
     @Test
