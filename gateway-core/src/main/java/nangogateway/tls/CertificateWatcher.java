@@ -5,47 +5,60 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.util.Collection;
 import java.util.HashMap;
 import java.util.HexFormat;
+import java.util.LinkedHashSet;
 import java.util.Map;
+import java.util.Set;
 import nangogateway.config.TlsConfig;
 
 /**
  * Notices certificate renewals on disk. certbot swaps the targets of {@code live/} symlinks and writes files in
  * several steps, so the watcher fingerprints the content behind the links and reports a change only once it
- * has stayed the same for one more check (a partial write is never loaded).
+ * has stayed the same for one more check (a partial write is never loaded). A change is reported once: files
+ * that fail to load are not read again until they change again.
  */
 public final class CertificateWatcher {
     private final Map<String, TlsConfig> watched = new HashMap<>();
-    private final Map<String, String> loaded = new HashMap<>();
+    private final Map<String, String> seen = new HashMap<>();
     private final Map<String, String> pending = new HashMap<>();
 
-    /** Records the files of a listener as they are now (just loaded). */
-    public synchronized void remember(String listener, TlsConfig tls) {
+    /** Records a listener's files as they were when they were loaded ({@link #fingerprint} taken before). */
+    public synchronized void remember(String listener, TlsConfig tls, String fingerprint) {
         watched.put(listener, tls);
-        loaded.put(listener, fingerprint(tls));
+        seen.put(listener, fingerprint);
         pending.remove(listener);
     }
 
-    /** True when some listener's files changed since loading and did not change again since the last check. */
-    public synchronized boolean changedAndSettled() {
-        boolean ready = false;
+    /** Stops watching every listener not named (a reload removed it or turned its TLS off). */
+    public synchronized void retainOnly(Collection<String> listeners) {
+        watched.keySet().retainAll(listeners);
+        seen.keySet().retainAll(listeners);
+        pending.keySet().retainAll(listeners);
+    }
+
+    /** Listeners whose files changed since last seen and did not change again since the previous check. */
+    public synchronized Set<String> settledChanges() {
+        Set<String> ready = new LinkedHashSet<>();
         for (var e : watched.entrySet()) {
+            String name = e.getKey();
             String now = fingerprint(e.getValue());
-            if (now.equals(loaded.get(e.getKey()))) {
-                pending.remove(e.getKey());
-                continue;
-            }
-            if (now.equals(pending.get(e.getKey()))) {
-                ready = true;
+            if (now.equals(seen.get(name))) {
+                pending.remove(name);
+            } else if (now.equals(pending.get(name))) {
+                ready.add(name);
+                seen.put(name, now);
+                pending.remove(name);
             } else {
-                pending.put(e.getKey(), now);
+                pending.put(name, now);
             }
         }
         return ready;
     }
 
-    static String fingerprint(TlsConfig tls) {
+    /** A digest of the certificate and key content behind any symlinks; a missing file counts as content. */
+    public static String fingerprint(TlsConfig tls) {
         try {
             MessageDigest d = MessageDigest.getInstance("SHA-256");
             for (Path p : new Path[] {tls.cert(), tls.key()}) {

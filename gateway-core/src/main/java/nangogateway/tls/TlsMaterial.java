@@ -5,25 +5,29 @@ import io.netty.handler.ssl.ApplicationProtocolNames;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslContextBuilder;
 import io.netty.handler.ssl.SslProvider;
-import java.io.ByteArrayInputStream;
 import java.io.IOException;
+import java.io.InputStream;
+import java.io.Reader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.security.GeneralSecurityException;
-import java.security.KeyFactory;
 import java.security.PrivateKey;
 import java.security.PublicKey;
 import java.security.Signature;
+import java.security.cert.Certificate;
 import java.security.cert.CertificateFactory;
 import java.security.cert.X509Certificate;
-import java.security.spec.PKCS8EncodedKeySpec;
 import java.util.ArrayList;
-import java.util.Base64;
 import java.util.List;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import nangogateway.config.TlsConfig;
+import org.bouncycastle.asn1.pkcs.PrivateKeyInfo;
+import org.bouncycastle.openssl.PEMEncryptedKeyPair;
+import org.bouncycastle.openssl.PEMKeyPair;
+import org.bouncycastle.openssl.PEMParser;
+import org.bouncycastle.openssl.jcajce.JcaPEMKeyConverter;
+import org.bouncycastle.pkcs.PKCS8EncryptedPrivateKeyInfo;
 
 /**
  * Loads a listener's certificate chain and private key as certbot writes them (PEM full chain; PKCS#8, PKCS#1 RSA
@@ -31,8 +35,8 @@ import nangogateway.config.TlsConfig;
  * only, modern AEAD suites, ALPN {@code http/1.1}.
  */
 public final class TlsMaterial {
-    private static final Pattern PEM = Pattern.compile(
-            "-----BEGIN ([A-Z0-9 ]+)-----\\s*([A-Za-z0-9+/=\\s]+?)\\s*-----END \\1-----");
+    private static final String KINDS = "an unencrypted PEM key: PKCS#8 'PRIVATE KEY', PKCS#1 'RSA PRIVATE KEY' or"
+            + " SEC1 'EC PRIVATE KEY' (any other: openssl pkcs8 -topk8 -nocrypt -in KEY -out KEY.pk8)";
 
     /** TLS 1.2 suites with forward secrecy and AEAD; TLS 1.3 suites are all acceptable. */
     static final List<String> CIPHERS = List.of(
@@ -53,7 +57,7 @@ public final class TlsMaterial {
         PrivateKey key = readKey(config.key());
         if (!matches(key, chain.get(0).getPublicKey())) {
             throw new TlsException(config.key() + ": the private key does not belong to the certificate in "
-                    + config.cert());
+                    + config.cert() + "; give the key that was issued with that certificate");
         }
         try {
             SslContext ctx = SslContextBuilder.forServer(key, chain.toArray(new X509Certificate[0]))
@@ -74,15 +78,14 @@ public final class TlsMaterial {
 
     static List<X509Certificate> readChain(Path file) throws TlsException {
         List<X509Certificate> chain = new ArrayList<>();
-        try {
-            CertificateFactory cf = CertificateFactory.getInstance("X.509");
-            for (Block b : blocks(file)) {
-                if (b.type().equals("CERTIFICATE")) {
-                    chain.add((X509Certificate) cf.generateCertificate(new ByteArrayInputStream(b.der())));
-                }
+        try (InputStream in = Files.newInputStream(file)) {
+            for (Certificate c : CertificateFactory.getInstance("X.509").generateCertificates(in)) {
+                chain.add((X509Certificate) c);
             }
-        } catch (GeneralSecurityException e) {
-            throw new TlsException(file + ": not a valid PEM certificate: " + e.getMessage());
+        } catch (IOException e) {
+            throw new TlsException(file + ": cannot read: " + e.getMessage());
+        } catch (GeneralSecurityException | RuntimeException e) {
+            throw new TlsException(file + ": not a valid PEM certificate chain: " + e.getMessage());
         }
         if (chain.isEmpty()) {
             throw new TlsException(file + ": no '-----BEGIN CERTIFICATE-----' block (expected a PEM full chain)");
@@ -91,40 +94,29 @@ public final class TlsMaterial {
     }
 
     static PrivateKey readKey(Path file) throws TlsException {
-        for (Block b : blocks(file)) {
-            try {
-                switch (b.type()) {
-                    case "PRIVATE KEY":
-                        return pkcs8(b.der());
-                    case "RSA PRIVATE KEY":
-                        return KeyFactory.getInstance("RSA").generatePrivate(
-                                new PKCS8EncodedKeySpec(Der.pkcs1ToPkcs8(b.der())));
-                    case "EC PRIVATE KEY":
-                        return KeyFactory.getInstance("EC").generatePrivate(
-                                new PKCS8EncodedKeySpec(Der.sec1ToPkcs8(b.der())));
-                    case "ENCRYPTED PRIVATE KEY":
-                        throw new TlsException(file + ": the key is encrypted; give the gateway an unencrypted key"
-                                + " readable only by its user");
-                    default:
-                        break;
+        // PEMParser skips blocks it does not know and returns null at the end; "EC PARAMETERS" comes back as an OID.
+        try (Reader r = Files.newBufferedReader(file, StandardCharsets.US_ASCII); PEMParser pem = new PEMParser(r)) {
+            JcaPEMKeyConverter converter = new JcaPEMKeyConverter();
+            for (Object o = pem.readObject(); o != null; o = pem.readObject()) {
+                if (o instanceof PEMKeyPair pair) {
+                    return converter.getPrivateKey(pair.getPrivateKeyInfo());
                 }
-            } catch (GeneralSecurityException | IllegalArgumentException e) {
-                throw new TlsException(file + ": unreadable " + b.type() + ": " + e.getMessage());
+                if (o instanceof PrivateKeyInfo info) {
+                    return converter.getPrivateKey(info);
+                }
+                if (o instanceof PKCS8EncryptedPrivateKeyInfo || o instanceof PEMEncryptedKeyPair) {
+                    throw new TlsException(file + ": the key is encrypted; give the gateway an unencrypted key"
+                            + " readable only by its user (openssl pkey -in KEY -out KEY.plain)");
+                }
             }
+        } catch (NoSuchFileException e) {
+            throw new TlsException(file + ": cannot read: no such file");
+        } catch (IOException | RuntimeException e) {
+            // A truncated or corrupted file: BC reports a missing END line, bad base64 or malformed DER.
+            throw new TlsException(file + ": not a readable PEM private key (" + e.getMessage() + "); expected the"
+                    + " complete key file as written (certbot's privkey.pem), " + KINDS);
         }
-        throw new TlsException(file + ": no private key block (expected PKCS#8 'PRIVATE KEY', PKCS#1 'RSA PRIVATE KEY'"
-                + " or 'EC PRIVATE KEY')");
-    }
-
-    private static PrivateKey pkcs8(byte[] der) throws GeneralSecurityException {
-        for (String alg : List.of("RSA", "EC", "Ed25519", "RSASSA-PSS")) {
-            try {
-                return KeyFactory.getInstance(alg).generatePrivate(new PKCS8EncodedKeySpec(der));
-            } catch (GeneralSecurityException e) {
-                // try the next algorithm
-            }
-        }
-        throw new GeneralSecurityException("unsupported key algorithm");
+        throw new TlsException(file + ": no private key block; expected " + KINDS);
     }
 
     static boolean matches(PrivateKey key, PublicKey pub) {
@@ -150,27 +142,5 @@ public final class TlsMaterial {
         } catch (GeneralSecurityException e) {
             return false;
         }
-    }
-
-    private record Block(String type, byte[] der) {
-    }
-
-    private static List<Block> blocks(Path file) throws TlsException {
-        String text;
-        try {
-            text = Files.readString(file, StandardCharsets.US_ASCII);
-        } catch (IOException e) {
-            throw new TlsException(file + ": cannot read: " + e.getMessage());
-        }
-        List<Block> out = new ArrayList<>();
-        Matcher m = PEM.matcher(text);
-        while (m.find()) {
-            try {
-                out.add(new Block(m.group(1), Base64.getMimeDecoder().decode(m.group(2))));
-            } catch (IllegalArgumentException e) {
-                throw new TlsException(file + ": bad base64 in a " + m.group(1) + " block");
-            }
-        }
-        return out;
     }
 }
