@@ -9,7 +9,10 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import nangogateway.lifecycle.EventLoopWatchdog;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.stream.Collectors;
 import nangogateway.config.ConfigError;
@@ -48,6 +51,9 @@ final class RunCommand implements Callable<Integer> {
 
     /** Read from the environment; a field so a test can point it at its own socket. */
     String notifySocket = System.getenv("NOTIFY_SOCKET");
+    /** systemd's {@code WatchdogSec=} in microseconds, and the process it is meant for; fields for tests. */
+    String watchdogUsec = System.getenv("WATCHDOG_USEC");
+    String watchdogPid = System.getenv("WATCHDOG_PID");
 
     /** Completes with the running gateway once every listener is bound (or fails if it never starts). */
     final CompletableFuture<Gateway> ready = new CompletableFuture<>();
@@ -118,6 +124,7 @@ final class RunCommand implements Callable<Integer> {
             log.info("ready: {} ({} transport, configuration {})", where, gateway.transportName(), source.name());
             notifier.ready("serving " + where);
             ready.complete(gateway);
+            ScheduledExecutorService watchdog = feedWatchdog(gateway, notifier);
             try {
                 serve(gateway, source, notifier);
             } finally {
@@ -125,12 +132,53 @@ final class RunCommand implements Callable<Integer> {
                 Duration deadline = gateway.config().server().shutdownTimeout();
                 log.info("stopping: draining in-flight requests for up to {} ms", deadline.toMillis());
                 gateway.shutdown(deadline);
+                if (watchdog != null) {
+                    watchdog.shutdownNow(); // fed through the drain, while the loops still serve
+                }
                 log.info("stopped");
                 stopped.countDown();
                 removeHook(hook);
             }
             return 0;
         }
+    }
+
+    /**
+     * With {@code WatchdogSec=}, sends {@code WATCHDOG=1} at half the interval, but only while every event loop
+     * runs a task within it: a blocked or dead loop stops the keep-alives and systemd restarts the service.
+     * Null when systemd asked for no watchdog (or asked it of another process).
+     */
+    ScheduledExecutorService feedWatchdog(Gateway gateway, SystemdNotifier notifier) {
+        long usec;
+        try {
+            usec = watchdogUsec == null ? 0 : Long.parseLong(watchdogUsec.trim());
+        } catch (NumberFormatException e) {
+            log.warn("WATCHDOG_USEC={} is not a number of microseconds; no watchdog", watchdogUsec);
+            return null;
+        }
+        if (usec <= 0 || !notifier.enabled()) {
+            return null;
+        }
+        if (watchdogPid != null && !watchdogPid.trim().equals(Long.toString(ProcessHandle.current().pid()))) {
+            return null;
+        }
+        EventLoopWatchdog loops = gateway.watchdog();
+        ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "systemd-watchdog");
+            t.setDaemon(true);
+            return t;
+        });
+        long every = Math.max(1, usec / 2);
+        timer.scheduleAtFixedRate(() -> {
+            if (loops.check()) {
+                notifier.watchdog();
+            } else {
+                log.error("{} event loop(s) did not run a task within {} ms; not telling systemd's watchdog we"
+                        + " are alive", loops.missing(), every / 1000);
+            }
+        }, 0, every, TimeUnit.MICROSECONDS);
+        log.info("feeding systemd's watchdog every {} ms while every event loop answers", every / 1000);
+        return timer;
     }
 
     /** Runs requests one at a time until asked to stop. */

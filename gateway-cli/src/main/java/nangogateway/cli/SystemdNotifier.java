@@ -90,6 +90,11 @@ final class SystemdNotifier implements AutoCloseable {
         send("STOPPING=1");
     }
 
+    /** One keep-alive for {@code WatchdogSec=}: sent only while every event loop answers. */
+    boolean watchdog() {
+        return send("WATCHDOG=1");
+    }
+
     /**
      * Sends one datagram on a socket of its own, as libsystemd does, so a notify socket systemd re-created
      * is still found; waits until it has left. A failure is logged, never thrown: telling systemd is never a

@@ -126,6 +126,57 @@ class RunCommandTest {
         }
     }
 
+    /** Under {@code WatchdogSec=}, keep-alives follow READY=1 while the event loops run. */
+    @Test
+    void feedsSystemdsWatchdogWhileTheLoopsRun() throws Exception {
+        assumeTrue(Epoll.isAvailable(), "the notify socket needs epoll");
+        Path file = Cli.write(dir, "gateway.yaml", BASE.formatted(""));
+        String socket = dir.resolve("watchdog.sock").toString();
+        try (NotifyReceiver systemd = new NotifyReceiver(socket)) {
+            CommandLine cli = new CommandLine(new Main());
+            RunCommand run = cli.getSubcommands().get("run").getCommand();
+            run.notifySocket = socket;
+            run.watchdogUsec = "200000";
+            run.watchdogPid = Long.toString(ProcessHandle.current().pid());
+            CompletableFuture<Cli.Result> exited =
+                    CompletableFuture.supplyAsync(() -> Cli.run(cli, "run", "--config", file.toString()));
+            try {
+                run.ready.get(30, TimeUnit.SECONDS);
+                assertTrue(systemd.next().startsWith("READY=1"));
+                assertEquals("WATCHDOG=1", systemd.next());
+                assertEquals("WATCHDOG=1", systemd.next(), "again at half the interval");
+            } finally {
+                run.requestStop();
+                assertEquals(0, exited.get(60, TimeUnit.SECONDS).code());
+            }
+        }
+    }
+
+    /** A watchdog meant for another process (WATCHDOG_PID) is not fed by this one. */
+    @Test
+    void aWatchdogForAnotherProcessIsLeftAlone() throws Exception {
+        assumeTrue(Epoll.isAvailable(), "the notify socket needs epoll");
+        Path file = Cli.write(dir, "gateway.yaml", BASE.formatted(""));
+        String socket = dir.resolve("other.sock").toString();
+        try (NotifyReceiver systemd = new NotifyReceiver(socket)) {
+            CommandLine cli = new CommandLine(new Main());
+            RunCommand run = cli.getSubcommands().get("run").getCommand();
+            run.notifySocket = socket;
+            run.watchdogUsec = "200000";
+            run.watchdogPid = "1";
+            CompletableFuture<Cli.Result> exited =
+                    CompletableFuture.supplyAsync(() -> Cli.run(cli, "run", "--config", file.toString()));
+            try {
+                run.ready.get(30, TimeUnit.SECONDS);
+                assertTrue(systemd.next().startsWith("READY=1"));
+            } finally {
+                run.requestStop();
+                assertEquals(0, exited.get(60, TimeUnit.SECONDS).code());
+            }
+            assertEquals("STOPPING=1", systemd.next(), "no WATCHDOG=1 in between");
+        }
+    }
+
     private int status(int port, String path) throws IOException, InterruptedException {
         HttpRequest request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
                 .timeout(Duration.ofSeconds(10)).GET().build();

@@ -1,5 +1,6 @@
 package nangogateway.proxy;
 
+import nangogateway.lifecycle.FatalErrors;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
@@ -163,6 +164,7 @@ public final class Tunnel {
 
         @Override
         public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+            FatalErrors.exitIfFatal(cause);
             ctx.close();
             peer.close();
         }

@@ -1,5 +1,6 @@
 package nangogateway.server;
 
+import nangogateway.lifecycle.FatalErrors;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
@@ -24,6 +25,7 @@ public final class ConnectionErrorHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        FatalErrors.exitIfFatal(cause);
         Throwable root = cause instanceof DecoderException && cause.getCause() != null ? cause.getCause() : cause;
         if (root instanceof IOException || root instanceof SSLException) {
             log.debug("{}: {}", ctx.channel().remoteAddress(), root.toString());

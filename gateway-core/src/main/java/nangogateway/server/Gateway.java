@@ -36,6 +36,7 @@ import java.util.concurrent.atomic.AtomicReference;
 import nangogateway.config.GatewayConfig;
 import nangogateway.config.ListenerConfig;
 import nangogateway.lifecycle.DrainEvent;
+import nangogateway.lifecycle.EventLoopWatchdog;
 import nangogateway.tls.CertificateWatcher;
 import nangogateway.tls.TlsException;
 import nangogateway.tls.TlsMaterial;
@@ -298,6 +299,15 @@ public final class Gateway implements AutoCloseable {
 
     public String transportName() {
         return transport.name();
+    }
+
+    /** A watchdog over every event loop of the gateway (accept and I/O), for systemd's {@code WatchdogSec=}. */
+    public EventLoopWatchdog watchdog() {
+        List<EventExecutor> loops = new ArrayList<>();
+        for (EventLoopGroup group : List.of(boss, workers)) {
+            group.forEach(loops::add);
+        }
+        return new EventLoopWatchdog(loops);
     }
 
     /**

@@ -1,5 +1,6 @@
 package nangogateway.upstream;
 
+import nangogateway.lifecycle.FatalErrors;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.util.ReferenceCountUtil;
@@ -70,6 +71,7 @@ public final class UpstreamChannelHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        FatalErrors.exitIfFatal(cause);
         if (failure == null) {
             failure = cause;
         }

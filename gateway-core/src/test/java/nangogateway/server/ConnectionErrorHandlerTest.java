@@ -57,6 +57,19 @@ class ConnectionErrorHandlerTest {
         channel.checkException(); // would rethrow had it been passed on unhandled
     }
 
+    /** Out of direct memory on an event loop: the process ends (and systemd restarts it) instead of limping on. */
+    @Test
+    void aVirtualMachineErrorEndsTheProcess() {
+        OutOfMemoryError oom = new OutOfMemoryError("Cannot reserve 4194304 bytes of direct buffer memory");
+        List<Throwable> exits = new java.util.ArrayList<>();
+        nangogateway.lifecycle.FatalErrorsTest.recording(exits, () -> {
+            EmbeddedChannel ch = new EmbeddedChannel(ConnectionErrorHandler.INSTANCE);
+            ch.pipeline().fireExceptionCaught(oom);
+            ch.finishAndReleaseAll();
+        });
+        assertEquals(List.of(oom), exits);
+    }
+
     @Test
     void resetByPeerClosesAndLogsAtDebugOnly() {
         assertHandledAndClosed(new SocketException("Connection reset"));

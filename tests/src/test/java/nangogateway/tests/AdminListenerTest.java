@@ -161,6 +161,23 @@ class AdminListenerTest {
         assertEquals(1.0, m.get("nango_gateway_reloads_total{result=\"failed\"}"));
     }
 
+    /** systemd reads every line of the unit as written: nothing it ignores (an unquoted JAVA_OPTS once lost -Xmx). */
+    @Test
+    void systemdReadsTheUnitWithoutComplaint() throws Exception {
+        Path unit = Path.of(System.getProperty("gateway.conf.dir", "../conf"), "..", "systemd", "nango-gateway.service");
+        Path analyze = Path.of("/usr/bin/systemd-analyze");
+        Assumptions.assumeTrue(Files.isExecutable(analyze), "systemd-analyze is not installed");
+        Process p = new ProcessBuilder(analyze.toString(), "verify", unit.toAbsolutePath().normalize().toString())
+                .redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes());
+        assertTrue(p.waitFor(60, TimeUnit.SECONDS));
+        List<String> complaints = out.lines().filter(l -> l.contains("nango-gateway.service:")).toList();
+        assertEquals(List.of(), complaints, out);
+        String text = Files.readString(unit);
+        assertTrue(text.contains("-XX:+ExitOnOutOfMemoryError") && text.contains("-XX:MaxDirectMemorySize="), text);
+        assertTrue(text.contains("\nWatchdogSec="), "systemd restarts a gateway whose event loops stopped");
+    }
+
     @Test
     void systemdUnitExposureIsAtMostOnePointFive() throws Exception {
         Path unit = Path.of(System.getProperty("gateway.conf.dir", "../conf"), "..", "systemd", "nango-gateway.service");
