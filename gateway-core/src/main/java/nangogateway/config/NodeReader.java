@@ -47,6 +47,11 @@ final class NodeReader {
         return !errors.isEmpty();
     }
 
+    /** How many errors were reported so far: a reader of a list compares it before and after its items. */
+    int errorCount() {
+        return errors.size();
+    }
+
     /** Every error once, in file order. */
     List<ConfigError> errors() {
         return errors.stream().distinct()
