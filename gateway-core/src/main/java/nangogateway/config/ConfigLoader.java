@@ -405,8 +405,7 @@ public final class ConfigLoader {
             return null;
         }
         try {
-            Addresses.Origin o = Addresses.parseOrigin(text, "https://content.dropboxapi.com");
-            return new OverrideOrigin(o.scheme(), o.host(), o.port());
+            return OverrideOrigins.parse(text);
         } catch (IllegalArgumentException e) {
             r.error(node, "bad origin '" + text + "' in " + what + ": " + e.getMessage());
             return null;
