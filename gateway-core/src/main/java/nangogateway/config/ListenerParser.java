@@ -305,7 +305,7 @@ final class ListenerParser {
                 v.error(ADMIN, what + " is an admin listener: it serves /healthz, /readyz and /metrics only, so it"
                         + " takes no routes and no redirect_to_https");
             }
-            // The bind as written, even when it failed to parse: a loopback-looking one is not reported twice.
+            // The bind as written, so this applies even when the bind itself failed to parse.
             String bindText = v.node(BIND) instanceof ScalarNode s ? s.getValue() : null;
             boolean loopback = bindText != null && (bindText.startsWith("127.") || bindText.startsWith("[::1]")
                     || bindText.startsWith("localhost:"));
