@@ -130,15 +130,6 @@ final class NodeReader {
         return new Fields(node, entries);
     }
 
-    /** The required value under {@code key}, or null after reporting it missing at the mapping. */
-    Node required(Fields fields, String key, String what, String example) {
-        Node value = fields.value(key);
-        if (value == null) {
-            error(fields.node, what + " needs '" + key + "', e.g. " + example);
-        }
-        return value;
-    }
-
     /** A list; an empty value reads as an empty list. Null when the node is something else (reported). */
     List<Node> list(Node node, String what) {
         if (isNull(node)) {
