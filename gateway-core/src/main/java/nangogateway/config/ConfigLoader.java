@@ -37,13 +37,49 @@ import org.yaml.snakeyaml.nodes.ScalarNode;
  * fixing a file should not have to run {@code check} once per mistake.
  */
 public final class ConfigLoader {
-    static final List<String> TOP_KEYS = List.of("upstreams", "listeners", "providers", "server");
-    static final List<String> SERVER_KEYS = List.of("shutdown_timeout", "certificate_check_interval");
-    static final List<String> UPSTREAM_KEYS =
-            List.of("url", "connect_timeout", "response_timeout", "idle_timeout", "max_connections");
-    static final List<String> PROVIDER_KEYS = List.of("base_url_override", "aliases");
-    static final List<String> OVERRIDE_KEYS = List.of("allow", "set");
-    static final List<String> RULE_KEYS = List.of("prefix", "to");
+    /** A section or list read by its own method below: the key gives its name and whether it is required. */
+    private static final Key.Reader<Node> SECTION = (r, node, what, label) -> node;
+    private static final Key.Reader<List<Node>> ITEMS = (r, node, what, label) -> r.list(node, label);
+
+    private static final Key<Node> UPSTREAMS =
+            Key.required("upstreams", "upstreams: {nango: {url: http://127.0.0.1:3003}}", SECTION);
+    private static final Key<Node> LISTENERS =
+            Key.required("listeners", "listeners: [{name: public, bind: 0.0.0.0:443, routes: [...]}]", SECTION);
+    private static final Key<Node> PROVIDERS = Key.of("providers", null, SECTION);
+    private static final Key<Node> SERVER = Key.of("server", null, SECTION);
+    private static final Block TOP = new Block(UPSTREAMS, LISTENERS, PROVIDERS, SERVER);
+
+    private static final Key<Duration> SHUTDOWN_TIMEOUT =
+            Key.duration("shutdown_timeout", ServerSettings.DEFAULTS.shutdownTimeout());
+    private static final Key<Duration> CERTIFICATE_CHECK_INTERVAL =
+            Key.duration("certificate_check_interval", ServerSettings.DEFAULTS.certificateCheckInterval());
+    private static final Block SERVER_SETTINGS = new Block(SHUTDOWN_TIMEOUT, CERTIFICATE_CHECK_INTERVAL);
+
+    private static final Key<Addresses.Origin> URL =
+            Key.required("url", "url: http://127.0.0.1:3003", ConfigLoader::upstreamUrl);
+    private static final Key<Duration> CONNECT_TIMEOUT =
+            Key.duration("connect_timeout", UpstreamConfig.DEFAULT_CONNECT_TIMEOUT);
+    private static final Key<Duration> RESPONSE_TIMEOUT =
+            Key.duration("response_timeout", UpstreamConfig.DEFAULT_RESPONSE_TIMEOUT);
+    private static final Key<Duration> IDLE_TIMEOUT = Key.duration("idle_timeout", UpstreamConfig.DEFAULT_IDLE_TIMEOUT);
+    private static final Key<Integer> MAX_CONNECTIONS =
+            Key.integer("max_connections", UpstreamConfig.DEFAULT_MAX_CONNECTIONS, 1, 1_000_000);
+    private static final Block UPSTREAM =
+            new Block(URL, CONNECT_TIMEOUT, RESPONSE_TIMEOUT, IDLE_TIMEOUT, MAX_CONNECTIONS);
+
+    private static final Key<Node> BASE_URL_OVERRIDE = Key.of("base_url_override", null, SECTION);
+    private static final Key<List<Node>> ALIASES = Key.of("aliases", List.of(), ITEMS);
+    private static final Block PROVIDER = new Block(BASE_URL_OVERRIDE, ALIASES);
+
+    private static final Key<List<Node>> ALLOW = Key.of("allow", List.of(), ITEMS);
+    private static final Key<List<Node>> SET = Key.of("set", List.of(), ITEMS);
+    private static final Block OVERRIDE = new Block(ALLOW, SET);
+
+    private static final Key<String> RULE_PREFIX =
+            Key.required("prefix", "prefix: /2/files/download", ConfigLoader::rulePrefix);
+    private static final Key<OverrideOrigin> RULE_TO =
+            Key.required("to", "to: https://content.dropboxapi.com", ConfigLoader::origin);
+    private static final Block RULE = new Block(RULE_PREFIX, RULE_TO);
 
     /** Names of upstreams, listeners and routes: they appear in logs and on the command line. */
     static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]*");
@@ -110,18 +146,17 @@ public final class ConfigLoader {
             r.errorAt(1, 1, "the file is empty: it needs 'upstreams:' and 'listeners:' (see conf/gateway.yaml)");
             throw new ConfigException(r.errors());
         }
-        Fields top = r.fields(root, "the top level", TOP_KEYS);
+        Block.Values top = TOP.read(r, root, "the top level");
         if (top == null) {
             throw new ConfigException(r.errors());
         }
-        Node upstreamsNode = r.required(top, "upstreams", "the file", "upstreams: {nango: {url: http://127.0.0.1:3003}}");
+        top.about("the file");
+        Node upstreamsNode = top.get(UPSTREAMS);
         Map<String, UpstreamConfig> upstreams = upstreams(upstreamsNode);
         Set<String> declaredUpstreams = declaredNames(upstreamsNode);
-        ServerSettings server = server(top.value("server"));
-        Map<String, ProviderConfig> providers = providers(top.value("providers"));
-        Node listenersNode = r.required(top, "listeners", "the file",
-                "listeners: [{name: public, bind: 0.0.0.0:443, routes: [...]}]");
-        List<ListenerConfig> listeners = new ListenerParser(r, declaredUpstreams).listeners(listenersNode);
+        ServerSettings server = server(top.get(SERVER));
+        Map<String, ProviderConfig> providers = providers(top.get(PROVIDERS));
+        List<ListenerConfig> listeners = new ListenerParser(r, declaredUpstreams).listeners(top.get(LISTENERS));
         if (r.hasErrors()) {
             throw new ConfigException(r.errors());
         }
@@ -201,51 +236,32 @@ public final class ConfigLoader {
     }
 
     private UpstreamConfig upstream(String name, Node node) {
-        String what = "upstream '" + name + "'";
-        Fields f = r.fields(node, what, UPSTREAM_KEYS);
-        if (f == null) {
+        Block.Values v = UPSTREAM.read(r, node, "upstream '" + name + "'");
+        if (v == null || !v.readAll().ok()) {
             return null;
         }
-        Addresses.Origin origin = null;
-        Node urlNode = r.required(f, "url", what, "url: http://127.0.0.1:3003");
-        if (urlNode != null) {
-            String url = r.string(urlNode, what + " url");
-            if (url != null) {
-                try {
-                    origin = Addresses.parseOrigin(url, "http://127.0.0.1:3003");
-                } catch (IllegalArgumentException ex) {
-                    r.error(urlNode, "bad url '" + url + "' for " + what + ": " + ex.getMessage());
-                }
-            }
-        }
-        Duration connect = durationOr(f, "connect_timeout", what, UpstreamConfig.DEFAULT_CONNECT_TIMEOUT);
-        Duration response = durationOr(f, "response_timeout", what, UpstreamConfig.DEFAULT_RESPONSE_TIMEOUT);
-        Duration idle = durationOr(f, "idle_timeout", what, UpstreamConfig.DEFAULT_IDLE_TIMEOUT);
-        Integer max = f.has("max_connections")
-                ? r.integer(f.value("max_connections"), what + " max_connections", 1, 1_000_000)
-                : Integer.valueOf(UpstreamConfig.DEFAULT_MAX_CONNECTIONS);
-        if (origin == null || connect == null || response == null || idle == null || max == null) {
-            return null;
-        }
-        return new UpstreamConfig(name, origin.scheme(), origin.host(), origin.port(), connect, response, idle, max);
+        Addresses.Origin origin = v.get(URL);
+        return new UpstreamConfig(name, origin.scheme(), origin.host(), origin.port(), v.get(CONNECT_TIMEOUT),
+                v.get(RESPONSE_TIMEOUT), v.get(IDLE_TIMEOUT), v.get(MAX_CONNECTIONS));
     }
 
-    private Duration durationOr(Fields f, String key, String what, Duration fallback) {
-        return f.has(key) ? r.duration(f.value(key), what + " " + key) : fallback;
+    private static Addresses.Origin upstreamUrl(NodeReader r, Node node, String what, String label) {
+        String url = r.string(node, label);
+        if (url == null) {
+            return null;
+        }
+        try {
+            return Addresses.parseOrigin(url, "http://127.0.0.1:3003");
+        } catch (IllegalArgumentException ex) {
+            r.error(node, "bad url '" + url + "' for " + what + ": " + ex.getMessage());
+            return null;
+        }
     }
 
     private ServerSettings server(Node node) {
-        if (node == null) {
-            return ServerSettings.DEFAULTS;
-        }
-        Fields f = r.fields(node, "server", SERVER_KEYS);
-        if (f == null) {
-            return ServerSettings.DEFAULTS;
-        }
-        Duration shutdown = durationOr(f, "shutdown_timeout", "server", ServerSettings.DEFAULTS.shutdownTimeout());
-        Duration certCheck = durationOr(f, "certificate_check_interval", "server",
-                ServerSettings.DEFAULTS.certificateCheckInterval());
-        return shutdown == null || certCheck == null ? ServerSettings.DEFAULTS : new ServerSettings(shutdown, certCheck);
+        Block.Values v = node == null ? null : SERVER_SETTINGS.read(r, node, "server");
+        return v == null || !v.readAll().ok() ? ServerSettings.DEFAULTS
+                : new ServerSettings(v.get(SHUTDOWN_TIMEOUT), v.get(CERTIFICATE_CHECK_INTERVAL));
     }
 
     private Map<String, ProviderConfig> providers(Node node) {
@@ -291,104 +307,82 @@ public final class ConfigLoader {
         return result;
     }
 
+    /**
+     * A provider's override policy and aliases; null after any error. Its well-formed aliases are kept for the
+     * check across providers either way, so a clash is reported even beside another mistake.
+     */
     private ProviderConfig provider(String key, Node node) {
         String what = "provider '" + key + "'";
-        Fields f = r.fields(node, what, PROVIDER_KEYS);
-        if (f == null) {
+        int errors = r.errorCount();
+        Block.Values v = PROVIDER.read(r, node, what);
+        if (v == null) {
             return null;
         }
         List<OverrideOrigin> allow = new ArrayList<>();
         List<OverrideRule> set = new ArrayList<>();
-        boolean ok = true;
-        if (f.has("base_url_override")) {
-            ok = override(what, f.value("base_url_override"), allow, set);
+        Node override = v.get(BASE_URL_OVERRIDE);
+        if (override != null) {
+            override(what + " base_url_override", override, allow, set);
         }
         List<String> aliases = new ArrayList<>();
-        if (f.has("aliases")) {
-            List<Node> items = r.list(f.value("aliases"), what + " aliases");
-            if (items == null) {
-                ok = false;
-            } else {
-                for (Node a : items) {
-                    String alias = r.string(a, what + " alias");
-                    if (alias != null && !PROVIDER_KEY.matcher(alias).matches()) {
-                        r.error(a, "alias '" + alias + "' must be a catalog id of letters, digits, '.', '_', '~' or"
-                                + " '-', e.g. gmail");
-                        alias = null;
-                    }
-                    if (alias == null) {
-                        ok = false;
-                    } else {
-                        aliases.add(alias);
-                        aliasNodes.add(Map.entry(key, a));
-                    }
-                }
+        List<Node> aliasItems = v.get(ALIASES);
+        for (Node a : aliasItems == null ? List.<Node>of() : aliasItems) {
+            String alias = r.string(a, what + " alias");
+            if (alias != null && !PROVIDER_KEY.matcher(alias).matches()) {
+                r.error(a, "alias '" + alias + "' must be a catalog id of letters, digits, '.', '_', '~' or"
+                        + " '-', e.g. gmail");
+            } else if (alias != null) {
+                aliases.add(alias);
+                aliasNodes.add(Map.entry(key, a));
             }
         }
-        return ok ? new ProviderConfig(key, allow, set, aliases) : null;
+        return r.errorCount() == errors ? new ProviderConfig(key, allow, set, aliases) : null;
     }
 
-    private boolean override(String what, Node node, List<OverrideOrigin> allow, List<OverrideRule> set) {
-        String where = what + " base_url_override";
-        Fields f = r.fields(node, where, OVERRIDE_KEYS);
-        if (f == null) {
-            return false;
+    /** Fills {@code allow} with the well-formed origins, then {@code set} with the rules that name one of them. */
+    private void override(String where, Node node, List<OverrideOrigin> allow, List<OverrideRule> set) {
+        Block.Values v = OVERRIDE.read(r, node, where);
+        if (v == null) {
+            return;
         }
-        boolean ok = true;
-        if (f.has("allow")) {
-            List<Node> items = r.list(f.value("allow"), where + " allow");
-            ok = items != null;
-            for (Node item : items == null ? List.<Node>of() : items) {
-                OverrideOrigin o = origin(item, where + " allow entry");
-                if (o == null) {
-                    ok = false;
-                } else {
-                    allow.add(o);
-                }
+        List<Node> allowItems = v.get(ALLOW);
+        for (Node item : allowItems == null ? List.<Node>of() : allowItems) {
+            OverrideOrigin o = origin(r, item, where, where + " allow entry");
+            if (o != null) {
+                allow.add(o);
             }
         }
-        if (f.has("set")) {
-            List<Node> items = r.list(f.value("set"), where + " set");
-            ok &= items != null;
-            for (Node item : items == null ? List.<Node>of() : items) {
-                OverrideRule rule = rule(item, where, allow);
-                if (rule == null) {
-                    ok = false;
-                } else {
-                    set.add(rule);
-                }
+        List<Node> ruleItems = v.get(SET);
+        for (Node item : ruleItems == null ? List.<Node>of() : ruleItems) {
+            OverrideRule rule = rule(item, where, allow);
+            if (rule != null) {
+                set.add(rule);
             }
         }
-        return ok;
     }
 
     private OverrideRule rule(Node node, String where, List<OverrideOrigin> allow) {
-        String what = "a rule of " + where + " set";
-        Fields f = r.fields(node, what, RULE_KEYS);
-        if (f == null) {
+        Block.Values v = RULE.read(r, node, "a rule of " + where + " set");
+        if (v == null) {
             return null;
         }
-        String prefix = null;
-        Node prefixNode = r.required(f, "prefix", what, "prefix: /2/files/download");
-        if (prefixNode != null) {
-            prefix = r.string(prefixNode, what + " prefix");
-            if (prefix != null && !isRulePrefix(prefix)) {
-                r.error(prefixNode, "rule prefix '" + prefix + "' must be a canonical path after /proxy, starting"
-                        + " with '/', e.g. /2/files/download");
-                prefix = null;
-            }
+        String prefix = v.get(RULE_PREFIX);
+        OverrideOrigin to = v.get(RULE_TO);
+        if (to != null && !allow.contains(to)) {
+            v.error(RULE_TO, "'" + to.text() + "' is not in the allow list of " + where
+                    + ": add it to 'allow:' or set the rule to an allowed origin");
         }
-        OverrideOrigin to = null;
-        Node toNode = r.required(f, "to", what, "to: https://content.dropboxapi.com");
-        if (toNode != null) {
-            to = origin(toNode, what + " to");
-            if (to != null && !allow.contains(to)) {
-                r.error(toNode, "'" + to.text() + "' is not in the allow list of " + where
-                        + ": add it to 'allow:' or set the rule to an allowed origin");
-                to = null;
-            }
+        return v.ok() ? new OverrideRule(prefix, to) : null;
+    }
+
+    private static String rulePrefix(NodeReader r, Node node, String what, String label) {
+        String prefix = r.string(node, label);
+        if (prefix != null && !isRulePrefix(prefix)) {
+            r.error(node, "rule prefix '" + prefix + "' must be a canonical path after /proxy, starting with '/',"
+                    + " e.g. /2/files/download");
+            return null;
         }
-        return prefix == null || to == null ? null : new OverrideRule(prefix, to);
+        return prefix;
     }
 
     private static boolean isRulePrefix(String prefix) {
@@ -399,16 +393,15 @@ public final class ConfigLoader {
         return v.accepted() && v.target().query() == null;
     }
 
-    private OverrideOrigin origin(Node node, String what) {
-        String text = r.string(node, what);
+    private static OverrideOrigin origin(NodeReader r, Node node, String what, String label) {
+        String text = r.string(node, label);
         if (text == null) {
             return null;
         }
         try {
-            Addresses.Origin o = Addresses.parseOrigin(text, "https://content.dropboxapi.com");
-            return new OverrideOrigin(o.scheme(), o.host(), o.port());
+            return OverrideOrigins.parse(text);
         } catch (IllegalArgumentException e) {
-            r.error(node, "bad origin '" + text + "' in " + what + ": " + e.getMessage());
+            r.error(node, "bad origin '" + text + "' in " + label + ": " + e.getMessage());
             return null;
         }
     }

@@ -47,6 +47,11 @@ final class NodeReader {
         return !errors.isEmpty();
     }
 
+    /** How many errors were reported so far: a reader of a list compares it before and after its items. */
+    int errorCount() {
+        return errors.size();
+    }
+
     /** Every error once, in file order. */
     List<ConfigError> errors() {
         return errors.stream().distinct()
@@ -123,15 +128,6 @@ final class NodeReader {
             entries.put(key, tuple);
         }
         return new Fields(node, entries);
-    }
-
-    /** The required value under {@code key}, or null after reporting it missing at the mapping. */
-    Node required(Fields fields, String key, String what, String example) {
-        Node value = fields.value(key);
-        if (value == null) {
-            error(fields.node, what + " needs '" + key + "', e.g. " + example);
-        }
-        return value;
     }
 
     /** A list; an empty value reads as an empty list. Null when the node is something else (reported). */

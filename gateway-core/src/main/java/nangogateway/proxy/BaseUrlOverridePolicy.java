@@ -2,12 +2,10 @@ package nangogateway.proxy;
 
 import io.netty.handler.codec.http.HttpHeaders;
 import java.util.List;
-import java.util.Locale;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import nangogateway.config.GatewayConfig;
+import nangogateway.config.OverrideOrigins;
 import nangogateway.config.ProviderConfig;
 import nangogateway.config.ProviderConfig.OverrideOrigin;
 import nangogateway.config.ProviderConfig.OverrideRule;
@@ -24,8 +22,6 @@ public final class BaseUrlOverridePolicy {
     public static final String HEADER = "Base-Url-Override";
     public static final String PROVIDER_HEADER = "Provider-Config-Key";
 
-    /** scheme://host[:port][/], host of letters, digits, '-' and '.', nothing else. */
-    private static final Pattern ORIGIN = Pattern.compile("^([A-Za-z][A-Za-z0-9+.-]*)://([A-Za-z0-9.-]+)(?::([0-9]{1,5}))?/?$");
     private static final Set<String> WARNED_ALIASES = ConcurrentHashMap.newKeySet();
 
     private BaseUrlOverridePolicy() {
@@ -68,8 +64,10 @@ public final class BaseUrlOverridePolicy {
                 return new Decision.Deny(403, "base_url_override_not_allowed",
                         "provider '" + key + "' allows no Base-Url-Override");
             }
-            OverrideOrigin origin = parseOrigin(value);
-            if (origin == null) {
+            OverrideOrigin origin;
+            try {
+                origin = OverrideOrigins.parse(value);
+            } catch (IllegalArgumentException e) {
                 return new Decision.Deny(403, "base_url_override_not_allowed",
                         "Base-Url-Override must be a bare origin such as https://host");
             }
@@ -99,32 +97,5 @@ public final class BaseUrlOverridePolicy {
     static boolean underPrefix(String path, String prefix) {
         String p = prefix.endsWith("/") ? prefix.substring(0, prefix.length() - 1) : prefix;
         return path.equals(p) || path.startsWith(p + "/") || (path.startsWith(p) && path.charAt(p.length()) == '?');
-    }
-
-    /**
-     * Parses an origin strictly: http or https, an ASCII host without a trailing dot, an optional port,
-     * no userinfo, path, query or fragment. Anything else is null.
-     */
-    public static OverrideOrigin parseOrigin(String value) {
-        Matcher m = ORIGIN.matcher(value);
-        if (!m.matches()) {
-            return null;
-        }
-        String scheme = m.group(1).toLowerCase(Locale.ROOT);
-        String host = m.group(2).toLowerCase(Locale.ROOT);
-        if (!scheme.equals("https") && !scheme.equals("http")) {
-            return null;
-        }
-        if (host.isEmpty() || host.endsWith(".") || host.startsWith(".") || host.contains("..")) {
-            return null;
-        }
-        int port = scheme.equals("https") ? 443 : 80;
-        if (m.group(3) != null) {
-            port = Integer.parseInt(m.group(3));
-            if (port < 1 || port > 65535) {
-                return null;
-            }
-        }
-        return new OverrideOrigin(scheme, host, port);
     }
 }

@@ -172,6 +172,34 @@ class ConfigErrorsTest {
     }
 
     @Test
+    void pathAndPrefixTogetherAreReportedOnceNotWithTheirContents() {
+        ConfigError e = single(HEAD + """
+                      - name: r
+                        path: /a/
+                        prefix: a
+                        proxy: { upstream: nango }
+                """);
+        assertError(e, 10, 9, "route 'r' has both 'path' and 'prefix': keep one");
+    }
+
+    @Test
+    void anUnknownKeyInARouteStillLetsTheListenerRulesSeeTheRoute() {
+        List<ConfigError> errors = errors("""
+                upstreams: { nango: { url: http://127.0.0.1:3003 } }
+                listeners:
+                  - name: admin
+                    bind: 127.0.0.1:9090
+                    admin: true
+                    routes:
+                      - { name: r, path: /a, proxy: { upstream: nango }, bogus: 1 }
+                """);
+        assertEquals(2, errors.size(), errors.toString());
+        assertError(errors.get(0), 5, 12, "listener 'admin' is an admin listener: it serves /healthz, /readyz and"
+                + " /metrics only, so it takes no routes");
+        assertError(errors.get(1), 7, 58, "unknown key 'bogus' in a route");
+    }
+
+    @Test
     void routeWithNeitherPathNorPrefix() {
         ConfigError e = single(HEAD + """
                       - name: r

@@ -121,7 +121,7 @@ class ConfigLoaderTest {
                 providers:
                   dropbox:
                     base_url_override:
-                      allow: [https://Content.DropboxAPI.com., 'http://files.example:8080/']
+                      allow: [https://Content.DropboxAPI.com, 'http://files.example:8080/']
                       set:
                         - { prefix: /2/files/download, to: https://content.dropboxapi.com }
                   google-mail:

@@ -130,6 +130,17 @@ class ListenerOptionsLoaderTest {
     }
 
     @Test
+    void hmacSettingsAreOnlyReadForProviderHmac(@TempDir Path dir) throws Exception {
+        Path secret = dir.resolve("slack");
+        Files.writeString(secret, "s3cret\n");
+        // Under slack the algorithm is fixed: that is the one thing to say, not also that md5 is no algorithm.
+        assertSingle(UPSTREAMS + "  - name: p\n    bind: 127.0.0.1:80\n    routes:\n"
+                + "      - name: hook\n        path: /hook\n        proxy:\n          upstream: nango\n"
+                + "          verify: {provider: slack, secret_file: " + secret + ", algorithm: md5}\n", 11, 52
+                + secret.toString().length(), "'algorithm' is fixed for provider slack: remove it, or use provider: hmac");
+    }
+
+    @Test
     void verifyErrorsNameTheProblem(@TempDir Path dir) {
         String missing = dir.resolve("nope").toString();
         assertSingle(UPSTREAMS + "  - name: p\n    bind: 127.0.0.1:80\n    routes:\n"
