@@ -71,14 +71,14 @@ public final class AdminHandler extends ChannelInboundHandlerAdapter {
         RequestFacts.of(ctx.channel()).route = "admin";
         if (!get) {
             FullHttpResponse r = LocalResponses.text(ctx.alloc(), 405, true);
-            r.headers().set(HttpHeaderNames.ALLOW, "GET, HEAD");
+            r.headers().set(HttpHeaderNames.ALLOW, AdminPath.ALLOW);
             send(ctx, r);
-        } else if (path.equals("/healthz")) {
+        } else if (path.equals(AdminPath.HEALTHZ.path())) {
             send(ctx, LocalResponses.build(ctx.alloc(), HttpResponseStatus.OK, "ok\n", "text/plain; charset=utf-8", true));
-        } else if (path.equals("/metrics")) {
+        } else if (path.equals(AdminPath.METRICS.path())) {
             send(ctx, LocalResponses.build(ctx.alloc(), HttpResponseStatus.OK, metrics.render(),
                     "text/plain; version=0.0.4; charset=utf-8", true));
-        } else if (path.equals("/readyz")) {
+        } else if (path.equals(AdminPath.READYZ.path())) {
             probeUpstreams(ctx);
         } else {
             send(ctx, LocalResponses.text(ctx.alloc(), 404, true));
