@@ -5,7 +5,6 @@ import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelPipeline;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.handler.ssl.SslContext;
-import java.util.List;
 import java.util.function.Supplier;
 import nangogateway.config.ListenerConfig;
 import nangogateway.config.ListenerOptions;
@@ -30,10 +29,6 @@ import nangogateway.proxy.WebhookVerifyHandler;
  * current snapshot at each request.
  */
 public final class GatewayChannelInitializer extends ChannelInitializer<SocketChannel> {
-    public static final List<String> ORDER = List.of("conn-limit", "tls", "raw-watch", "decoder", "encoder", "hsts",
-            "flow", "drain", "timeouts", "access-log", "request-id", "client-address", "guard", "router", "verify", "proxy",
-            "callback", "errors");
-
     private final String listenerName;
     private final Supplier<GatewaySnapshot> snapshots;
     private final GatewayServices services;
