@@ -48,11 +48,7 @@ public record Transport(String name, IoHandlerFactory ioHandlerFactory,
 
     /** The transport asked for by {@code -Dnangogateway.transport} (default: the fastest available). */
     public static Transport best() {
-        String wanted = System.getProperty("nangogateway.transport", "");
-        if (wanted.isBlank() && Boolean.getBoolean("nangogateway.nio")) {
-            wanted = "nio";
-        }
-        return load(choose(wanted, Transport::available));
+        return load(choose(System.getProperty("nangogateway.transport", ""), Transport::available));
     }
 
     /**
