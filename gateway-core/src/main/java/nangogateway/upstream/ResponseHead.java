@@ -83,10 +83,6 @@ public final class ResponseHead {
         return new String(bytes, lines[4 * i + 2], lines[4 * i + 3] - lines[4 * i + 2], StandardCharsets.ISO_8859_1);
     }
 
-    public boolean relayed(int i) {
-        return !dropped[i];
-    }
-
     /**
      * Writes the lines the client may see, as {@code Name: value CRLF}, leaving out any whose name is in
      * {@code gatewaySet}: a header the gateway sets on the response (its request id, HSTS, {@code Connection})
