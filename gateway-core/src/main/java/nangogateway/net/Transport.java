@@ -27,8 +27,8 @@ import org.slf4j.LoggerFactory;
 /**
  * The socket transport. By default the fastest one this kernel allows: Linux io_uring, then epoll, then Java NIO.
  * {@code -Dnangogateway.transport=io_uring|epoll|nio} asks for one; when it cannot load, the next in that order
- * is used and the reason logged. io_uring spent about a third less kernel time per proxied request than epoll on
- * the benchmark (tests/bench/run.sh); a kernel or a seccomp filter that forbids it (containers often do) leaves
+ * is used and the reason logged. io_uring spent about a quarter less kernel time per proxied request than epoll
+ * on the benchmark (tests/bench/run.sh); a kernel or a seccomp filter that forbids it (containers often do) leaves
  * the gateway on epoll.
  */
 public record Transport(String name, IoHandlerFactory ioHandlerFactory,
