@@ -11,6 +11,8 @@ import nangogateway.config.GatewayConfig;
 import nangogateway.config.ListenerConfig;
 import nangogateway.config.ProxyAction;
 import nangogateway.proxy.BaseUrlOverridePolicy;
+import nangogateway.server.AdminPath;
+import nangogateway.server.HttpsRedirectHandler;
 import nangogateway.target.RequestTarget;
 import nangogateway.routing.RouteDecision;
 import nangogateway.routing.RouteTable;
@@ -32,7 +34,6 @@ import picocli.CommandLine.Spec;
                 + "2 when the gateway refuses the target itself with 400."})
 final class ExplainCommand implements Callable<Integer> {
     static final int TARGET_REJECTED = 2;
-    private static final String ACME_PREFIX = "/.well-known/acme-challenge/";
 
     @Mixin
     private ConfigOption config;
@@ -83,9 +84,13 @@ final class ExplainCommand implements Callable<Integer> {
         RequestTarget read = verdict.target();
         out.println("path     " + read.path());
         out.println("query    " + (read.query() == null ? "(none)" : read.query()));
+        if (listener.options().admin()) {
+            out.println(adminVerdict(method, read.path()));
+            return 0;
+        }
         if (listener.options().redirectToHttps()) {
             // The redirect handler answers instead of the router on such listeners.
-            out.println(read.path().startsWith(ACME_PREFIX)
+            out.println(read.path().startsWith(HttpsRedirectHandler.ACME_PREFIX)
                     ? "-> ACME challenge, served from " + listener.options().acmeWebroot() + " (404 when absent)"
                     : "-> 301 to https (308 for methods other than GET and HEAD); routes are not consulted");
             return 0;
@@ -129,6 +134,15 @@ final class ExplainCommand implements Callable<Integer> {
             lines.add("Base-Url-Override: stripped (the route does not say base_url_override: enforce)");
         }
         return lines;
+    }
+
+    /** What the admin listener answers: its own paths, as its handler serves them; it has no routes. */
+    static String adminVerdict(String method, String path) {
+        if (!AdminPath.METHODS.contains(method)) {
+            return "-> 405 Allow: " + AdminPath.ALLOW;
+        }
+        AdminPath p = AdminPath.of(path);
+        return p == null ? "-> 404 (" + RouteText.adminOtherwise() + ")" : "-> " + RouteText.adminAnswer(p);
     }
 
     static String verdict(RouteDecision decision) {

@@ -10,6 +10,7 @@ import nangogateway.config.ProxyAction;
 import nangogateway.config.RespondAction;
 import nangogateway.config.RouteAction;
 import nangogateway.config.RouteConfig;
+import nangogateway.server.AdminPath;
 
 /** How routes and listeners read in {@code routes} and {@code explain}: in the words of the route file. */
 final class RouteText {
@@ -18,6 +19,24 @@ final class RouteText {
 
     static String listenerHeader(ListenerConfig l) {
         return "listener " + l.name() + " on " + l.bindText() + " (" + l.scheme() + ")";
+    }
+
+    /** What an admin listener answers instead of routes: one line per path, then everything else. */
+    static List<String> adminAnswers() {
+        List<String> lines = new ArrayList<>();
+        for (AdminPath p : AdminPath.values()) {
+            lines.add(adminAnswer(p));
+        }
+        lines.add(adminOtherwise());
+        return lines;
+    }
+
+    static String adminAnswer(AdminPath p) {
+        return "admin " + p.path() + ": " + p.answer();
+    }
+
+    static String adminOtherwise() {
+        return "any other path 404; methods other than " + String.join(" and ", AdminPath.METHODS) + " 405";
     }
 
     /** Methods in a stable order, or {@code *} when the route takes every method. */

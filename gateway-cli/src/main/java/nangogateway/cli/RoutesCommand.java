@@ -62,6 +62,13 @@ final class RoutesCommand implements Callable<Integer> {
             if (rows.size() > 1) {
                 printTable(out, rows);
             }
+            if (l.options().admin()) {
+                // The admin handler answers every request; its paths are the listener's whole surface.
+                for (String line : RouteText.adminAnswers()) {
+                    out.println("  " + line);
+                }
+                continue;
+            }
             out.println("  otherwise " + l.otherwiseStatus());
         }
         out.flush();

@@ -126,6 +126,45 @@ class ExplainCommandTest {
         assertTrue(prefixOnly.out().endsWith("-> otherwise 404\n"), prefixOnly.out());
     }
 
+    /** A route file with an admin listener; the answers expected are written out, as the admin handler serves them. */
+    private Cli.Result explainAdmin(String method, String target) {
+        Path file = Cli.write(dir, "admin.yaml", """
+                upstreams:
+                  nango:
+                    url: http://127.0.0.1:3003
+                listeners:
+                  - name: admin
+                    bind: 127.0.0.1:9090
+                    admin: true
+                """);
+        return Cli.run("explain", "--config", file.toString(), "--listener", "admin", method, target);
+    }
+
+    @Test
+    void anAdminListenerAnswersItsOwnPathsNotRoutes() {
+        Cli.Result r = explainAdmin("GET", "/healthz");
+        assertEquals(0, r.code(), r.toString());
+        assertEquals(List.of(
+                "listener admin on 127.0.0.1:9090 (http)",
+                "request  GET /healthz",
+                "path     /healthz",
+                "query    (none)",
+                "-> admin /healthz: 200 ok (the process answers)"), r.out().lines().toList());
+        assertTrue(explainAdmin("HEAD", "/readyz?verbose=1").out().endsWith("-> admin /readyz: 200 when every"
+                + " upstream accepts a TCP connection within its connect timeout, else 503\n"));
+        assertTrue(explainAdmin("GET", "/metrics").out().endsWith(
+                "-> admin /metrics: 200, the metrics in Prometheus text format\n"));
+        assertTrue(explainAdmin("GET", "/").out().endsWith(
+                "-> 404 (any other path 404; methods other than GET and HEAD 405)\n"));
+        assertTrue(explainAdmin("GET", "/healthz/").out().endsWith("-> 404 (any other path 404; methods other than"
+                + " GET and HEAD 405)\n"), "only the exact path");
+        assertTrue(explainAdmin("POST", "/healthz").out().endsWith("-> 405 Allow: GET, HEAD\n"));
+        assertTrue(explainAdmin("get", "/healthz").out().endsWith("-> 405 Allow: GET, HEAD\n"),
+                "methods are case-sensitive");
+        assertEquals(ExplainCommand.TARGET_REJECTED, explainAdmin("GET", "/a/../healthz").code(),
+                "the target is read as on any listener first");
+    }
+
     @Test
     void anUnknownListenerIsAUsageErrorNamingTheListeners() {
         Cli.Result r = explain("--listener", "admin", "GET", "/");

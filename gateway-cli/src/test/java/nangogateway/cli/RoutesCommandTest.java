@@ -82,6 +82,28 @@ class RoutesCommandTest {
     }
 
     @Test
+    void anAdminListenerListsWhatItAnswersInsteadOfAnOtherwise() {
+        Path file = Cli.write(dir, "admin.yaml", """
+                upstreams:
+                  nango:
+                    url: http://127.0.0.1:3003
+                listeners:
+                  - name: admin
+                    bind: 127.0.0.1:9090
+                    admin: true
+                """);
+        Cli.Result r = Cli.run("routes", "--config", file.toString());
+        assertEquals(0, r.code(), r.toString());
+        assertEquals(List.of(
+                "listener admin on 127.0.0.1:9090 (http)",
+                "  admin /healthz: 200 ok (the process answers)",
+                "  admin /readyz: 200 when every upstream accepts a TCP connection within its connect timeout,"
+                        + " else 503",
+                "  admin /metrics: 200, the metrics in Prometheus text format",
+                "  any other path 404; methods other than GET and HEAD 405"), r.out().lines().toList());
+    }
+
+    @Test
     void aBrokenFileGivesItsErrorsAndNoTable() {
         Path file = Cli.write(dir, "broken.yaml", "listeners: [ {name: public\n");
         Cli.Result r = Cli.run("routes", "--config", file.toString());

@@ -1,7 +1,6 @@
 package nangogateway.config;
 
-import java.net.InetAddress;
-import java.net.UnknownHostException;
+import io.netty.util.NetUtil;
 import java.util.Locale;
 import java.util.regex.Pattern;
 
@@ -10,8 +9,8 @@ import java.util.regex.Pattern;
  * (upstream urls, override origins). Every failure is an {@link IllegalArgumentException} saying what to write.
  */
 final class Addresses {
-    private static final Pattern IPV4 = Pattern.compile(
-            "(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(\\.(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}");
+    /** An octet written with a leading zero: some tools read {@code 010} as octal 8, the JDK as 10. */
+    private static final Pattern LEADING_ZERO = Pattern.compile("(^|\\.)0[0-9]");
     private static final Pattern HOST_NAME = Pattern.compile(
             "([a-z0-9]([a-z0-9-]*[a-z0-9])?)(\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*");
     private static final Pattern PORT = Pattern.compile("[0-9]{1,5}");
@@ -51,7 +50,7 @@ final class Addresses {
             if (host.contains(":")) {
                 throw new IllegalArgumentException("write an IPv6 address in brackets, e.g. [::]:443");
             }
-            if (!IPV4.matcher(host).matches() && !host.equals("localhost")) {
+            if (!isIpv4Literal(host) && !host.equals("localhost")) {
                 throw new IllegalArgumentException("host '" + host + "' must be an IP address or localhost"
                         + " (names are not resolved at bind time): " + example);
             }
@@ -120,7 +119,7 @@ final class Addresses {
             if (host.isEmpty()) {
                 throw new IllegalArgumentException("no host: write e.g. " + example);
             }
-            if (!IPV4.matcher(host).matches() && !HOST_NAME.matcher(host).matches()) {
+            if (!isIpv4Literal(host) && !HOST_NAME.matcher(host).matches()) {
                 throw new IllegalArgumentException("'" + host + "' is not a host name or IP address: write e.g. "
                         + example);
             }
@@ -138,15 +137,11 @@ final class Addresses {
         return Integer.parseInt(text);
     }
 
+    private static boolean isIpv4Literal(String s) {
+        return NetUtil.isValidIpV4Address(s) && !LEADING_ZERO.matcher(s).find();
+    }
+
     private static boolean isIpv6Literal(String s) {
-        if (!s.contains(":") || !s.matches("[0-9A-Fa-f:.]+")) {
-            return false; // also keeps getByName from ever looking a name up
-        }
-        try {
-            InetAddress.getByName(s);
-            return true;
-        } catch (UnknownHostException e) {
-            return false;
-        }
+        return s.indexOf(':') >= 0 && Cidr.literal(s) != null;
     }
 }

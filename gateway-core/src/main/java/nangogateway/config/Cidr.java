@@ -1,5 +1,6 @@
 package nangogateway.config;
 
+import io.netty.util.NetUtil;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
 
@@ -35,36 +36,21 @@ public record Cidr(byte[] network, int prefix, String text) {
     }
 
     /**
-     * An IP literal, or null; never a name lookup. IPv4 is parsed here (four decimal octets of at most 255), since
-     * {@link InetAddress#getByName} takes {@code 256.1.1.1} for a host name and asks DNS; text with a colon is
-     * only ever parsed as IPv6 by the JDK.
+     * An IP literal, or null; never a name lookup, so it is safe on an event loop. Netty's parser reads only
+     * dotted quads and IPv6 text; a zone ({@code %eth0}) or brackets are not part of an address here.
      */
     public static InetAddress literal(String s) {
-        if (s.isEmpty()) {
+        if (s.indexOf('%') >= 0 || s.indexOf('[') >= 0) {
+            return null;
+        }
+        byte[] bytes = NetUtil.createByteArrayFromIpAddressString(s);
+        if (bytes == null) {
             return null;
         }
         try {
-            if (s.indexOf(':') >= 0) {
-                return s.matches("[0-9a-fA-F:.]+") ? InetAddress.getByName(s) : null;
-            }
-            String[] parts = s.split("\\.", -1);
-            if (parts.length != 4) {
-                return null;
-            }
-            byte[] b = new byte[4];
-            for (int i = 0; i < 4; i++) {
-                if (!parts[i].matches("\\d{1,3}")) {
-                    return null;
-                }
-                int v = Integer.parseInt(parts[i]);
-                if (v > 255) {
-                    return null;
-                }
-                b[i] = (byte) v;
-            }
-            return InetAddress.getByAddress(b);
+            return InetAddress.getByAddress(bytes); // 4 or 16 bytes: never a lookup, never an exception
         } catch (UnknownHostException e) {
-            return null;
+            throw new IllegalStateException(e);
         }
     }
 

@@ -74,21 +74,34 @@ public final class Http1 {
         return v;
     }
 
-    /** Whether {@code b[from..to)} is {@code lower} in any ASCII case ({@code lower} is lowercase). */
-    public static boolean equalsIgnoreCase(byte[] b, int from, int to, String lower) {
-        if (to - from != lower.length()) {
+    /**
+     * Whether {@code b[from, to)} spells {@code word} ignoring ASCII case: only A-Z and a-z fold, every other byte
+     * is read as ISO-8859-1 and must match exactly.
+     */
+    public static boolean equalsIgnoreCase(byte[] b, int from, int to, CharSequence word) {
+        if (to - from != word.length()) {
             return false;
         }
-        for (int i = 0; i < lower.length(); i++) {
-            int c = b[from + i];
-            if (c >= 'A' && c <= 'Z') {
-                c += 'a' - 'A';
-            }
-            if (c != lower.charAt(i)) {
+        for (int i = 0; i < word.length(); i++) {
+            if (lower(b[from + i] & 0xff) != lower(word.charAt(i))) {
                 return false;
             }
         }
         return true;
+    }
+
+    /** Whether {@code a[aFrom, aFrom + length)} and {@code b[bFrom, bFrom + length)} differ only in ASCII case. */
+    public static boolean regionEqualsIgnoreCase(byte[] a, int aFrom, byte[] b, int bFrom, int length) {
+        for (int k = 0; k < length; k++) {
+            if (lower(a[aFrom + k] & 0xff) != lower(b[bFrom + k] & 0xff)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static int lower(int c) {
+        return c >= 'A' && c <= 'Z' ? c + ('a' - 'A') : c;
     }
 
     /**

@@ -20,14 +20,15 @@ import io.netty.channel.uring.IoUringServerSocketChannel;
 import io.netty.channel.uring.IoUringSocketChannel;
 import java.util.List;
 import java.util.Locale;
+import java.util.function.Predicate;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * The socket transport. By default the fastest one this kernel allows: Linux io_uring, then epoll, then Java NIO.
  * {@code -Dnangogateway.transport=io_uring|epoll|nio} asks for one; when it cannot load, the next in that order
- * is used and the reason logged. io_uring spent about a third less kernel time per proxied request than epoll on
- * the benchmark (tests/bench/run.sh); a kernel or a seccomp filter that forbids it (containers often do) leaves
+ * is used and the reason logged. io_uring spent about a quarter less kernel time per proxied request than epoll
+ * on the benchmark (tests/bench/run.sh); a kernel or a seccomp filter that forbids it (containers often do) leaves
  * the gateway on epoll.
  */
 public record Transport(String name, IoHandlerFactory ioHandlerFactory,
@@ -47,44 +48,52 @@ public record Transport(String name, IoHandlerFactory ioHandlerFactory,
 
     /** The transport asked for by {@code -Dnangogateway.transport} (default: the fastest available). */
     public static Transport best() {
-        String wanted = System.getProperty("nangogateway.transport", "").trim().toLowerCase(Locale.ROOT);
-        if (wanted.isEmpty()) {
-            wanted = Boolean.getBoolean("nangogateway.nio") ? "nio" : NAMES.get(0);
-        }
-        int from = NAMES.indexOf(wanted);
+        return load(choose(System.getProperty("nangogateway.transport", ""), Transport::available));
+    }
+
+    /**
+     * The name of the transport a {@code -Dnangogateway.transport} value gets, given which ones can load: the one
+     * it names (any case, blanks ignored) or else the next available after it in {@link #NAMES}; for an empty or
+     * unknown value, the fastest available. NIO always loads.
+     */
+    static String choose(String value, Predicate<String> available) {
+        String wanted = value.trim().toLowerCase(Locale.ROOT);
+        int from = wanted.isEmpty() ? 0 : NAMES.indexOf(wanted);
         if (from < 0) {
             log.warn("-Dnangogateway.transport={}: unknown, write one of {}; using the fastest available", wanted,
                     NAMES);
             from = 0;
         }
-        for (int i = from; i < NAMES.size(); i++) {
-            Transport t = load(NAMES.get(i));
-            if (t != null) {
-                return t;
+        for (String name : NAMES.subList(from, NAMES.size() - 1)) {
+            if (available.test(name)) {
+                return name;
             }
         }
-        return nio();
+        return "nio";
     }
 
-    private static Transport load(String name) {
-        switch (name) {
-            case "io_uring":
-                if (IoUring.isAvailable()) {
-                    return new Transport("io_uring", IoUringIoHandler.newFactory(),
-                            IoUringServerSocketChannel.class, IoUringSocketChannel.class);
-                }
-                log.info("io_uring unavailable ({}); trying epoll", String.valueOf(IoUring.unavailabilityCause()));
-                return null;
-            case "epoll":
-                if (Epoll.isAvailable()) {
-                    return new Transport("epoll", EpollIoHandler.newFactory(), EpollServerSocketChannel.class,
-                            EpollSocketChannel.class);
-                }
-                log.info("epoll unavailable ({}); using NIO", String.valueOf(Epoll.unavailabilityCause()));
-                return null;
-            default:
-                return nio();
+    private static boolean available(String name) {
+        boolean ok = switch (name) {
+            case "io_uring" -> IoUring.isAvailable();
+            case "epoll" -> Epoll.isAvailable();
+            default -> true;
+        };
+        if (!ok) {
+            log.info("{} unavailable ({}); trying the next transport", name,
+                    String.valueOf(name.equals("io_uring") ? IoUring.unavailabilityCause() : Epoll.unavailabilityCause()));
         }
+        return ok;
+    }
+
+    /** The transport of that name; NIO for any name but io_uring and epoll. */
+    static Transport load(String name) {
+        return switch (name) {
+            case "io_uring" -> new Transport("io_uring", IoUringIoHandler.newFactory(),
+                    IoUringServerSocketChannel.class, IoUringSocketChannel.class);
+            case "epoll" -> new Transport("epoll", EpollIoHandler.newFactory(), EpollServerSocketChannel.class,
+                    EpollSocketChannel.class);
+            default -> nio();
+        };
     }
 
     public static Transport nio() {

@@ -8,9 +8,9 @@ import java.util.function.BinaryOperator;
 import java.util.function.Function;
 
 /**
- * The attack battery, in a form that can be aimed at any deployment. Research rows are from
- * research/security.md sections 2 and 3; each case is one that a correct front end refuses and that Nango itself
- * would not refuse (see {@link ProbeCase}), so a refusal status really is the front end's doing.
+ * The attack battery, in a form that can be aimed at any deployment: target spellings that bypass a prefix
+ * route, and request smuggling by ambiguous framing. Each case is one that a correct front end refuses and that
+ * Nango itself would not refuse (see {@link ProbeCase}), so a refusal status really is the front end's doing.
  */
 public final class ProbeCatalog {
     /** An allowed public route that private paths are hidden behind. */
@@ -62,7 +62,7 @@ public final class ProbeCatalog {
 
     // --------------------------------------------------------------------------------------------- bypass
 
-    /** A bypass spelling turns (allowed anchor, private path) into one target; security.md section 2. */
+    /** A bypass spelling turns (allowed anchor, private path) into one target. */
     private record Spelling(String name, BinaryOperator<String> build) {
     }
 
@@ -96,7 +96,7 @@ public final class ProbeCatalog {
                 t.add(bypass(s.name() + " to " + p, get(s.build().apply(ANCHOR, p))));
             }
         }
-        // Absolute-form: Node routes on the embedded path, whatever the authority (security.md row 33).
+        // Absolute-form: Node routes on the embedded path, whatever the authority.
         for (String p : PRIVATE_TARGETS) {
             String target = p;
             t.add(bypass("absolute-form to " + p, a -> "GET http://" + a + target + " HTTP/1.1\r\n" + head(a) + "\r\n"));
@@ -119,7 +119,7 @@ public final class ProbeCatalog {
 
     static List<ProbeCase> smuggling() {
         List<ProbeCase> t = new ArrayList<>();
-        // Content-Length and Transfer-Encoding together (security.md section 3, first rows)
+        // Content-Length and Transfer-Encoding together, in either order
         t.add(framing("CL+TE", post("Content-Length: 5\r\nTransfer-Encoding: chunked\r\n", CHUNKED_BODY)));
         t.add(framing("TE+CL", post("Transfer-Encoding: chunked\r\nContent-Length: 5\r\n", CHUNKED_BODY)));
         t.add(framing("CL 0 + TE", post("Content-Length: 0\r\nTransfer-Encoding: chunked\r\n", CHUNKED_BODY)));

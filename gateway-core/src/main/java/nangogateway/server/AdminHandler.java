@@ -70,14 +70,14 @@ public final class AdminHandler extends ChannelInboundHandlerAdapter {
         RequestFacts.of(ctx.channel()).route("admin");
         if (!get) {
             FullHttpResponse r = LocalResponses.text(ctx.alloc(), 405, true);
-            r.headers().set(HttpHeaderNames.ALLOW, "GET, HEAD");
+            r.headers().set(HttpHeaderNames.ALLOW, AdminPath.ALLOW);
             send(ctx, a, r);
-        } else if (path.equals("/healthz")) {
+        } else if (path.equals(AdminPath.HEALTHZ.path())) {
             send(ctx, a, LocalResponses.build(ctx.alloc(), HttpResponseStatus.OK, "ok\n", "text/plain; charset=utf-8", true));
-        } else if (path.equals("/metrics")) {
+        } else if (path.equals(AdminPath.METRICS.path())) {
             send(ctx, a, LocalResponses.build(ctx.alloc(), HttpResponseStatus.OK, metrics.render(),
                     "text/plain; version=0.0.4; charset=utf-8", true));
-        } else if (path.equals("/readyz")) {
+        } else if (path.equals(AdminPath.READYZ.path())) {
             probeUpstreams(ctx, a);
         } else {
             send(ctx, a, LocalResponses.text(ctx.alloc(), 404, true));

@@ -8,21 +8,31 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Supplier;
 import nangogateway.config.Cidr;
+import nangogateway.exchange.GatewaySnapshot;
+import nangogateway.routing.RouteTable;
 
 /**
  * Decides who the client is. Only when the socket peer is a trusted proxy is {@code X-Forwarded-For} believed,
  * and then the right-most address that is not itself trusted wins (nginx {@code real_ip_recursive on}). The
- * result is what the access log, rate limits and the {@code X-Forwarded-For} sent to Nango use.
+ * result is what the access log, rate limits and the {@code X-Forwarded-For} sent to Nango use. The trusted
+ * proxies are those of the snapshot current at each request, so a reload that removes one applies to the
+ * keep-alive connections it already has open.
  */
 public final class ClientAddressHandler extends ChannelInboundHandlerAdapter {
-    private final List<Cidr> trusted;
+    private final String listenerName;
+    private final Supplier<GatewaySnapshot> snapshots;
+    /** The snapshot {@link #trusted} was read from: a new list is looked up only after a reload. */
+    private GatewaySnapshot seen;
+    private List<Cidr> trusted = List.of();
     /** The socket peer's address text, computed once per connection. */
     private String peerText;
     private RequestFacts facts;
 
-    public ClientAddressHandler(List<Cidr> trusted) {
-        this.trusted = trusted;
+    public ClientAddressHandler(String listenerName, Supplier<GatewaySnapshot> snapshots) {
+        this.listenerName = listenerName;
+        this.snapshots = snapshots;
     }
 
     @Override
@@ -43,6 +53,7 @@ public final class ClientAddressHandler extends ChannelInboundHandlerAdapter {
             return "unknown";
         }
         InetAddress current = peer.getAddress();
+        refreshTrusted();
         if (trusted.isEmpty() || !isTrusted(current) || r.decoderResult().isFailure()) {
             if (peerText == null) {
                 peerText = current.getHostAddress();
@@ -66,6 +77,15 @@ public final class ClientAddressHandler extends ChannelInboundHandlerAdapter {
             }
         }
         return current.getHostAddress();
+    }
+
+    private void refreshTrusted() {
+        GatewaySnapshot now = snapshots.get();
+        if (now != seen) {
+            seen = now;
+            RouteTable table = now.table(listenerName);
+            trusted = table == null ? List.of() : table.listener().options().trustedProxies(); // removed: none
+        }
     }
 
     private boolean isTrusted(InetAddress a) {

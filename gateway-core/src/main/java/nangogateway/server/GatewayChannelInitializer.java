@@ -5,7 +5,6 @@ import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelPipeline;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.handler.ssl.SslContext;
-import java.util.List;
 import java.util.function.Supplier;
 import nangogateway.config.ListenerConfig;
 import nangogateway.config.ListenerOptions;
@@ -26,13 +25,10 @@ import nangogateway.proxy.WebhookVerifyHandler;
  * {@code flow} hands decoded messages on one per {@code read()}, which is what makes back-pressure and
  * in-order pipelining hold: the next request is not even looked at until the current response is done.
  * The listener's settings (limits, TLS context, options) are taken from the snapshot current when the
- * connection is accepted, so a reload applies to new connections.
+ * connection is accepted, so a reload applies to new connections; routes and trusted proxies are read from the
+ * current snapshot at each request.
  */
 public final class GatewayChannelInitializer extends ChannelInitializer<SocketChannel> {
-    public static final List<String> ORDER = List.of("conn-limit", "tls", "raw-watch", "decoder", "encoder", "hsts",
-            "flow", "drain", "timeouts", "access-log", "request-id", "client-address", "guard", "router", "verify", "proxy",
-            "callback", "errors");
-
     private final String listenerName;
     private final Supplier<GatewaySnapshot> snapshots;
     private final GatewayServices services;
@@ -105,7 +101,7 @@ public final class GatewayChannelInitializer extends ChannelInitializer<SocketCh
         p.addLast("access-log", new AccessLogHandler(listener.name(), listener.options().accessLogFormat(),
                 listener.options().redactParams(), services.metrics()));
         p.addLast("request-id", new RequestIdHandler());
-        p.addLast("client-address", new ClientAddressHandler(listener.options().trustedProxies()));
+        p.addLast("client-address", new ClientAddressHandler(listener.name(), snapshots));
     }
 
     private void addActions(ChannelPipeline p, ListenerConfig listener) {

@@ -29,7 +29,8 @@ import java.nio.file.Path;
  * challenge directory, and symlinks are not followed.
  */
 public final class HttpsRedirectHandler extends ChannelInboundHandlerAdapter {
-    static final String ACME_PREFIX = "/.well-known/acme-challenge/";
+    /** Where ACME HTTP-01 challenges are asked for (RFC 8555 section 8.3). */
+    public static final String ACME_PREFIX = "/.well-known/acme-challenge/";
     private final Path acmeWebroot;
     private boolean close;
     private ChannelHandlerContext ctx;

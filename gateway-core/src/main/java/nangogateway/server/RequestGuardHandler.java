@@ -26,11 +26,11 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The security boundary for framing and targets (design.md, "Request targets"). A request that could be read
- * two ways never goes further: a decoder failure, a bad version, anything but exactly one valid {@code Host},
- * an ambiguous body length, a {@code Connection} header naming a header the gateway owns, or a
- * non-canonical target gets 400 (414/431 for oversize) and the connection is closed. What passes is handed on
- * as an {@link AdmittedRequest}; its body contents follow unchanged.
+ * The security boundary for framing and targets. A request that could be read two ways never goes further: a
+ * decoder failure (the strict decoder refuses other versions and any ambiguous body length), anything but
+ * exactly one valid {@code Host}, {@code Transfer-Encoding} on HTTP/1.0, a {@code Connection} header naming a
+ * header the gateway owns, or a non-canonical target gets 400 (414/431 for oversize) and the connection is
+ * closed. What passes is handed on as an {@link AdmittedRequest}; its body contents follow unchanged.
  */
 public final class RequestGuardHandler extends ChannelDuplexHandler {
     private static final Logger log = LoggerFactory.getLogger(RequestGuardHandler.class);
@@ -120,16 +120,11 @@ public final class RequestGuardHandler extends ChannelDuplexHandler {
             Throwable cause = request.decoderResult().cause();
             return "malformed request: " + cause.getClass().getSimpleName() + ": " + cause.getMessage();
         }
-        HttpVersion v = request.protocolVersion();
-        if (v != HttpVersion.HTTP_1_1 && v != HttpVersion.HTTP_1_0) {
-            return "unsupported version " + v;
-        }
         int hosts = 0;
         int transferEncodings = 0;
         int contentLengths = 0;
         int expects = 0;
         CharSequence host = null;
-        CharSequence transferEncoding = null;
         CharSequence contentLength = null;
         CharSequence expect = null;
         boolean connectionNamesOwned = false;
@@ -164,7 +159,6 @@ public final class RequestGuardHandler extends ChannelDuplexHandler {
                 case 17 -> {
                     if (HttpHeaderNames.TRANSFER_ENCODING.contentEqualsIgnoreCase(name)) {
                         transferEncodings++;
-                        transferEncoding = e.getValue();
                     }
                 }
                 default -> { }
@@ -176,28 +170,13 @@ public final class RequestGuardHandler extends ChannelDuplexHandler {
         if (!HostHeader.isValid(host.toString())) {
             return "malformed Host";
         }
-        if (transferEncodings > 0) {
-            if (transferEncodings != 1 || !transferEncoding.toString().trim().equalsIgnoreCase("chunked")) {
-                return "Transfer-Encoding other than exactly 'chunked'";
-            }
-            if (v == HttpVersion.HTTP_1_0) {
-                return "Transfer-Encoding on HTTP/1.0";
-            }
-            if (contentLengths > 0) {
-                return "both Content-Length and Transfer-Encoding";
-            }
-        }
-        if (contentLengths > 1) {
-            return "repeated Content-Length";
-        }
-        length = 0;
-        if (contentLengths == 1) {
-            length = digits(contentLength);
-            if (length < 0) {
-                return "malformed Content-Length";
-            }
-        }
+        // The decoder has refused any other version, and any framing but one Transfer-Encoding of exactly chunked
+        // or one Content-Length of 1 to 18 digits, never both.
         chunked = transferEncodings == 1;
+        if (chunked && request.protocolVersion() == HttpVersion.HTTP_1_0) {
+            return "Transfer-Encoding on HTTP/1.0";
+        }
+        length = contentLengths == 1 ? Long.parseLong(contentLength, 0, contentLength.length(), 10) : 0;
         if (connectionNamesOwned) {
             return "Connection names a header the gateway owns";
         }
@@ -205,23 +184,6 @@ public final class RequestGuardHandler extends ChannelDuplexHandler {
             return UNSUPPORTED_EXPECTATION;
         }
         return null;
-    }
-
-    /** A Content-Length value: one or more digits, at most 18 of them; -1 for anything else. */
-    private static long digits(CharSequence value) {
-        int n = value.length();
-        if (n == 0 || n > 18) {
-            return -1;
-        }
-        long v = 0;
-        for (int i = 0; i < n; i++) {
-            char c = value.charAt(i);
-            if (c < '0' || c > '9') {
-                return -1;
-            }
-            v = v * 10 + (c - '0');
-        }
-        return v;
     }
 
     private static boolean namesOwnedHeader(String connection) {

@@ -26,8 +26,8 @@ import nangogateway.http.BodyDecoder;
 import nangogateway.http.Http1;
 
 /**
- * Reads the client's requests, strictly, in one pass over each head (research/security.md section 4). Nothing
- * is repaired, so no request can be read two ways:
+ * Reads the client's requests, strictly, in one pass over each head. Nothing is repaired, so no request can be
+ * read two ways:
  * <ul>
  *   <li>the request line is exactly {@code method SP target SP version CRLF}: a token method, a target of
  *       visible bytes (the guard decides which), {@code HTTP/1.1} or {@code HTTP/1.0}; no other separator, no

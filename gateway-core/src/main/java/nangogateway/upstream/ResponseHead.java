@@ -3,7 +3,6 @@ package nangogateway.upstream;
 import io.netty.buffer.ByteBuf;
 import io.netty.handler.codec.http.DefaultHttpHeadersFactory;
 import io.netty.handler.codec.http.HttpHeaders;
-import io.netty.util.AsciiString;
 import java.nio.charset.StandardCharsets;
 import java.util.Iterator;
 import java.util.Map;
@@ -83,10 +82,6 @@ public final class ResponseHead {
         return new String(bytes, lines[4 * i + 2], lines[4 * i + 3] - lines[4 * i + 2], StandardCharsets.ISO_8859_1);
     }
 
-    public boolean relayed(int i) {
-        return !dropped[i];
-    }
-
     /**
      * Writes the lines the client may see, as {@code Name: value CRLF}, leaving out any whose name is in
      * {@code gatewaySet}: a header the gateway sets on the response (its request id, HSTS, {@code Connection})
@@ -125,20 +120,11 @@ public final class ResponseHead {
         int length = lines[4 * i + 1] - start;
         for (Iterator<Map.Entry<CharSequence, CharSequence>> it = headers.iteratorCharSequence(); it.hasNext(); ) {
             CharSequence name = it.next().getKey();
-            if (name.length() == length && sameIgnoringCase(start, name)) {
+            if (Http1.equalsIgnoreCase(bytes, start, start + length, name)) {
                 return true;
             }
         }
         return false;
-    }
-
-    private boolean sameIgnoringCase(int start, CharSequence name) {
-        for (int k = 0; k < name.length(); k++) {
-            if (AsciiString.toLowerCase((char) (bytes[start + k] & 0xff)) != AsciiString.toLowerCase(name.charAt(k))) {
-                return false;
-            }
-        }
-        return true;
     }
 
     /** Every line the upstream sent, hop-by-hop ones included, as a header map. */

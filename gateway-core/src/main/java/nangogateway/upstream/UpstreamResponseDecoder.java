@@ -199,7 +199,7 @@ public final class UpstreamResponseDecoder extends ByteToMessageDecoder {
                         throw new BadMessage("repeated Transfer-Encoding");
                     }
                     transferEncoding = true;
-                    if (!Names.equalsIgnoreCase(b, vs, ve, Names.CHUNKED)) {
+                    if (!Http1.equalsIgnoreCase(b, vs, ve, Names.CHUNKED)) {
                         throw new BadMessage("Transfer-Encoding other than chunked");
                     }
                     chunked = true;
@@ -307,12 +307,12 @@ public final class UpstreamResponseDecoder extends ByteToMessageDecoder {
                 continue;
             }
             Names.forEachToken(b, lines[4 * i + 2], lines[4 * i + 3], (ts, te) -> {
-                if (te > ts && !Names.equalsIgnoreCase(b, ts, te, Names.KEEP_ALIVE)
-                        && !Names.equalsIgnoreCase(b, ts, te, Names.CLOSE)) {
+                if (te > ts && !Http1.equalsIgnoreCase(b, ts, te, Names.KEEP_ALIVE)
+                        && !Http1.equalsIgnoreCase(b, ts, te, Names.CLOSE)) {
                     for (int j = 0; j < count; j++) {
                         int ns = lines[4 * j];
                         int ne = lines[4 * j + 1];
-                        if (ne - ns == te - ts && Names.regionEqualsIgnoreCase(b, ns, b, ts, te - ts)
+                        if (ne - ns == te - ts && Http1.regionEqualsIgnoreCase(b, ns, b, ts, te - ts)
                                 && Names.kind(b, ns, ne) != Names.CONTENT_LENGTH) {
                             dropped[j] = true; // but never the length the body was framed by
                         }

@@ -52,6 +52,19 @@ class WebhookSignaturesTest {
     }
 
     @Test
+    void slackTimestampsAreAcceptedWithinTheToleranceEitherSide() {
+        // Five minutes of tolerance: a clock behind or ahead of Slack's by up to that much still verifies.
+        for (long skew : new long[] {-300, -1, 0, 1, 300}) {
+            assertNull(WebhookSignatures.problem(slack(), slackHeaders("1531420618", SLACK_SIG), bytes(SLACK_BODY),
+                    SLACK_TS + skew), "now - timestamp = " + skew);
+        }
+        assertEquals("stale", WebhookSignatures.problem(slack(), slackHeaders("1531420618", SLACK_SIG),
+                bytes(SLACK_BODY), SLACK_TS + 301), "an old timestamp");
+        assertEquals("stale", WebhookSignatures.problem(slack(), slackHeaders("1531420618", SLACK_SIG),
+                bytes(SLACK_BODY), SLACK_TS - 301), "a timestamp from the future is not a way around replay");
+    }
+
+    @Test
     void slackRefusesStaleTamperedAndMissing() {
         assertEquals("stale", WebhookSignatures.problem(slack(), slackHeaders("1531420618", SLACK_SIG),
                 bytes(SLACK_BODY), SLACK_TS + 301));

@@ -128,7 +128,7 @@ class RouteTableTest {
         return assertInstanceOf(RouteDecision.Otherwise.class, d).status();
     }
 
-    /** The public listener of design.md, abridged, plus the Nango routes the bypass table probes. */
+    /** The public listener of conf/gateway.yaml, abridged, plus the Nango routes the bypass cases probe. */
     static RouteTable nangoPublic() {
         return table(
                 new RouteConfig("oauth-callback-replay", List.of(PathPattern.compile("/integrations/oauth-callback")),
@@ -170,7 +170,7 @@ class RouteTableTest {
         }
 
         @Test
-        void queryNeverTakesPartInMatching() { // row 24
+        void queryNeverTakesPartInMatching() {
             RouteTable t = table(route("cb", "/oauth/callback", "GET"), route("api", "/api/v1/meta", "GET"));
             assertEquals("cb", matched(decide(t, "GET", "/oauth/callback?x=/api/v1/meta")).name());
             assertEquals("api", matched(decide(t, "GET", "/api/v1/meta?x=/oauth/callback")).name());
@@ -247,7 +247,7 @@ class RouteTableTest {
         }
 
         @Test
-        void segmentBoundaryForOauthPrefix() { // rows 26, 27
+        void segmentBoundaryForOauthPrefix() {
             RouteTable o = table(prefixRoute("oauth", "/oauth/", "GET"));
             assertEquals("oauth", matched(decide(o, "GET", "/oauth/callback")).name());
             assertEquals("oauth", matched(decide(o, "GET", "/oauth/")).name());
@@ -294,7 +294,7 @@ class RouteTableTest {
         }
 
         @Test
-        void methodsAreCaseSensitive() { // row 39
+        void methodsAreCaseSensitive() {
             RouteTable t = table(route("cb", "/oauth/callback", "GET"));
             assertEquals(Set.of("GET"), allow(decide(t, "get", "/oauth/callback")));
             assertEquals(Set.of("GET"), allow(decide(t, "Get", "/oauth/callback")));
@@ -343,7 +343,7 @@ class RouteTableTest {
         }
 
         @Test
-        void publicNangoTable() { // rows 1, 2, 26-29
+        void publicNangoTable() {
             RouteTable t = nangoPublic();
             assertEquals("oauth-callback", matched(decide(t, "GET", "/oauth/callback?code=x&state=y")).name());
             assertEquals("oauth-callback", matched(decide(t, "GET", "/oauth/callback/")).name());
@@ -361,9 +361,9 @@ class RouteTableTest {
                 assertEquals(403, otherwise(decide(t, "GET", uri)), uri);
             }
             assertEquals(403, otherwise(decide(t, "POST", "/webhook/a/b/c")));
-            assertEquals(403, otherwise(decide(t, "POST", "/connect/sessions"))); // row 28
+            assertEquals(403, otherwise(decide(t, "POST", "/connect/sessions")));
             assertEquals(403, otherwise(decide(t, "POST", "/oauth2/auth/github")));
-            assertEquals(403, otherwise(decide(t, "OPTIONS", "/api/v1/meta"))); // row 45
+            assertEquals(403, otherwise(decide(t, "OPTIONS", "/api/v1/meta")));
         }
     }
 

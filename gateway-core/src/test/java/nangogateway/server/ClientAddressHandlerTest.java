@@ -18,7 +18,18 @@ import io.netty.util.ReferenceCountUtil;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Supplier;
+import nangogateway.config.AccessLogFormat;
 import nangogateway.config.Cidr;
+import nangogateway.config.GatewayConfig;
+import nangogateway.config.ListenerConfig;
+import nangogateway.config.ListenerLimits;
+import nangogateway.config.ListenerOptions;
+import nangogateway.config.ServerSettings;
+import nangogateway.exchange.GatewaySnapshot;
 import org.junit.jupiter.api.Test;
 
 /** Who the client is: the socket peer, unless a trusted proxy vouches for an address in X-Forwarded-For. */
@@ -45,10 +56,24 @@ class ClientAddressHandlerTest {
         }
     }
 
-    private static EmbeddedChannel channel(String peerIp, List<Cidr> trusted) {
+    /** A config whose listener "public" believes {@code trusted}. */
+    private static GatewaySnapshot snapshot(List<Cidr> trusted) {
+        ListenerOptions options = new ListenerOptions(null, false, null, trusted, null, 0, 0,
+                AccessLogFormat.COMBINED, Set.of());
+        ListenerConfig l = new ListenerConfig("public", "127.0.0.1", 0, null, List.of(), 403, ListenerLimits.DEFAULTS,
+                options);
+        return new GatewaySnapshot(new GatewayConfig("test", Map.of(), List.of(l), Map.of(), ServerSettings.DEFAULTS));
+    }
+
+    private static EmbeddedChannel channel(String peerIp, Supplier<GatewaySnapshot> snapshots) {
         EmbeddedChannel ch = new PeerChannel(new InetSocketAddress(peerIp, 4444));
-        ch.pipeline().addLast(new ClientAddressHandler(trusted));
+        ch.pipeline().addLast(new ClientAddressHandler("public", snapshots));
         return ch;
+    }
+
+    private static EmbeddedChannel channel(String peerIp, List<Cidr> trusted) {
+        GatewaySnapshot s = snapshot(trusted);
+        return channel(peerIp, () -> s);
     }
 
     private static HttpRequest request(String... forwardedFor) {
@@ -182,6 +207,24 @@ class ClientAddressHandlerTest {
     }
 
     @Test
+    void aReloadAppliesToTheNextRequestOnAnOpenConnection() {
+        AtomicReference<GatewaySnapshot> current = new AtomicReference<>(snapshot(TRUSTED));
+        EmbeddedChannel ch = channel("10.0.0.5", current::get);
+        try {
+            assertEquals("198.51.100.1", resolve(ch, request("198.51.100.1")), "trusted before the reload");
+            current.set(snapshot(List.of(Cidr.parse("::1/128")))); // 10.0.0.0/8 removed
+            assertEquals("10.0.0.5", resolve(ch, request("198.51.100.2")), "no longer trusted after it");
+            current.set(snapshot(List.of(Cidr.parse("10.0.0.5"))));
+            assertEquals("198.51.100.3", resolve(ch, request("198.51.100.3")), "trusted again once re-added");
+            current.set(new GatewaySnapshot(new GatewayConfig("test", Map.of(), List.of(), Map.of(),
+                    ServerSettings.DEFAULTS)));
+            assertEquals("10.0.0.5", resolve(ch, request("198.51.100.4")), "a removed listener trusts nobody");
+        } finally {
+            ch.finishAndReleaseAll();
+        }
+    }
+
+    @Test
     void bodyContentPassesWithoutTouchingTheAddress() {
         EmbeddedChannel ch = channel("10.0.0.5", TRUSTED);
         try {
@@ -198,7 +241,8 @@ class ClientAddressHandlerTest {
 
     @Test
     void aPeerWithoutAnIpAddressIsUnknown() {
-        EmbeddedChannel ch = new EmbeddedChannel(new ClientAddressHandler(TRUSTED)); // remote is not InetSocketAddress
+        GatewaySnapshot s = snapshot(TRUSTED);
+        EmbeddedChannel ch = new EmbeddedChannel(new ClientAddressHandler("public", () -> s)); // not an IP peer
         try {
             assertNull(RequestFacts.of(ch).resolvedClientAddress());
             assertEquals("unknown", resolve(ch, request("198.51.100.1")));

@@ -189,8 +189,13 @@ class GatewayChannelInitializerTest {
         return names;
     }
 
+    /** The order the README documents, written out here so that a change to the code shows. */
+    private static final List<String> FULL_ORDER = List.of("conn-limit", "tls", "raw-watch", "decoder", "encoder",
+            "hsts", "flow", "drain", "timeouts", "access-log", "request-id", "client-address", "guard", "router",
+            "verify", "proxy", "callback", "errors");
+
     private static List<String> orderWithout(String... absent) {
-        List<String> expected = new ArrayList<>(GatewayChannelInitializer.ORDER);
+        List<String> expected = new ArrayList<>(FULL_ORDER);
         expected.removeAll(List.of(absent));
         return expected;
     }
@@ -202,7 +207,7 @@ class GatewayChannelInitializerTest {
         ListenerConfig l = listener(new TlsConfig(Path.of("cert.pem"), Path.of("key.pem")),
                 options("max-age=63072000", false));
         EmbeddedSocketChannel ch = initialise(new GatewaySnapshot(config(l), Map.of("public", tls)));
-        assertEquals(GatewayChannelInitializer.ORDER, names(ch));
+        assertEquals(FULL_ORDER, names(ch));
         assertInstanceOf(SslHandler.class, ch.pipeline().get("tls"));
         assertInstanceOf(HstsHandler.class, ch.pipeline().get("hsts"));
         assertTrue(ch.isOpen());
@@ -225,15 +230,20 @@ class GatewayChannelInitializerTest {
     void redirectListenerEndsWithTheRedirectAfterTheGuard() throws Exception {
         ListenerConfig l = listener(null, options(null, true));
         EmbeddedSocketChannel ch = initialise(new GatewaySnapshot(config(l)));
-        List<String> expected = new ArrayList<>(GatewayChannelInitializer.ORDER.subList(0,
-                GatewayChannelInitializer.ORDER.indexOf("guard") + 1));
-        expected.removeAll(List.of("tls", "hsts"));
-        expected.add("https-redirect");
-        // what follows the actions (the connection's last-resort error handler) ends this pipeline too
-        List<String> order = GatewayChannelInitializer.ORDER;
-        expected.addAll(order.subList(order.indexOf("callback") + 1, order.size()));
-        assertEquals(expected, names(ch));
+        assertEquals(List.of("conn-limit", "raw-watch", "decoder", "encoder", "flow", "drain", "timeouts",
+                "access-log", "request-id", "client-address", "guard", "https-redirect", "errors"), names(ch));
+        assertInstanceOf(HttpsRedirectHandler.class, ch.pipeline().get("https-redirect"));
         assertFalse(names(ch).contains("router"), "a redirect listener routes nothing");
+    }
+
+    @Test
+    void adminListenerEndsWithTheAdminHandlerAfterTheGuard() throws Exception {
+        ListenerOptions admin = new ListenerOptions(null, false, null, List.of(), null, 0, 0,
+                AccessLogFormat.COMBINED, Set.of(), true);
+        EmbeddedSocketChannel ch = initialise(new GatewaySnapshot(config(listener(null, admin))));
+        assertEquals(List.of("conn-limit", "raw-watch", "decoder", "encoder", "flow", "drain", "timeouts",
+                "access-log", "request-id", "client-address", "guard", "admin", "errors"), names(ch));
+        assertInstanceOf(AdminHandler.class, ch.pipeline().get("admin"));
     }
 
     @Test

@@ -32,6 +32,7 @@ import io.netty.handler.codec.http.TooLongHttpLineException;
 import io.netty.util.ReferenceCountUtil;
 import java.nio.charset.StandardCharsets;
 import java.util.stream.Stream;
+import nangogateway.config.ListenerLimits;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -245,21 +246,6 @@ class RequestGuardHandlerTest {
         assertEquals("malformed Host", RequestFacts.of(channel).rejectReason());
     }
 
-    @ParameterizedTest
-    @ValueSource(strings = {"gzip", "identity", "chunked, chunked", "gzip, chunked", "chunked;x=1", "xchunked"})
-    void transferEncodingOtherThanExactlyChunkedIs400(String te) {
-        DefaultHttpRequest head = new DefaultHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.POST, "/x");
-        head.headers().set("Host", "h").set("Transfer-Encoding", te);
-        assertRejected(head, 400);
-    }
-
-    @Test
-    void twoTransferEncodingHeadersAre400() {
-        DefaultHttpRequest head = new DefaultHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.POST, "/x");
-        head.headers().set("Host", "h").add("Transfer-Encoding", "chunked").add("Transfer-Encoding", "chunked");
-        assertRejected(head, 400);
-    }
-
     @Test
     void transferEncodingOnHttp10Is400() {
         DefaultHttpRequest head = new DefaultHttpRequest(HttpVersion.HTTP_1_0, HttpMethod.POST, "/x");
@@ -267,23 +253,56 @@ class RequestGuardHandlerTest {
         assertRejected(head, 400);
     }
 
-    @Test
-    void contentLengthWithTransferEncodingIs400() {
-        assertRejected(full(HttpMethod.POST, "/x", "hello", "Host", "h", "Content-Length", "5",
-                "Transfer-Encoding", "chunked"), 400);
-        assertEquals("both Content-Length and Transfer-Encoding", RequestFacts.of(channel).rejectReason());
-    }
-
-    @Test
-    void repeatedContentLengthIs400() {
-        assertRejected(full(HttpMethod.POST, "/x", "hello", "Host", "h", "Content-Length", "5",
-                "Content-Length", "6"), 400);
-    }
-
+    /**
+     * Framing the guard does not look at, because the strict decoder in front of it never lets it through: a
+     * version other than HTTP/1.1 and 1.0, a Transfer-Encoding other than one exactly chunked, a repeated or
+     * malformed Content-Length, or both. Read by the real decoder, each is still refused with 400 and a close.
+     */
     @ParameterizedTest
-    @ValueSource(strings = {"abc", "-1", "+5", "5 ", "0x5", "5,5"})
-    void malformedContentLengthIs400(String cl) {
-        assertRejected(full(HttpMethod.POST, "/x", "hello", "Host", "h", "Content-Length", cl), 400);
+    @ValueSource(strings = {
+        "GET / HTTP/2.0\r\nHost: h\r\n\r\n",
+        "GET / HTTP/1.2\r\nHost: h\r\n\r\n",
+        "GET / HTTP/0.9\r\nHost: h\r\n\r\n",
+        "POST /x HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: gzip\r\n\r\n",
+        "POST /x HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: identity\r\n\r\n",
+        "POST /x HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked, chunked\r\n\r\n0\r\n\r\n",
+        "POST /x HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: gzip, chunked\r\n\r\n0\r\n\r\n",
+        "POST /x HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked;x=1\r\n\r\n0\r\n\r\n",
+        "POST /x HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: xchunked\r\n\r\n0\r\n\r\n",
+        "POST /x HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+        "POST /x HTTP/1.1\r\nHost: h\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+        "POST /x HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\nContent-Length: 5\r\n\r\n0\r\n\r\n",
+        "POST /x HTTP/1.1\r\nHost: h\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\nhello!",
+        "POST /x HTTP/1.1\r\nHost: h\r\nContent-Length: 5\r\nContent-Length: 5\r\n\r\nhello",
+        "POST /x HTTP/1.1\r\nHost: h\r\nContent-Length: abc\r\n\r\nhello",
+        "POST /x HTTP/1.1\r\nHost: h\r\nContent-Length: -1\r\n\r\nhello",
+        "POST /x HTTP/1.1\r\nHost: h\r\nContent-Length: +5\r\n\r\nhello",
+        "POST /x HTTP/1.1\r\nHost: h\r\nContent-Length: 5 \r\n\r\nhello",
+        "POST /x HTTP/1.1\r\nHost: h\r\nContent-Length: 0x5\r\n\r\nhello",
+        "POST /x HTTP/1.1\r\nHost: h\r\nContent-Length: 5,5\r\n\r\nhello",
+        "POST /x HTTP/1.1\r\nHost: h\r\nContent-Length:\r\n\r\nhello",
+        "POST /x HTTP/1.1\r\nHost: h\r\nContent-Length: 1234567890123456789\r\n\r\nhello",
+    })
+    void framingTheDecoderRefusesNeverReachesTheGuardAsARequest(String raw) {
+        EmbeddedChannel ch = new EmbeddedChannel(new StrictHttpRequestDecoder(ListenerLimits.DEFAULTS),
+                new RequestGuardHandler());
+        try {
+            ch.writeInbound(Unpooled.copiedBuffer(raw + "GET /after HTTP/1.1\r\nHost: h\r\n\r\n",
+                    StandardCharsets.ISO_8859_1));
+            assertNull(ch.readInbound(), "nothing admitted");
+            FullHttpResponse response = ch.readOutbound();
+            assertNotNull(response, "a response was written");
+            try {
+                assertEquals(400, response.status().code());
+                assertEquals("close", response.headers().get(HttpHeaderNames.CONNECTION));
+            } finally {
+                response.release();
+            }
+            assertNull(ch.readOutbound(), "exactly one response");
+            assertFalse(ch.isOpen(), "connection closed");
+        } finally {
+            ch.finishAndReleaseAll();
+        }
     }
 
     @ParameterizedTest

@@ -214,8 +214,8 @@ class StrictHttpRequestDecoderEdgeTest {
     }
 
     /**
-     * A chunk extension's quoted string must close on its line (research/security.md section 3, "quoted CRLF in
-     * chunk-ext"): a reader that let it run past the CRLF would end the chunk elsewhere.
+     * A chunk extension's quoted string must close on its line: a reader that let it run past the CRLF would end
+     * the chunk elsewhere.
      */
     @ParameterizedTest(name = "[{index}] chunk line {0}")
     @ValueSource(strings = {"5;a=\"", "5;a=\"x", "5;a=\"x\\\""})

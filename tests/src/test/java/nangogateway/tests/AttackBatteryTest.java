@@ -34,8 +34,8 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
- * The raw-socket attack battery: every bypass row of research/security.md section 2, every smuggling row of
- * section 3, and generated mutations (bypass spelling x private target). Each refused case asserts the exact
+ * The raw-socket attack battery: target spellings that bypass a prefix route, request smuggling by ambiguous
+ * framing, and generated mutations (bypass spelling x private target). Each refused case asserts the exact
  * status, that framing errors close the connection, and that Nango (MockWebServer) saw nothing; each control
  * asserts exactly the canonical request Nango received.
  *
@@ -639,12 +639,11 @@ class AttackBatteryTest {
 
     /**
      * Whitespace after a framing header's value: Netty's parser trims it (so would any lenient one); the
-     * gateway's parser refuses it (research/security.md section 3, "TE `chunked\t`").
+     * gateway's parser refuses it, as Node's does.
      */
     static Stream<Attack> framingWhitespace() {
         String chunked = "5\r\nhello\r\n0\r\n\r\n";
         return Stream.of(
-                // security.md section 3: "TE `chunked\t` | Node 400 | Netty accept (trimmed) | Proxy 400".
                 a("TE chunked + trailing HTAB", 400, post(WEBHOOK, "Transfer-Encoding: chunked\t\r\n", chunked)),
                 a("TE chunked + trailing SP", 400, post(WEBHOOK, "Transfer-Encoding: chunked \r\n", chunked)),
                 a("CL 5 + trailing SP", 400, post(WEBHOOK, "Content-Length: 5 \r\n", "hello")));
@@ -843,7 +842,7 @@ class AttackBatteryTest {
 
     @Test
     void getWithABodyIsReframedNotSmuggled() throws Exception {
-        // security.md section 3: "re-frame or 400". MockWebServer refuses GET bodies, so a raw socket plays Nango
+        // Re-framed or 400, never passed on as is. MockWebServer refuses GET bodies, so a raw socket plays Nango
         // here and records every byte: the body must arrive as this request's body, never as a second request.
         String smuggled = "GET /api/v1/meta HTTP/1.1\r\nHost: x\r\n\r\n";
         try (ServerSocket upstream = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {

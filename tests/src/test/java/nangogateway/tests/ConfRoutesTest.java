@@ -30,7 +30,7 @@ import org.junit.jupiter.api.TestInstance;
 
 /**
  * conf/gateway.yaml as shipped, on loopback in front of a mock Nango: every route reached with the shapes Nango's
- * frontend SDK, the Connect UI, providers and the tenant server really send (research/nango.md sections 1, 4, 5).
+ * frontend SDK, the Connect UI, providers and the tenant server really send.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class ConfRoutesTest {

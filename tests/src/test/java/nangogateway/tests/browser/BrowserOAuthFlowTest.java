@@ -37,7 +37,7 @@ import org.junit.jupiter.api.Test;
  *     {@code /oauth/connect/...} and the provider's redirect target {@code /integrations/oauth-callback} all
  *     have this one origin. That is what lets the flow complete: the {@code oauth2-<session>} cookie Nango sets
  *     on the connect response belongs to this host and comes back on the callback, and the callback page is
- *     served from the origin Nango's Connect UI compares {@code evt.origin} with (nango.md section 2);</li>
+ *     served from the origin Nango's Connect UI compares {@code evt.origin} with;</li>
  * <li>the provider on 127.0.0.2: a third site, so the redirect back to the gateway is a cross-site top-level
  *     navigation, as from accounts.google.com (the SameSite=Lax cookie must survive it).</li>
  * </ul>

@@ -18,7 +18,7 @@ import okhttp3.WebSocket;
 import okhttp3.WebSocketListener;
 
 /**
- * A stand-in Nango server on loopback that behaves like Nango (research/nango.md sections 1, 2, 5) on the routes
+ * A stand-in Nango server on loopback that behaves like Nango on the routes
  * the frontend SDK's OAuth flow touches:
  * <ul>
  * <li>the WebSocket at {@code /}: answers {@code connection_ack} with a {@code ws_client_id}, and later publishes
