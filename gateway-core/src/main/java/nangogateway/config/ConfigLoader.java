@@ -53,7 +53,13 @@ public final class ConfigLoader {
             Key.duration("shutdown_timeout", ServerSettings.DEFAULTS.shutdownTimeout());
     private static final Key<Duration> CERTIFICATE_CHECK_INTERVAL =
             Key.duration("certificate_check_interval", ServerSettings.DEFAULTS.certificateCheckInterval());
-    private static final Block SERVER_SETTINGS = new Block(SHUTDOWN_TIMEOUT, CERTIFICATE_CHECK_INTERVAL);
+    private static final Key<Long> BUFFER_MEMORY =
+            Key.size("buffer_memory", ServerSettings.DEFAULT_BUFFER_MEMORY, 0, 1L << 40);
+    private static final Key<Long> REQUEST_BUFFER_MEMORY =
+            Key.size("request_buffer_memory", ServerSettings.DEFAULT_REQUEST_BUFFER_MEMORY, 0, 1L << 40);
+    private static final Key<String> TEMP_DIR = Key.text("temp_dir", "");
+    private static final Block SERVER_SETTINGS = new Block(SHUTDOWN_TIMEOUT, CERTIFICATE_CHECK_INTERVAL,
+            BUFFER_MEMORY, REQUEST_BUFFER_MEMORY, TEMP_DIR);
 
     private static final Key<Addresses.Origin> URL =
             Key.required("url", "url: http://127.0.0.1:3003", ConfigLoader::upstreamUrl);
@@ -261,7 +267,8 @@ public final class ConfigLoader {
     private ServerSettings server(Node node) {
         Block.Values v = node == null ? null : SERVER_SETTINGS.read(r, node, "server");
         return v == null || !v.readAll().ok() ? ServerSettings.DEFAULTS
-                : new ServerSettings(v.get(SHUTDOWN_TIMEOUT), v.get(CERTIFICATE_CHECK_INTERVAL));
+                : new ServerSettings(v.get(SHUTDOWN_TIMEOUT), v.get(CERTIFICATE_CHECK_INTERVAL), v.get(BUFFER_MEMORY),
+                        v.get(REQUEST_BUFFER_MEMORY), v.get(TEMP_DIR));
     }
 
     private Map<String, ProviderConfig> providers(Node node) {

@@ -139,8 +139,9 @@ final class ListenerParser {
             "enforce (apply providers:) or strip (remove the header)");
     private static final Key<String> PROVIDER_KEY_PARAM = Key.string("provider_key_param");
     private static final Key<WebhookVerify> VERIFY_KEY = Key.of("verify", null, ListenerParser::verify);
+    private static final Key<Boolean> REQUEST_BUFFERING = Key.bool("request_buffering", true);
     private static final Block PROXY = new Block(UPSTREAM, MAX_REQUEST_BODY, BASE_URL_OVERRIDE, PROVIDER_KEY_PARAM,
-            VERIFY_KEY);
+            VERIFY_KEY, REQUEST_BUFFERING);
 
     private static final Key<String> CALLBACK_PATH =
             Key.of("path", CallbackAction.DEFAULT_PATH, ListenerParser::callbackPath);
@@ -552,7 +553,7 @@ final class ListenerParser {
             }
         }
         return p.ok() ? new ProxyAction(p.get(UPSTREAM), p.get(MAX_REQUEST_BODY), p.get(BASE_URL_OVERRIDE), param,
-                p.get(VERIFY_KEY)) : null;
+                p.get(VERIFY_KEY), p.get(REQUEST_BUFFERING)) : null;
     }
 
     private CallbackAction callbackAction(Values c) {

@@ -9,15 +9,22 @@ import java.util.Objects;
  * @param baseUrlOverride   {@code ENFORCE} applies the {@code providers:} policy, {@code STRIP} removes the header
  * @param providerKeyParam  name of a path parameter holding a provider key to map through aliases, or null
  * @param verify            webhook signature check on the raw body before anything reaches the upstream, or null
+ * @param requestBuffering  read the whole body before leasing an upstream connection (false: stream it as it comes)
  */
 public record ProxyAction(String upstream, long maxRequestBody, BaseUrlOverrideMode baseUrlOverride,
-        String providerKeyParam, WebhookVerify verify) implements RouteAction {
+        String providerKeyParam, WebhookVerify verify, boolean requestBuffering) implements RouteAction {
 
     public static final long DEFAULT_MAX_REQUEST_BODY = 1024 * 1024;
 
     public ProxyAction {
         Objects.requireNonNull(upstream, "upstream");
         Objects.requireNonNull(baseUrlOverride, "baseUrlOverride");
+    }
+
+    /** A proxy action that buffers request bodies. */
+    public ProxyAction(String upstream, long maxRequestBody, BaseUrlOverrideMode baseUrlOverride,
+            String providerKeyParam, WebhookVerify verify) {
+        this(upstream, maxRequestBody, baseUrlOverride, providerKeyParam, verify, true);
     }
 
     /** A proxy action without a webhook signature check. */

@@ -8,16 +8,32 @@ import java.util.Objects;
  *
  * @param shutdownTimeout          how long SIGTERM waits for in-flight requests before closing what is left
  * @param certificateCheckInterval how often TLS files are looked at for a renewal
+ * @param bufferMemory             bytes all buffered request bodies together may hold in memory
+ * @param requestBufferMemory      bytes one buffered request body holds in memory before the rest goes to a file
+ * @param tempDir                  where buffered bodies beyond memory go; empty: the JVM's {@code java.io.tmpdir}
  */
-public record ServerSettings(Duration shutdownTimeout, Duration certificateCheckInterval) {
+public record ServerSettings(Duration shutdownTimeout, Duration certificateCheckInterval, long bufferMemory,
+        long requestBufferMemory, String tempDir) {
+    public static final long DEFAULT_BUFFER_MEMORY = 64L << 20;
+    public static final long DEFAULT_REQUEST_BUFFER_MEMORY = 128L << 10;
     public static final ServerSettings DEFAULTS = new ServerSettings(Duration.ofSeconds(30), Duration.ofSeconds(5));
 
     public ServerSettings {
         Objects.requireNonNull(shutdownTimeout, "shutdownTimeout");
         Objects.requireNonNull(certificateCheckInterval, "certificateCheckInterval");
+        Objects.requireNonNull(tempDir, "tempDir");
+    }
+
+    public ServerSettings(Duration shutdownTimeout, Duration certificateCheckInterval) {
+        this(shutdownTimeout, certificateCheckInterval, DEFAULT_BUFFER_MEMORY, DEFAULT_REQUEST_BUFFER_MEMORY, "");
     }
 
     public ServerSettings(Duration shutdownTimeout) {
         this(shutdownTimeout, DEFAULTS.certificateCheckInterval());
+    }
+
+    /** The directory buffered bodies spill to. */
+    public java.nio.file.Path tempPath() {
+        return java.nio.file.Path.of(tempDir.isEmpty() ? System.getProperty("java.io.tmpdir") : tempDir);
     }
 }

@@ -75,6 +75,10 @@ public final class GatewayMetrics {
 
     private final Map<String, Responses> listeners = new ConcurrentHashMap<>();
 
+    /** The request-body memory budget: bytes held now, and reservations refused since start. */
+    private volatile LongSupplier bufferedBytes;
+    private volatile LongSupplier bufferRefusals;
+
     private record UpstreamConnections(Supplier<? extends Collection<String>> upstreams,
             ToLongFunction<String> open, ToLongFunction<String> idle) {
     }
@@ -97,6 +101,28 @@ public final class GatewayMetrics {
                 .help("When the listener's TLS certificate expires (its notAfter), seconds since the epoch.")
                 .labelNames("listener")
                 .callback(cb -> certificateExpiry.forEach((l, v) -> cb.call(v.getAsLong(), l)))
+                .register(registry);
+        GaugeWithCallback.builder()
+                .name("nango_gateway_buffered_body_bytes")
+                .help("Bytes of request bodies held in memory now (buffered before they go upstream, or held for a"
+                        + " signature check), counted against server.buffer_memory.")
+                .callback(cb -> {
+                    LongSupplier v = bufferedBytes;
+                    if (v != null) {
+                        cb.call(v.getAsLong());
+                    }
+                })
+                .register(registry);
+        CounterWithCallback.builder()
+                .name("nango_gateway_buffer_memory_refusals_total")
+                .help("Times a request body wanted memory the budget (server.buffer_memory) did not have: it went to"
+                        + " the temp file, or the request got 503.")
+                .callback(cb -> {
+                    LongSupplier v = bufferRefusals;
+                    if (v != null) {
+                        cb.call(v.getAsLong());
+                    }
+                })
                 .register(registry);
         GaugeWithCallback.builder()
                 .name("nango_gateway_upstream_connections")
@@ -263,6 +289,12 @@ public final class GatewayMetrics {
     /** The listener's connections refused on accept since start, read at each scrape (it only grows). */
     public void refusedConnections(String listener, LongSupplier refused) {
         refusedConnections.put(listener, refused);
+    }
+
+    /** The request-body memory budget, read at each scrape. */
+    public void bufferMemory(LongSupplier heldBytes, LongSupplier refusals) {
+        bufferedBytes = heldBytes;
+        bufferRefusals = refusals;
     }
 
     /** The listener's certificate notAfter, seconds since the epoch, read at each scrape. */

@@ -22,7 +22,11 @@ import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.handler.codec.http.FullHttpResponse;
+import java.io.IOException;
 import nangogateway.config.ProxyAction;
+import nangogateway.config.ServerSettings;
+import nangogateway.limits.MemoryBudget;
 import nangogateway.config.UpstreamConfig;
 import nangogateway.exchange.LocalResponses;
 import nangogateway.exchange.Refusal;
@@ -48,12 +52,17 @@ public final class ProxyHandler extends ChannelInboundHandlerAdapter implements 
 
     private final UpstreamPools pools;
     private final String scheme;
+    private final MemoryBudget bodyMemory;
     private ChannelHandlerContext ctx;
     private RequestFacts facts;
     private UpstreamExchange exchange;
 
     // The client's side of the exchange in progress; all touched on the event loop only.
     private RoutedRequest current;
+    /** A body read whole before the request goes upstream, with the head and upstream that wait for it. */
+    private BufferedBody body;
+    private HttpRequest waitingHead;
+    private UpstreamConfig waitingUpstream;
     private long bodyBytes;
     private long maxBody;
     /**
@@ -74,9 +83,10 @@ public final class ProxyHandler extends ChannelInboundHandlerAdapter implements 
         }
     };
 
-    public ProxyHandler(UpstreamPools pools, String scheme) {
+    public ProxyHandler(UpstreamPools pools, String scheme, MemoryBudget bodyMemory) {
         this.pools = pools;
         this.scheme = scheme;
+        this.bodyMemory = bodyMemory;
     }
 
     @Override
@@ -152,7 +162,26 @@ public final class ProxyHandler extends ChannelInboundHandlerAdapter implements 
                 ? new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, request.method(), uri, Unpooled.EMPTY_BUFFER,
                         headers, EmptyHttpHeaders.INSTANCE, checkLine)
                 : new DefaultHttpRequest(HttpVersion.HTTP_1_1, request.method(), uri, headers, checkLine);
+        if (!complete && action.requestBuffering()) {
+            // Nothing of the request goes upstream, and no connection is leased, until its body is whole and well
+            // framed: a slow or broken body holds a buffer of the gateway's, never one of Nango's connections.
+            ServerSettings server = routed.snapshot().config().server();
+            body = new BufferedBody(ctx.alloc(), bodyMemory, server.requestBufferMemory(), server.tempPath());
+            waitingHead = head;
+            waitingUpstream = upstream;
+            ctx.read();
+            return;
+        }
         exchange.start(upstream, head, complete, mayRetry(routed), routed.route().websocket(), routed.route().name());
+    }
+
+    /** The whole body is held: the request goes upstream framed by its length. */
+    private void sendBuffered() {
+        HttpRequest head = waitingHead;
+        waitingHead = null;
+        head.headers().remove(HttpHeaderNames.TRANSFER_ENCODING);
+        head.headers().set(HttpHeaderNames.CONTENT_LENGTH, Long.toString(body.size()));
+        exchange.start(waitingUpstream, head, body, current.route().name());
     }
 
     /** An idempotent request without a body may be sent once more when a reused connection was found dead. */
@@ -173,6 +202,25 @@ public final class ProxyHandler extends ChannelInboundHandlerAdapter implements 
                     maxBody);
             exchange.abort();
             answerError(413);
+            return;
+        }
+        if (body != null && waitingHead != null) {
+            boolean last = content instanceof LastHttpContent;
+            try {
+                body.add(content.content());
+            } catch (IOException e) {
+                log.warn("{} {}: cannot hold the request body (memory budget spent, temp directory unusable: {})",
+                        ctx.channel().remoteAddress(), current.route().name(), e.toString());
+                answerError(503);
+                return;
+            } finally {
+                content.release();
+            }
+            if (last) {
+                sendBuffered();
+            } else {
+                ctx.read();
+            }
             return;
         }
         if (!exchange.active()) {
@@ -295,10 +343,20 @@ public final class ProxyHandler extends ChannelInboundHandlerAdapter implements 
             ctx.close();
             return;
         }
-        ctx.writeAndFlush(LocalResponses.text(ctx.alloc(), status, true)).addListener(ChannelFutureListener.CLOSE);
+        FullHttpResponse r = LocalResponses.text(ctx.alloc(), status, true);
+        if (status == 503) {
+            r.headers().set(HttpHeaderNames.RETRY_AFTER, "1");
+        }
+        ctx.writeAndFlush(r).addListener(ChannelFutureListener.CLOSE);
     }
 
     private void endClientSide() {
+        if (body != null) {
+            body.release();
+            body = null;
+        }
+        waitingHead = null;
+        waitingUpstream = null;
         current = null;
         heldHead = null;
         awaitingClientWritable = false;
@@ -318,5 +376,6 @@ public final class ProxyHandler extends ChannelInboundHandlerAdapter implements 
         if (exchange != null && exchange.active()) {
             exchange.abort();
         }
+        endClientSide();
     }
 }

@@ -1,7 +1,10 @@
 package nangogateway.proxy;
 
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
+import io.netty.handler.codec.http.DefaultHttpContent;
 import io.netty.handler.codec.http.DefaultLastHttpContent;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpRequest;
@@ -9,6 +12,7 @@ import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.Future;
 import io.netty.util.concurrent.ScheduledFuture;
+import java.io.IOException;
 import java.util.ArrayDeque;
 import java.util.concurrent.TimeUnit;
 import nangogateway.config.UpstreamConfig;
@@ -66,6 +70,15 @@ final class UpstreamExchange implements UpstreamChannelHandler.Listener {
         void failed(int status);
     }
 
+    /** A request body the gateway holds whole, sent after the head in pieces as the upstream takes them. */
+    interface BodySource {
+        /** The next piece, which the caller then owns; null once everything was given. */
+        ByteBuf next(ByteBufAllocator alloc) throws IOException;
+
+        /** Frees what the body still holds; called by its owner, never by the exchange. */
+        void release();
+    }
+
     private final ChannelHandlerContext ctx;
     private final Relay relay;
     private final UpstreamPools pools;
@@ -87,6 +100,9 @@ final class UpstreamExchange implements UpstreamChannelHandler.Listener {
     private boolean responseStarted;
     private boolean upstreamKeepAlive;
     private boolean awaitingUpstreamWritable;
+    /** The held body still to send, or null (no body, or one that streams from the client). */
+    private BodySource source;
+    private boolean pumping;
     private long upstreamStart;
     private ScheduledFuture<?> responseTimer;
     private long responseDeadline;
@@ -108,6 +124,19 @@ final class UpstreamExchange implements UpstreamChannelHandler.Listener {
      */
     void start(UpstreamConfig upstream, HttpRequest head, boolean complete, boolean mayRetry, boolean allowUpgrade,
             String route) {
+        start(upstream, head, complete, mayRetry, allowUpgrade, route, null);
+    }
+
+    /**
+     * Sends {@code head} and then all of {@code body}, which the relay read whole before asking: the request is
+     * never retried (it has a body) and nothing more is read from the client for it.
+     */
+    void start(UpstreamConfig upstream, HttpRequest head, BodySource body, String route) {
+        start(upstream, head, false, false, false, route, body);
+    }
+
+    private void start(UpstreamConfig upstream, HttpRequest head, boolean complete, boolean mayRetry,
+            boolean allowUpgrade, String route, BodySource body) {
         if (upstream != this.upstream || pool == null) {
             this.upstream = upstream; // the same snapshot's upstream: skip the pool look-up (records hash every field)
             pool = pools.pool(ctx.channel().eventLoop(), upstream);
@@ -117,6 +146,7 @@ final class UpstreamExchange implements UpstreamChannelHandler.Listener {
         this.mayRetry = mayRetry;
         this.allowUpgrade = allowUpgrade;
         this.route = route;
+        this.source = body;
         active = true;
         retried = false;
         bodySent = false;
@@ -208,10 +238,55 @@ final class UpstreamExchange implements UpstreamChannelHandler.Listener {
         }
         ch.flush();
         ch.read();
-        if (requestComplete) {
+        if (source != null) {
+            pump();
+        } else if (requestComplete) {
             startResponseTimer(upstreamStart);
         } else {
             ctx.read();
+        }
+    }
+
+    /**
+     * Writes the held body while the upstream takes it; the rest goes when it is writable again. A flush may drain
+     * the socket at once and report the upstream writable again from inside the flush (epoll does): the loop looks
+     * again after each flush instead of waiting for an event that already came, and the guard keeps that event
+     * from starting a second, nested pump.
+     */
+    private void pump() {
+        if (pumping) {
+            return;
+        }
+        pumping = true;
+        try {
+            while (source != null && channel != null) {
+                if (!channel.isWritable()) {
+                    awaitingUpstreamWritable = true;
+                    channel.flush();
+                    if (channel == null || !channel.isWritable()) {
+                        return; // upstreamWritabilityChanged pumps again
+                    }
+                    awaitingUpstreamWritable = false;
+                    continue;
+                }
+                ByteBuf piece = source.next(channel.alloc());
+                if (piece == null) {
+                    source = null;
+                    requestComplete = true;
+                    channel.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT, channel.voidPromise());
+                    startResponseTimer(System.nanoTime());
+                    return;
+                }
+                bodySent = true;
+                channel.write(new DefaultHttpContent(piece), channel.voidPromise());
+            }
+        } catch (IOException e) {
+            log.error("{} {}: cannot read the buffered request body back: {}", ctx.channel().remoteAddress(), route,
+                    e.toString());
+            abort();
+            relay.failed(500);
+        } finally {
+            pumping = false;
         }
     }
 
@@ -323,7 +398,11 @@ final class UpstreamExchange implements UpstreamChannelHandler.Listener {
     public void upstreamWritabilityChanged(boolean writable) {
         if (writable && awaitingUpstreamWritable && active) {
             awaitingUpstreamWritable = false;
-            ctx.read();
+            if (source != null) {
+                pump();
+            } else {
+                ctx.read();
+            }
         }
     }
 
@@ -380,6 +459,7 @@ final class UpstreamExchange implements UpstreamChannelHandler.Listener {
 
     private void reset() {
         active = false;
+        source = null;
         responseDeadline = 0;
         awaitingUpstreamWritable = false;
         head = null;

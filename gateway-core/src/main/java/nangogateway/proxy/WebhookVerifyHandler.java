@@ -9,6 +9,8 @@ import io.netty.handler.codec.http.DefaultLastHttpContent;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.handler.codec.http.FullHttpResponse;
+import nangogateway.limits.MemoryBudget;
 import nangogateway.config.ProxyAction;
 import nangogateway.config.WebhookVerify;
 import nangogateway.observe.GatewayMetrics;
@@ -27,6 +29,9 @@ public final class WebhookVerifyHandler extends ChannelDuplexHandler {
 
     private final String listener;
     private final GatewayMetrics metrics;
+    private final MemoryBudget bodyMemory;
+    /** Bytes of the held body counted against the process's budget. */
+    private long reserved;
     private RoutedRequest held;
     private WebhookVerify verify;
     private long max;
@@ -34,9 +39,10 @@ public final class WebhookVerifyHandler extends ChannelDuplexHandler {
     /** True while a verified request's head and whole body are handed on. */
     private boolean replaying;
 
-    public WebhookVerifyHandler(String listener, GatewayMetrics metrics) {
+    public WebhookVerifyHandler(String listener, GatewayMetrics metrics, MemoryBudget bodyMemory) {
         this.listener = listener;
         this.metrics = metrics;
+        this.bodyMemory = bodyMemory;
     }
 
     @Override
@@ -54,11 +60,20 @@ public final class WebhookVerifyHandler extends ChannelDuplexHandler {
             return;
         }
         if (held != null && msg instanceof HttpContent c) {
-            if (body.readableBytes() + (long) c.content().readableBytes() > max) {
+            int n = c.content().readableBytes();
+            if (body.readableBytes() + (long) n > max) {
                 c.release();
                 refuse(ctx, 413, "body_too_large");
                 return;
             }
+            if (!bodyMemory.reserve(n)) {
+                // Every connection's held bodies share one budget: a flood of large unsigned bodies gets 503,
+                // never an OutOfMemoryError on an event loop.
+                c.release();
+                unavailable(ctx);
+                return;
+            }
+            reserved += n;
             body.addComponent(true, c.content().retain());
             c.release();
             if (msg instanceof LastHttpContent) {
@@ -83,6 +98,7 @@ public final class WebhookVerifyHandler extends ChannelDuplexHandler {
         CompositeByteBuf b = body;
         held = null;
         body = null;
+        returnBudget(); // the proxy counts the body again as it takes it
         var headers = r.admitted().request().headers();
         if (headers.contains(HttpHeaderNames.TRANSFER_ENCODING)) {
             headers.remove(HttpHeaderNames.TRANSFER_ENCODING); // the body is whole now: send it with a length
@@ -122,7 +138,24 @@ public final class WebhookVerifyHandler extends ChannelDuplexHandler {
                 .addListener(ChannelFutureListener.CLOSE);
     }
 
+    private void unavailable(ChannelHandlerContext ctx) {
+        log.warn("{} {}: no memory left in server.buffer_memory for a webhook body; 503", ctx.channel().remoteAddress(),
+                held.route().name());
+        release();
+        FullHttpResponse r = LocalResponses.text(ctx.alloc(), 503, true);
+        r.headers().set(HttpHeaderNames.RETRY_AFTER, "1");
+        ctx.writeAndFlush(r).addListener(ChannelFutureListener.CLOSE);
+    }
+
+    private void returnBudget() {
+        if (reserved > 0) {
+            bodyMemory.release(reserved);
+            reserved = 0;
+        }
+    }
+
     private void release() {
+        returnBudget();
         held = null;
         if (body != null) {
             body.release();

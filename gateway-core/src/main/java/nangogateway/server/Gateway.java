@@ -218,6 +218,7 @@ public final class Gateway implements AutoCloseable {
 
     /** Publishes a built config whose sockets are bound: nothing here can fail. */
     private void commit(GatewayConfig config, Built built) {
+        services.bodyMemory().limit(config.server().bufferMemory());
         snapshot.set(built.snapshot());
         certificates.retainOnly(built.tls().keySet());
         built.tls().forEach((name, loaded) -> {

@@ -105,8 +105,9 @@ public final class GatewayChannelInitializer extends ChannelInitializer<SocketCh
     }
 
     private void addActions(ChannelPipeline p, ListenerConfig listener) {
-        p.addLast("verify", new WebhookVerifyHandler(listener.name(), services.metrics()));
-        p.addLast("proxy", new ProxyHandler(services.pools(), listener.scheme()));
+        p.addLast("verify", new WebhookVerifyHandler(listener.name(), services.metrics(),
+                services.bodyMemory()));
+        p.addLast("proxy", new ProxyHandler(services.pools(), listener.scheme(), services.bodyMemory()));
         p.addLast("callback", new CallbackReplayHandler(services.pools(), listener.scheme()));
         p.addLast("errors", ConnectionErrorHandler.INSTANCE);
     }

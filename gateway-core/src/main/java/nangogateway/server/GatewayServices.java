@@ -4,7 +4,9 @@ import nangogateway.net.Transport;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import nangogateway.limits.ConnectionLimitHandler;
+import nangogateway.limits.MemoryBudget;
 import nangogateway.limits.RateLimiter;
+import nangogateway.config.ServerSettings;
 import nangogateway.observe.GatewayMetrics;
 import nangogateway.upstream.UpstreamPools;
 
@@ -14,6 +16,7 @@ public final class GatewayServices {
     private final RateLimiter rateLimiter = new RateLimiter();
     private final GatewayMetrics metrics = new GatewayMetrics();
     private final Map<String, ConnectionLimitHandler> connectionLimits = new ConcurrentHashMap<>();
+    private final MemoryBudget bodyMemory = new MemoryBudget(ServerSettings.DEFAULT_BUFFER_MEMORY);
 
     private final Transport transport;
 
@@ -21,6 +24,12 @@ public final class GatewayServices {
         this.pools = pools;
         this.transport = transport;
         metrics.upstreamConnections(pools::upstreams, pools::openConnections, pools::idleConnections);
+        metrics.bufferMemory(bodyMemory::used, bodyMemory::refusals);
+    }
+
+    /** The process-wide budget of request-body bytes held in memory ({@code server.buffer_memory}). */
+    public MemoryBudget bodyMemory() {
+        return bodyMemory;
     }
 
     public Transport transport() {

@@ -37,6 +37,7 @@ import javax.crypto.spec.SecretKeySpec;
 import nangogateway.config.ConfigLoader;
 import nangogateway.config.GatewayConfig;
 import nangogateway.config.RouteConfig;
+import nangogateway.limits.MemoryBudget;
 import nangogateway.observe.GatewayMetrics;
 import nangogateway.observe.MetricsText;
 import nangogateway.target.RequestTarget;
@@ -60,6 +61,7 @@ class WebhookVerifyHandlerTest {
 
     private GatewaySnapshot snapshot;
     private GatewayMetrics metrics;
+    private MemoryBudget budget = new MemoryBudget(1 << 20);
     private EmbeddedChannel channel;
     /** read() calls the handler asked for. */
     private int reads;
@@ -109,7 +111,7 @@ class WebhookVerifyHandlerTest {
                 ctx.read();
             }
         });
-        ch.pipeline().addLast(new WebhookVerifyHandler("public", metrics));
+        ch.pipeline().addLast(new WebhookVerifyHandler("public", metrics, budget));
         return ch;
     }
 
@@ -220,6 +222,47 @@ class WebhookVerifyHandlerTest {
         RequestTarget target = RequestTarget.parse(request.uri()).target();
         return new RoutedRequest(new AdmittedRequest(request, target, false, 0, true), route(routeName),
                 Map.of("env", "prod"), snapshot);
+    }
+
+    /** Held bodies count against the process's budget while held, and give it back once handed on. */
+    @Test
+    void aHeldBodyCountsAgainstTheMemoryBudgetUntilItIsHandedOn() throws Exception {
+        byte[] body = utf8("token=x&text=hello");
+        long ts = now();
+        RoutedRequest r = routed("slack-hook", slackHead(ts, slackSignature(ts, body), "Transfer-Encoding", "chunked"),
+                true, -1);
+        channel.writeInbound(r);
+        channel.writeInbound(chunk(Arrays.copyOfRange(body, 0, 5)));
+        assertEquals(5, budget.used(), "held, so counted");
+        channel.writeInbound(last(Arrays.copyOfRange(body, 5, body.length)));
+        assertArrayEquals(body, forwarded(r));
+        assertEquals(0, budget.used(), "handed on: the proxy counts it from here");
+    }
+
+    /** When the budget is spent, a body that wants more gets 503 with Retry-After, not an OutOfMemoryError. */
+    @Test
+    void aBodyThatFindsTheBudgetSpentGets503() throws Exception {
+        budget = new MemoryBudget(10);
+        channel.finishAndReleaseAll();
+        channel = newChannel();
+        long ts = now();
+        byte[] body = utf8("0123456789abcdef");
+        channel.writeInbound(routed("slack-hook", slackHead(ts, slackSignature(ts, body), "Transfer-Encoding",
+                "chunked"), true, -1));
+        HttpContent c = chunk(body);
+        channel.writeInbound(c);
+        assertEquals(0, c.refCnt());
+        assertNull(channel.readInbound(), "nothing reaches the proxy");
+        FullHttpResponse response = onlyResponse();
+        try {
+            assertEquals(503, response.status().code());
+            assertEquals("1", response.headers().get(HttpHeaderNames.RETRY_AFTER));
+        } finally {
+            response.release();
+        }
+        assertFalse(channel.isOpen());
+        assertEquals(0, budget.used());
+        assertEquals(1, budget.refusals());
     }
 
     @Test

@@ -180,11 +180,12 @@ class ProbeTest {
     }
 
     /**
-     * With Nango down, a broken chunk after a valid head on an allowed route gets 502 (the head was passed on before
-     * the body was read): the probe cannot tell, so it says so, and does not call it clean or a finding.
+     * With Nango down, a broken chunk after a valid head on an allowed route is still refused with 400: the body is
+     * read whole before anything goes upstream, so the answer never depends on Nango and the probe has a verdict
+     * for every request (a streaming proxy would answer 502 there, which the probe reports as NO VERDICT).
      */
     @Test
-    void withNangoDownBrokenBodiesHaveNoVerdict() throws Exception {
+    void withNangoDownBrokenBodiesAreStillRefused() throws Exception {
         int closedPort;
         try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
             closedPort = s.getLocalPort();
@@ -194,13 +195,10 @@ class ProbeTest {
                 "dev.yaml"));
         try {
             Result r = probe(url(down), "--rate", RATE, "--skip-port-check", "--only", "smuggling");
-            assertEquals(1, r.code(), r.toString());
+            assertEquals(0, r.code(), r.toString());
             assertFalse(r.out().contains("FINDING"), r.toString());
-            assertTrue(r.out().contains("  NO VERDICT "), r.toString());
-            assertTrue(r.out().contains("-> 502: the valid head was passed on and Nango did not answer"), r.toString());
+            assertFalse(r.out().contains("NO VERDICT"), r.toString());
             assertEquals(0, r.kind(ProbeKind.SMUGGLING).orElseThrow()[0], r.toString());
-            assertTrue(r.out().matches("(?s).*probe: 0 of " + count(ProbeKind.SMUGGLING)
-                    + " requests were let through, [1-9]\\d* without a verdict .*"), r.toString());
         } finally {
             down.close();
         }
