@@ -16,6 +16,7 @@ import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import nangogateway.server.Gateway;
@@ -129,51 +130,53 @@ class RunCommandTest {
     /** Under {@code WatchdogSec=}, keep-alives follow READY=1 while the event loops run. */
     @Test
     void feedsSystemdsWatchdogWhileTheLoopsRun() throws Exception {
-        assumeTrue(Epoll.isAvailable(), "the notify socket needs epoll");
-        Path file = Cli.write(dir, "gateway.yaml", BASE.formatted(""));
-        String socket = dir.resolve("watchdog.sock").toString();
-        try (NotifyReceiver systemd = new NotifyReceiver(socket)) {
-            CommandLine cli = new CommandLine(new Main());
-            RunCommand run = cli.getSubcommands().get("run").getCommand();
-            run.notifySocket = socket;
-            run.watchdogUsec = "200000";
-            run.watchdogPid = Long.toString(ProcessHandle.current().pid());
-            CompletableFuture<Cli.Result> exited =
-                    CompletableFuture.supplyAsync(() -> Cli.run(cli, "run", "--config", file.toString()));
-            try {
-                run.ready.get(30, TimeUnit.SECONDS);
-                assertTrue(systemd.next().startsWith("READY=1"));
-                assertEquals("WATCHDOG=1", systemd.next());
-                assertEquals("WATCHDOG=1", systemd.next(), "again at half the interval");
-            } finally {
-                run.requestStop();
-                assertEquals(0, exited.get(60, TimeUnit.SECONDS).code());
-            }
-        }
+        List<String> seen = runWithWatchdog(Long.toString(ProcessHandle.current().pid()), 3);
+        assertTrue(seen.get(0).startsWith("READY=1"), seen.toString());
+        assertEquals(List.of("WATCHDOG=1", "WATCHDOG=1"), seen.subList(1, 3), "again at half the interval");
     }
 
     /** A watchdog meant for another process (WATCHDOG_PID) is not fed by this one. */
     @Test
     void aWatchdogForAnotherProcessIsLeftAlone() throws Exception {
+        List<String> seen = runWithWatchdog("1", 1);
+        assertTrue(seen.get(0).startsWith("READY=1"), seen.toString());
+        assertEquals(List.of("STOPPING=1"), seen.subList(1, seen.size()), "no WATCHDOG=1 in between");
+    }
+
+    /**
+     * Runs the gateway under a 200 ms watchdog meant for {@code pid}, stops it once {@code before} notifications
+     * came, and returns every notification up to STOPPING=1.
+     */
+    private List<String> runWithWatchdog(String pid, int before) throws Exception {
         assumeTrue(Epoll.isAvailable(), "the notify socket needs epoll");
         Path file = Cli.write(dir, "gateway.yaml", BASE.formatted(""));
-        String socket = dir.resolve("other.sock").toString();
+        String socket = dir.resolve("watchdog-" + pid + ".sock").toString();
         try (NotifyReceiver systemd = new NotifyReceiver(socket)) {
             CommandLine cli = new CommandLine(new Main());
             RunCommand run = cli.getSubcommands().get("run").getCommand();
             run.notifySocket = socket;
             run.watchdogUsec = "200000";
-            run.watchdogPid = "1";
+            run.watchdogPid = pid;
             CompletableFuture<Cli.Result> exited =
                     CompletableFuture.supplyAsync(() -> Cli.run(cli, "run", "--config", file.toString()));
+            List<String> seen = new java.util.ArrayList<>();
             try {
                 run.ready.get(30, TimeUnit.SECONDS);
-                assertTrue(systemd.next().startsWith("READY=1"));
+                while (seen.size() < before) {
+                    seen.add(systemd.next());
+                }
             } finally {
                 run.requestStop();
                 assertEquals(0, exited.get(60, TimeUnit.SECONDS).code());
             }
-            assertEquals("STOPPING=1", systemd.next(), "no WATCHDOG=1 in between");
+            String next;
+            while ((next = systemd.next()) != null) {
+                seen.add(next);
+                if (next.equals("STOPPING=1")) {
+                    break;
+                }
+            }
+            return seen;
         }
     }
 
