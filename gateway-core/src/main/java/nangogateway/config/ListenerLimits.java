@@ -13,6 +13,9 @@ import java.util.Objects;
  * @param headerTimeout    a request's line and headers must arrive within this (slow-loris)
  * @param keepaliveTimeout an idle client connection between requests is closed after this
  * @param bodyTimeout      a request body that sends nothing for this long is cut off
+ * @param minBodyRate      bytes per second a request body must average, after {@code bodyTimeout} of grace: a
+ *                         body must be whole within {@code bodyTimeout} plus one second per this many bytes
+ *                         received (Apache's MinRate); 0 turns it off
  */
 public record ListenerLimits(
         int maxRequestLine,
@@ -20,10 +23,19 @@ public record ListenerLimits(
         int maxHeaders,
         Duration headerTimeout,
         Duration keepaliveTimeout,
-        Duration bodyTimeout) {
+        Duration bodyTimeout,
+        long minBodyRate) {
 
+    /** Apache mod_reqtimeout's default: far below any real link, far above a client trickling a byte at a time. */
+    public static final long DEFAULT_MIN_BODY_RATE = 500;
     public static final ListenerLimits DEFAULTS = new ListenerLimits(
             8 * 1024, 16 * 1024, 100, Duration.ofSeconds(10), Duration.ofSeconds(60), Duration.ofSeconds(30));
+
+    public ListenerLimits(int maxRequestLine, int maxHeaderBlock, int maxHeaders, Duration headerTimeout,
+            Duration keepaliveTimeout, Duration bodyTimeout) {
+        this(maxRequestLine, maxHeaderBlock, maxHeaders, headerTimeout, keepaliveTimeout, bodyTimeout,
+                DEFAULT_MIN_BODY_RATE);
+    }
 
     public ListenerLimits {
         Objects.requireNonNull(headerTimeout, "headerTimeout");

@@ -63,8 +63,10 @@ final class ListenerParser {
     private static final Key<Duration> KEEPALIVE_TIMEOUT =
             Key.duration("keepalive_timeout", LIMIT_DEFAULTS.keepaliveTimeout());
     private static final Key<Duration> BODY_TIMEOUT = Key.duration("body_timeout", LIMIT_DEFAULTS.bodyTimeout());
+    private static final Key<Long> MIN_BODY_RATE =
+            Key.size("min_body_rate", LIMIT_DEFAULTS.minBodyRate(), 0, 1L << 30);
     private static final Block LIMITS = new Block(MAX_REQUEST_LINE, MAX_HEADER_BLOCK, MAX_HEADERS, HEADER_TIMEOUT,
-            KEEPALIVE_TIMEOUT, BODY_TIMEOUT);
+            KEEPALIVE_TIMEOUT, BODY_TIMEOUT, MIN_BODY_RATE);
 
     // rate_limit: {rate, burst}, on a listener or a route
     private static final Key<Double> RATE = Key.required("rate", "rate: 10", ListenerParser::rate);

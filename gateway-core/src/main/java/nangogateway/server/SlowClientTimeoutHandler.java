@@ -20,8 +20,10 @@ import nangogateway.config.ListenerLimits;
 /**
  * Cuts off clients that are too slow to be worth a connection: a request head must arrive within
  * {@code header_timeout} of its first byte (or of accept), a request body may not stall for longer than
- * {@code body_timeout}, and an idle keep-alive connection is closed after {@code keepalive_timeout}. While the
- * gateway itself is waiting for Nango, no client timer runs.
+ * {@code body_timeout} nor average less than {@code min_body_rate} once {@code body_timeout} of grace is spent
+ * (a client trickling a byte every few seconds never stalls, but is cut off all the same), and an idle keep-alive
+ * connection is closed after {@code keepalive_timeout}. While the gateway itself is waiting for Nango, no client
+ * timer runs.
  *
  * <p>It is a pair: {@link #rawWatcher()} sits before the HTTP decoder to notice the first byte of a head, the
  * handler itself after it, where it sees decoded requests and the responses going out.
@@ -32,6 +34,12 @@ public final class SlowClientTimeoutHandler extends ChannelDuplexHandler {
     private final long headerNanos;
     private final long bodyNanos;
     private final long keepaliveNanos;
+    /** Bytes per second a body must average after its grace; 0: no minimum. */
+    private final long minBodyRate;
+    /** The current body's bytes so far, and the time the gateway spent asking for them (its reads pending). */
+    private long bodyBytes;
+    private long bodyAskedNanos;
+    private long readSince;
     /** How often the connection's timer wakes: the shortest timeout, so none is overshot by more than itself. */
     private final long tick;
     private Phase phase = Phase.HEAD;
@@ -58,6 +66,7 @@ public final class SlowClientTimeoutHandler extends ChannelDuplexHandler {
         this.headerNanos = limits.headerTimeout().toNanos();
         this.bodyNanos = limits.bodyTimeout().toNanos();
         this.keepaliveNanos = limits.keepaliveTimeout().toNanos();
+        this.minBodyRate = limits.minBodyRate();
         this.tick = Math.min(headerNanos, Math.min(bodyNanos, keepaliveNanos));
     }
 
@@ -107,17 +116,23 @@ public final class SlowClientTimeoutHandler extends ChannelDuplexHandler {
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
-        readPending = false;
         // One clock read per message (a whole request is a head and its end at once), none when the bytes it came
         // from were timed in this same read.
         long now = inRead ? readAt : now();
+        if (readPending && phase == Phase.BODY) {
+            bodyAskedNanos += now - readSince;
+        }
+        readPending = false;
         if (msg instanceof HttpRequest) {
             requestDone = false;
             responseDone = false;
             nextHeadSince = 0;
+            bodyBytes = 0;
+            bodyAskedNanos = 0;
             enter(Phase.BODY, bodyNanos, now);
         }
-        if (msg instanceof HttpContent) {
+        if (msg instanceof HttpContent content) {
+            bodyBytes += content.content().readableBytes();
             lastActivity = now;
             if (msg instanceof LastHttpContent) {
                 requestDone = true;
@@ -167,6 +182,7 @@ public final class SlowClientTimeoutHandler extends ChannelDuplexHandler {
     public void read(ChannelHandlerContext ctx) {
         if (phase == Phase.BODY && !readPending) {
             lastActivity = now();
+            readSince = lastActivity;
         }
         readPending = true;
         ctx.read();
@@ -204,7 +220,13 @@ public final class SlowClientTimeoutHandler extends ChannelDuplexHandler {
             schedule(tick); // the gateway is waiting for Nango; the client's clock resumes with the response
             return;
         }
-        long left = lastActivity + deadline - now();
+        long now = now();
+        long left = lastActivity + deadline - now;
+        if (phase == Phase.BODY && minBodyRate > 0) {
+            // Apache's MinRate: the grace, plus one second per min_body_rate bytes received, of time asked.
+            long allowed = bodyNanos + (long) (bodyBytes * 1e9 / minBodyRate);
+            left = Math.min(left, allowed - (bodyAskedNanos + now - readSince));
+        }
         if (left > 0) {
             schedule(Math.min(left, tick));
             return;

@@ -27,11 +27,16 @@ import org.junit.jupiter.api.Test;
  * the wall clock advanced too (short limits and a real sleep), which holds whichever clock the handler reads.
  */
 class SlowClientTimeoutHandlerTest {
-    /** header 10 s, keep-alive 60 s, body 30 s: the defaults. */
-    private static final ListenerLimits FAKE = ListenerLimits.DEFAULTS;
+    /** header 10 s, keep-alive 60 s, body 30 s: the defaults, without the minimum body rate (tested on its own). */
+    private static final ListenerLimits FAKE = withoutMinRate(ListenerLimits.DEFAULTS);
     /** Short limits: the same rules must hold at any scale. */
-    private static final ListenerLimits REAL = new ListenerLimits(8 * 1024, 16 * 1024, 100,
-            Duration.ofMillis(400), Duration.ofMillis(600), Duration.ofMillis(500));
+    private static final ListenerLimits REAL = withoutMinRate(new ListenerLimits(8 * 1024, 16 * 1024, 100,
+            Duration.ofMillis(400), Duration.ofMillis(600), Duration.ofMillis(500)));
+
+    private static ListenerLimits withoutMinRate(ListenerLimits l) {
+        return new ListenerLimits(l.maxRequestLine(), l.maxHeaderBlock(), l.maxHeaders(), l.headerTimeout(),
+                l.keepaliveTimeout(), l.bodyTimeout(), 0);
+    }
 
     private EmbeddedChannel channel;
     private boolean shortLimits;
@@ -263,6 +268,50 @@ class SlowClientTimeoutHandlerTest {
     void silentConnectionGets408OnTheEventLoopClock() {
         open(false);
         scenarioSilentConnectionGets408();
+    }
+
+    /**
+     * A client that trickles a byte every 10 s never stalls for body_timeout, but averages far below the minimum
+     * rate: once the grace (body_timeout) and the few milliseconds its bytes earned are spent, it is cut.
+     */
+    @Test
+    void aTricklingBodyIsCutOnceItFallsBelowTheMinimumRate() {
+        SlowClientTimeoutHandler timeouts = new SlowClientTimeoutHandler(ListenerLimits.DEFAULTS);
+        channel = new EmbeddedChannel(timeouts.rawWatcher(), new StrictHttpRequestDecoder(ListenerLimits.DEFAULTS),
+                timeouts);
+        write("POST /webhook/a/b HTTP/1.1\r\nHost: h\r\nContent-Length: 100000\r\n\r\nabc");
+        readAndReleaseAllInbound();
+        for (int i = 0; i < 2; i++) {
+            elapse(Duration.ofSeconds(10));
+            write("x");
+            readAndReleaseAllInbound();
+        }
+        assertTrue(channel.isOpen(), "20 s in: within the grace");
+        for (int i = 0; i < 3 && channel.isOpen(); i++) {
+            elapse(Duration.ofSeconds(10));
+            if (channel.isOpen()) {
+                write("x");
+                readAndReleaseAllInbound();
+            }
+        }
+        assertFalse(channel.isOpen(), "a byte every 10 s is cut once 30 s of grace are spent");
+    }
+
+    /** A slow but real link (1 KiB/s, twice the minimum) keeps its connection however long the body takes. */
+    @Test
+    void aSlowButSteadyBodyIsNotCut() {
+        SlowClientTimeoutHandler timeouts = new SlowClientTimeoutHandler(ListenerLimits.DEFAULTS);
+        channel = new EmbeddedChannel(timeouts.rawWatcher(), new StrictHttpRequestDecoder(ListenerLimits.DEFAULTS),
+                timeouts);
+        write("POST /webhook/a/b HTTP/1.1\r\nHost: h\r\nContent-Length: 1000000\r\n\r\n");
+        readAndReleaseAllInbound();
+        String second = "y".repeat(1024);
+        for (int i = 0; i < 120; i++) {
+            elapse(Duration.ofSeconds(1));
+            write(second);
+            readAndReleaseAllInbound();
+        }
+        assertTrue(channel.isOpen(), "two minutes at 1 KiB/s");
     }
 
     @Test
