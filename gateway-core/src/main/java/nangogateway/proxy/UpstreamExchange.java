@@ -470,8 +470,8 @@ final class UpstreamExchange implements UpstreamChannelHandler.Listener {
     }
 
     private static String describe(Throwable t) {
-        if (t instanceof UpstreamException) {
-            return t.getMessage();
+        if (t instanceof UpstreamException u) {
+            return u.reason(); // the log line names the upstream already
         }
         String m = t.getMessage();
         return t.getClass().getSimpleName() + (m == null ? "" : ": " + m);
