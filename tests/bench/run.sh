@@ -233,7 +233,7 @@ GW_CMD=(-jar "$CLI_JAR" run --config "$CONFIG")
 jvm_flags() {    # jvm_flags g1|parallel
     local gc=-XX:+UseG1GC
     [ "$1" = parallel ] && gc=-XX:+UseParallelGC
-    echo "-server -Xms$HEAP -Xmx$HEAP $gc${TRANSPORT:+ -Dnangogateway.transport=$TRANSPORT} -Dlogback.configurationFile=$LOGBACK"
+    echo "-server -Xms$HEAP -Xmx$HEAP -XX:MaxDirectMemorySize=$HEAP -XX:+ExitOnOutOfMemoryError $gc${TRANSPORT:+ -Dnangogateway.transport=$TRANSPORT} -Dlogback.configurationFile=$LOGBACK"
 }
 
 GW_SEQ=0
