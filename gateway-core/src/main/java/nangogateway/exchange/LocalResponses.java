@@ -75,6 +75,16 @@ public final class LocalResponses {
                 TEXT_BODIES[status].duplicate());
     }
 
+    /**
+     * 503 with {@code Retry-After: 1} and {@code Connection: close}: the gateway has no room for this request now
+     * (its memory budget is spent), and a retry in a moment may find some.
+     */
+    public static FullHttpResponse retryLater(ByteBufAllocator alloc) {
+        FullHttpResponse r = text(alloc, 503, true);
+        r.headers().set(HttpHeaderNames.RETRY_AFTER, "1");
+        return r;
+    }
+
     /** A small HTML page a person in a browser understands, for errors on browser-facing routes. */
     public static FullHttpResponse html(ByteBufAllocator alloc, int status, String title, String explanation,
             boolean close) {

@@ -11,6 +11,7 @@ import io.netty.handler.codec.http.DefaultHttpHeadersFactory;
 import io.netty.handler.codec.http.DefaultHttpRequest;
 import io.netty.handler.codec.http.DefaultHttpResponse;
 import io.netty.handler.codec.http.EmptyHttpHeaders;
+import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
@@ -22,7 +23,6 @@ import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
-import io.netty.handler.codec.http.FullHttpResponse;
 import java.io.IOException;
 import nangogateway.config.ProxyAction;
 import nangogateway.config.ServerSettings;
@@ -211,7 +211,7 @@ public final class ProxyHandler extends ChannelInboundHandlerAdapter implements 
             } catch (IOException e) {
                 log.warn("{} {}: cannot hold the request body (memory budget spent, temp directory unusable: {})",
                         ctx.channel().remoteAddress(), current.route().name(), e.toString());
-                answerError(503);
+                answerError(LocalResponses.retryLater(ctx.alloc()));
                 return;
             } finally {
                 content.release();
@@ -337,17 +337,18 @@ public final class ProxyHandler extends ChannelInboundHandlerAdapter implements 
 
     /** Answers the client with an error when no response started, else cuts the connection; either way it closes. */
     private void answerError(int status) {
+        answerError(LocalResponses.text(ctx.alloc(), status, true));
+    }
+
+    private void answerError(FullHttpResponse response) {
         boolean started = headWritten;
         endClientSide();
         if (started) {
+            response.release();
             ctx.close();
             return;
         }
-        FullHttpResponse r = LocalResponses.text(ctx.alloc(), status, true);
-        if (status == 503) {
-            r.headers().set(HttpHeaderNames.RETRY_AFTER, "1");
-        }
-        ctx.writeAndFlush(r).addListener(ChannelFutureListener.CLOSE);
+        ctx.writeAndFlush(response).addListener(ChannelFutureListener.CLOSE);
     }
 
     private void endClientSide() {

@@ -9,7 +9,6 @@ import io.netty.handler.codec.http.DefaultLastHttpContent;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.LastHttpContent;
-import io.netty.handler.codec.http.FullHttpResponse;
 import nangogateway.limits.MemoryBudget;
 import nangogateway.config.ProxyAction;
 import nangogateway.config.WebhookVerify;
@@ -142,9 +141,7 @@ public final class WebhookVerifyHandler extends ChannelDuplexHandler {
         log.warn("{} {}: no memory left in server.buffer_memory for a webhook body; 503", ctx.channel().remoteAddress(),
                 held.route().name());
         release();
-        FullHttpResponse r = LocalResponses.text(ctx.alloc(), 503, true);
-        r.headers().set(HttpHeaderNames.RETRY_AFTER, "1");
-        ctx.writeAndFlush(r).addListener(ChannelFutureListener.CLOSE);
+        ctx.writeAndFlush(LocalResponses.retryLater(ctx.alloc())).addListener(ChannelFutureListener.CLOSE);
     }
 
     private void returnBudget() {

@@ -6,11 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -18,11 +15,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import javax.net.ssl.SSLContext;
-import javax.net.ssl.SSLSocket;
-import javax.net.ssl.TrustManager;
-import javax.net.ssl.X509TrustManager;
-import java.security.cert.X509Certificate;
 import mockwebserver3.MockResponse;
 import mockwebserver3.MockWebServer;
 import nangogateway.config.GatewayConfig;
@@ -137,7 +129,7 @@ class GatewayReloadTest {
         gateway = Gateway.start(config(listener("public", "127.0.0.1", port, null)));
         gateway.reload(config(listener("public", "127.0.0.1", port, tls)));
         assertEquals(port, gateway.port("public"));
-        assertEquals("CN=secure.example", handshake(port));
+        assertEquals("CN=secure.example", OperationsTest.handshake(port, "TLSv1.3"));
         assertEquals(1, nangogateway.observe.MetricsText.value(gateway.metrics(), OK));
         gateway.reload(config(listener("public", "127.0.0.1", port, null)));
         assertEquals(200, RawHttp.exchange(port, "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n").status());
@@ -174,36 +166,6 @@ class GatewayReloadTest {
     private static int freePort() throws IOException {
         try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getByName("127.0.0.1"))) {
             return s.getLocalPort();
-        }
-    }
-
-    /** Completes a handshake and one request; the served certificate's subject. */
-    private static String handshake(int port) throws Exception {
-        SSLContext ctx = SSLContext.getInstance("TLS");
-        ctx.init(null, new TrustManager[] {new X509TrustManager() {
-            @Override
-            public void checkClientTrusted(X509Certificate[] chain, String authType) {
-            }
-
-            @Override
-            public void checkServerTrusted(X509Certificate[] chain, String authType) {
-            }
-
-            @Override
-            public X509Certificate[] getAcceptedIssuers() {
-                return new X509Certificate[0];
-            }
-        }}, null);
-        try (SSLSocket s = (SSLSocket) ctx.getSocketFactory().createSocket("127.0.0.1", port)) {
-            s.setSoTimeout(5000);
-            s.startHandshake();
-            OutputStream out = s.getOutputStream();
-            String request = "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
-            out.write(request.getBytes(StandardCharsets.US_ASCII));
-            InputStream in = s.getInputStream();
-            String response = new String(in.readAllBytes(), StandardCharsets.US_ASCII);
-            assertTrue(response.startsWith("HTTP/1.1 200"), response);
-            return ((X509Certificate) s.getSession().getPeerCertificates()[0]).getSubjectX500Principal().getName();
         }
     }
 }

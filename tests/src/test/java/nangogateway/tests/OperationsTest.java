@@ -227,7 +227,7 @@ class OperationsTest {
     }
 
     /** Completes a handshake and one request; returns the served certificate's subject. */
-    private static String handshake(int port, String protocol) throws Exception {
+    static String handshake(int port, String protocol) throws Exception {
         SSLContext ctx = SSLContext.getInstance("TLS");
         ctx.init(null, new TrustManager[] {new X509TrustManager() {
             @Override
