@@ -57,9 +57,13 @@ public final class ConfigLoader {
             Key.size("buffer_memory", ServerSettings.DEFAULT_BUFFER_MEMORY, 0, 1L << 40);
     private static final Key<Long> REQUEST_BUFFER_MEMORY =
             Key.size("request_buffer_memory", ServerSettings.DEFAULT_REQUEST_BUFFER_MEMORY, 0, 1L << 40);
+    private static final Key<Long> RESPONSE_BUFFER_MEMORY =
+            Key.size("response_buffer_memory", ServerSettings.DEFAULT_RESPONSE_BUFFER_MEMORY, 0, 1L << 40);
+    private static final Key<Long> BUFFER_DISK =
+            Key.size("buffer_disk", ServerSettings.DEFAULT_BUFFER_DISK, 0, 1L << 50);
     private static final Key<String> TEMP_DIR = Key.text("temp_dir", "");
     private static final Block SERVER_SETTINGS = new Block(SHUTDOWN_TIMEOUT, CERTIFICATE_CHECK_INTERVAL,
-            BUFFER_MEMORY, REQUEST_BUFFER_MEMORY, TEMP_DIR);
+            BUFFER_MEMORY, REQUEST_BUFFER_MEMORY, RESPONSE_BUFFER_MEMORY, BUFFER_DISK, TEMP_DIR);
 
     private static final Key<Addresses.Origin> URL =
             Key.required("url", "url: http://127.0.0.1:3003", ConfigLoader::upstreamUrl);
@@ -268,7 +272,8 @@ public final class ConfigLoader {
         Block.Values v = node == null ? null : SERVER_SETTINGS.read(r, node, "server");
         return v == null || !v.readAll().ok() ? ServerSettings.DEFAULTS
                 : new ServerSettings(v.get(SHUTDOWN_TIMEOUT), v.get(CERTIFICATE_CHECK_INTERVAL), v.get(BUFFER_MEMORY),
-                        v.get(REQUEST_BUFFER_MEMORY), v.get(TEMP_DIR));
+                        v.get(REQUEST_BUFFER_MEMORY), v.get(RESPONSE_BUFFER_MEMORY), v.get(BUFFER_DISK),
+                        v.get(TEMP_DIR));
     }
 
     private Map<String, ProviderConfig> providers(Node node) {

@@ -65,8 +65,11 @@ final class ListenerParser {
     private static final Key<Duration> BODY_TIMEOUT = Key.duration("body_timeout", LIMIT_DEFAULTS.bodyTimeout());
     private static final Key<Long> MIN_BODY_RATE =
             Key.size("min_body_rate", LIMIT_DEFAULTS.minBodyRate(), 0, 1L << 30);
+    private static final Key<Duration> SEND_TIMEOUT = Key.duration("send_timeout", LIMIT_DEFAULTS.sendTimeout());
+    private static final Key<Long> MIN_SEND_RATE =
+            Key.size("min_send_rate", LIMIT_DEFAULTS.minSendRate(), 0, 1L << 30);
     private static final Block LIMITS = new Block(MAX_REQUEST_LINE, MAX_HEADER_BLOCK, MAX_HEADERS, HEADER_TIMEOUT,
-            KEEPALIVE_TIMEOUT, BODY_TIMEOUT, MIN_BODY_RATE);
+            KEEPALIVE_TIMEOUT, BODY_TIMEOUT, MIN_BODY_RATE, SEND_TIMEOUT, MIN_SEND_RATE);
 
     // rate_limit: {rate, burst}, on a listener or a route
     private static final Key<Double> RATE = Key.required("rate", "rate: 10", ListenerParser::rate);
@@ -142,8 +145,9 @@ final class ListenerParser {
     private static final Key<String> PROVIDER_KEY_PARAM = Key.string("provider_key_param");
     private static final Key<WebhookVerify> VERIFY_KEY = Key.of("verify", null, ListenerParser::verify);
     private static final Key<Boolean> REQUEST_BUFFERING = Key.bool("request_buffering", true);
+    private static final Key<Boolean> RESPONSE_BUFFERING = Key.bool("response_buffering", true);
     private static final Block PROXY = new Block(UPSTREAM, MAX_REQUEST_BODY, BASE_URL_OVERRIDE, PROVIDER_KEY_PARAM,
-            VERIFY_KEY, REQUEST_BUFFERING);
+            VERIFY_KEY, REQUEST_BUFFERING, RESPONSE_BUFFERING);
 
     private static final Key<String> CALLBACK_PATH =
             Key.of("path", CallbackAction.DEFAULT_PATH, ListenerParser::callbackPath);
@@ -346,7 +350,8 @@ final class ListenerParser {
             return null;
         }
         return new ListenerLimits(v.get(MAX_REQUEST_LINE).intValue(), v.get(MAX_HEADER_BLOCK).intValue(),
-                v.get(MAX_HEADERS), v.get(HEADER_TIMEOUT), v.get(KEEPALIVE_TIMEOUT), v.get(BODY_TIMEOUT));
+                v.get(MAX_HEADERS), v.get(HEADER_TIMEOUT), v.get(KEEPALIVE_TIMEOUT), v.get(BODY_TIMEOUT),
+                v.get(MIN_BODY_RATE), v.get(SEND_TIMEOUT), v.get(MIN_SEND_RATE));
     }
 
     /** {@code rate_limit: {rate: 10, burst: 20}}: requests per second per client address, and the burst. */
@@ -555,7 +560,7 @@ final class ListenerParser {
             }
         }
         return p.ok() ? new ProxyAction(p.get(UPSTREAM), p.get(MAX_REQUEST_BODY), p.get(BASE_URL_OVERRIDE), param,
-                p.get(VERIFY_KEY), p.get(REQUEST_BUFFERING)) : null;
+                p.get(VERIFY_KEY), p.get(REQUEST_BUFFERING), p.get(RESPONSE_BUFFERING)) : null;
     }
 
     private CallbackAction callbackAction(Values c) {

@@ -10,9 +10,13 @@ import java.util.Objects;
  * @param providerKeyParam  name of a path parameter holding a provider key to map through aliases, or null
  * @param verify            webhook signature check on the raw body before anything reaches the upstream, or null
  * @param requestBuffering  read the whole body before leasing an upstream connection (false: stream it as it comes)
+ * @param responseBuffering read the response ahead of a slow client into the gateway's buffers (memory, then a
+ *                          temporary file), so the upstream connection is free when the upstream is done (false:
+ *                          read it only as fast as the client takes it)
  */
 public record ProxyAction(String upstream, long maxRequestBody, BaseUrlOverrideMode baseUrlOverride,
-        String providerKeyParam, WebhookVerify verify, boolean requestBuffering) implements RouteAction {
+        String providerKeyParam, WebhookVerify verify, boolean requestBuffering, boolean responseBuffering)
+        implements RouteAction {
 
     public static final long DEFAULT_MAX_REQUEST_BODY = 1024 * 1024;
 
@@ -21,10 +25,10 @@ public record ProxyAction(String upstream, long maxRequestBody, BaseUrlOverrideM
         Objects.requireNonNull(baseUrlOverride, "baseUrlOverride");
     }
 
-    /** A proxy action that buffers request bodies. */
+    /** A proxy action that buffers request bodies and responses. */
     public ProxyAction(String upstream, long maxRequestBody, BaseUrlOverrideMode baseUrlOverride,
             String providerKeyParam, WebhookVerify verify) {
-        this(upstream, maxRequestBody, baseUrlOverride, providerKeyParam, verify, true);
+        this(upstream, maxRequestBody, baseUrlOverride, providerKeyParam, verify, true, true);
     }
 
     /** A proxy action without a webhook signature check. */

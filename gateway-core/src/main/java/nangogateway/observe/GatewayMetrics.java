@@ -22,6 +22,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicReferenceArray;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.LongSupplier;
+import nangogateway.limits.BufferBudgets;
 import java.util.function.Supplier;
 import java.util.function.ToLongFunction;
 import nangogateway.exchange.Refusal;
@@ -76,9 +77,8 @@ public final class GatewayMetrics {
 
     private final Map<String, Responses> listeners = new ConcurrentHashMap<>();
 
-    /** The request-body memory budget: bytes held now, and reservations refused since start. */
-    private volatile LongSupplier bufferedBytes;
-    private volatile LongSupplier bufferRefusals;
+    /** The buffer budgets (memory and disk): bytes held now, and reservations refused since start. */
+    private volatile BufferBudgets buffers;
 
     private record UpstreamConnections(Supplier<? extends Collection<String>> upstreams,
             ToLongFunction<String> open, ToLongFunction<String> idle) {
@@ -162,24 +162,31 @@ public final class GatewayMetrics {
                 .callback(cb -> certificateExpiry.forEach((l, v) -> cb.call(v.getAsLong(), l)))
                 .register(registry);
         GaugeWithCallback.builder()
-                .name("nango_gateway_buffered_body_bytes")
-                .help("Bytes of request bodies held in memory now (buffered before they go upstream, or held for a"
-                        + " signature check), counted against server.buffer_memory.")
+                .name("nango_gateway_buffered_bytes")
+                .help("Bytes of bodies the gateway holds now, by store: memory (request bodies buffered before they"
+                        + " go upstream or held for a signature check, responses read ahead of a slow client;"
+                        + " server.buffer_memory) and disk (the same beyond memory, in temporary files;"
+                        + " server.buffer_disk).")
+                .labelNames("store")
                 .callback(cb -> {
-                    LongSupplier v = bufferedBytes;
-                    if (v != null) {
-                        cb.call(v.getAsLong());
+                    BufferBudgets b = buffers;
+                    if (b != null) {
+                        cb.call(b.memory().used(), "memory");
+                        cb.call(b.disk().used(), "disk");
                     }
                 })
                 .register(registry);
         CounterWithCallback.builder()
-                .name("nango_gateway_buffer_memory_refusals_total")
-                .help("Times a request body wanted memory the budget (server.buffer_memory) did not have: it went to"
-                        + " the temp file, or the request got 503.")
+                .name("nango_gateway_buffer_refusals_total")
+                .help("Times a body wanted room its store's budget did not have, by store. Memory refused: the"
+                        + " body went to disk. Disk refused: a request got 503 with Retry-After, a response was"
+                        + " read only as fast as its client took it.")
+                .labelNames("store")
                 .callback(cb -> {
-                    LongSupplier v = bufferRefusals;
-                    if (v != null) {
-                        cb.call(v.getAsLong());
+                    BufferBudgets b = buffers;
+                    if (b != null) {
+                        cb.call(b.memory().refusals(), "memory");
+                        cb.call(b.disk().refusals(), "disk");
                     }
                 })
                 .register(registry);
@@ -350,10 +357,9 @@ public final class GatewayMetrics {
         refusedConnections.put(listener, refused);
     }
 
-    /** The request-body memory budget, read at each scrape. */
-    public void bufferMemory(LongSupplier heldBytes, LongSupplier refusals) {
-        bufferedBytes = heldBytes;
-        bufferRefusals = refusals;
+    /** The buffer budgets, read at each scrape. */
+    public void bufferBudgets(BufferBudgets budgets) {
+        buffers = budgets;
     }
 
     /** The listener's certificate notAfter, seconds since the epoch, read at each scrape. */

@@ -7,6 +7,7 @@ import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.http.DefaultFullHttpRequest;
+import io.netty.handler.codec.http.DefaultHttpContent;
 import io.netty.handler.codec.http.DefaultHttpHeadersFactory;
 import io.netty.handler.codec.http.DefaultHttpRequest;
 import io.netty.handler.codec.http.DefaultHttpResponse;
@@ -26,7 +27,7 @@ import io.netty.handler.codec.http.LastHttpContent;
 import java.io.IOException;
 import nangogateway.config.ProxyAction;
 import nangogateway.config.ServerSettings;
-import nangogateway.limits.MemoryBudget;
+import nangogateway.limits.BufferBudgets;
 import nangogateway.config.UpstreamConfig;
 import nangogateway.exchange.LocalResponses;
 import nangogateway.exchange.Refusal;
@@ -40,10 +41,12 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The {@code proxy} action: one request at a time, through an {@link UpstreamExchange} on this channel's event
- * loop, with the response streamed back. Both directions use read-after-write back-pressure (auto-read is off
- * everywhere): the next chunk is read only when the other side can take it. Bodies are never aggregated. This
- * class holds the client's side: the upstream head it sends (forwarding headers, Base-Url-Override, provider
- * keys), the body cap, and the response head and framing the client gets.
+ * loop, with the response streamed back. A request body is read whole first ({@link BufferedBody}) unless the
+ * route streams it; a response is read ahead of a slow client into bounded buffers ({@link ResponseBuffer}) unless
+ * the route streams it. Past those buffers both directions use read-after-write back-pressure (auto-read is off
+ * everywhere): the next chunk is read only when the other side can take it. This class holds the client's side:
+ * the upstream head it sends (forwarding headers, Base-Url-Override, provider keys), the body cap, and the
+ * response head and framing the client gets.
  */
 public final class ProxyHandler extends ChannelInboundHandlerAdapter implements UpstreamExchange.Relay {
     private static final Logger log = LoggerFactory.getLogger(ProxyHandler.class);
@@ -52,10 +55,11 @@ public final class ProxyHandler extends ChannelInboundHandlerAdapter implements 
 
     private final UpstreamPools pools;
     private final String scheme;
-    private final MemoryBudget bodyMemory;
+    private final BufferBudgets budgets;
     private ChannelHandlerContext ctx;
     private RequestFacts facts;
     private UpstreamExchange exchange;
+    private ResponseBuffer responses;
 
     // The client's side of the exchange in progress; all touched on the event loop only.
     private RoutedRequest current;
@@ -74,6 +78,9 @@ public final class ProxyHandler extends ChannelInboundHandlerAdapter implements 
     private boolean clientKeepAlive;
     private boolean headRequest;
     private boolean awaitingClientWritable;
+    /** The upstream's response ended while part of its body still waits in the response buffer's file. */
+    private boolean finishing;
+    private boolean finishKeepsClient;
     /** After a kept-alive response is written: the next pipelined or keep-alive request. One per connection. */
     private final ChannelFutureListener readNextRequest = f -> {
         if (f.isSuccess()) {
@@ -83,10 +90,10 @@ public final class ProxyHandler extends ChannelInboundHandlerAdapter implements 
         }
     };
 
-    public ProxyHandler(UpstreamPools pools, String scheme, MemoryBudget bodyMemory) {
+    public ProxyHandler(UpstreamPools pools, String scheme, BufferBudgets budgets) {
         this.pools = pools;
         this.scheme = scheme;
-        this.bodyMemory = bodyMemory;
+        this.budgets = budgets;
     }
 
     @Override
@@ -94,6 +101,7 @@ public final class ProxyHandler extends ChannelInboundHandlerAdapter implements 
         this.ctx = ctx;
         this.facts = RequestFacts.of(ctx.channel());
         this.exchange = new UpstreamExchange(ctx, pools, this);
+        this.responses = new ResponseBuffer(ctx, budgets);
     }
 
     @Override
@@ -131,6 +139,8 @@ public final class ProxyHandler extends ChannelInboundHandlerAdapter implements 
             override = (BaseUrlOverridePolicy.Decision.Forward) d;
         }
         current = routed;
+        ServerSettings server = routed.snapshot().config().server();
+        responses.begin(action.responseBuffering(), server.responseBufferMemory(), server.tempPath());
         maxBody = action.maxRequestBody();
         bodyBytes = 0;
         heldHead = null;
@@ -165,8 +175,7 @@ public final class ProxyHandler extends ChannelInboundHandlerAdapter implements 
         if (!complete && action.requestBuffering()) {
             // Nothing of the request goes upstream, and no connection is leased, until its body is whole and well
             // framed: a slow or broken body holds a buffer of the gateway's, never one of Nango's connections.
-            ServerSettings server = routed.snapshot().config().server();
-            body = new BufferedBody(ctx.alloc(), bodyMemory, server.requestBufferMemory(), server.tempPath());
+            body = new BufferedBody(ctx.alloc(), budgets, server.requestBufferMemory(), server.tempPath());
             waitingHead = head;
             waitingUpstream = upstream;
             ctx.read();
@@ -266,6 +275,18 @@ public final class ProxyHandler extends ChannelInboundHandlerAdapter implements 
 
     @Override
     public void responseContent(HttpContent content) {
+        if (content instanceof LastHttpContent last && responses.spooled()) {
+            // The upstream is done and its connection pooled; the rest of the body waits in the file for the
+            // client, and the end of the response follows it.
+            finishKeepsClient = clientKeepAlive && exchange.requestComplete();
+            finishing = true;
+            if (last.content().isReadable()) {
+                addToClient(new DefaultHttpContent(last.content()));
+            } else {
+                last.release();
+            }
+            return;
+        }
         if (content instanceof LastHttpContent last) {
             Object out = last; // the decoder drops trailers: the body is re-framed for the client
             if (heldHead != null) {
@@ -281,7 +302,32 @@ public final class ProxyHandler extends ChannelInboundHandlerAdapter implements 
             return;
         }
         writeHeldHead();
-        ctx.write(content, ctx.voidPromise());
+        addToClient(content);
+    }
+
+    private void addToClient(HttpContent content) {
+        try {
+            responses.add(content);
+        } catch (IOException e) {
+            cutOff(e);
+        }
+    }
+
+    /** The response buffer's file failed: the client must not take a truncated body for a whole one. */
+    private void cutOff(IOException e) {
+        log.error("{}: cannot hold the response for the client (temp file: {}); closing", ctx.channel().remoteAddress(),
+                e.toString());
+        exchange.abort();
+        endClientSide();
+        ctx.close();
+    }
+
+    /** The last of the file reached the client: the response ends as an unbuffered one would. */
+    private void finish() {
+        boolean keepClient = finishKeepsClient;
+        ChannelFuture written = ctx.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT);
+        endClientSide();
+        written.addListener(keepClient ? readNextRequest : ChannelFutureListener.CLOSE);
     }
 
     private void writeHeldHead() {
@@ -296,7 +342,7 @@ public final class ProxyHandler extends ChannelInboundHandlerAdapter implements 
     public void responseReadComplete() {
         writeHeldHead();
         ctx.flush();
-        if (ctx.channel().isWritable()) {
+        if (responses.roomForAnotherRead()) {
             exchange.readResponse();
         } else {
             awaitingClientWritable = true;
@@ -305,9 +351,20 @@ public final class ProxyHandler extends ChannelInboundHandlerAdapter implements 
 
     @Override
     public void channelWritabilityChanged(ChannelHandlerContext ctx) {
-        if (ctx.channel().isWritable() && awaitingClientWritable && exchange.active()) {
-            awaitingClientWritable = false;
-            exchange.readResponse();
+        if (ctx.channel().isWritable()) {
+            boolean caughtUp;
+            try {
+                caughtUp = responses.clientWritable();
+            } catch (IOException e) {
+                cutOff(e);
+                return;
+            }
+            if (finishing && caughtUp) {
+                finish();
+            } else if (awaitingClientWritable && exchange.active() && responses.roomForAnotherRead()) {
+                awaitingClientWritable = false;
+                exchange.readResponse();
+            }
         }
         ctx.fireChannelWritabilityChanged();
     }
@@ -361,6 +418,10 @@ public final class ProxyHandler extends ChannelInboundHandlerAdapter implements 
         current = null;
         heldHead = null;
         awaitingClientWritable = false;
+        finishing = false;
+        if (responses != null) {
+            responses.endResponse();
+        }
     }
 
     @Override
@@ -369,6 +430,7 @@ public final class ProxyHandler extends ChannelInboundHandlerAdapter implements 
             exchange.abort();
             endClientSide();
         }
+        responses.release();
         ctx.fireChannelInactive();
     }
 
@@ -378,5 +440,8 @@ public final class ProxyHandler extends ChannelInboundHandlerAdapter implements 
             exchange.abort();
         }
         endClientSide();
+        if (responses != null) {
+            responses.release();
+        }
     }
 }

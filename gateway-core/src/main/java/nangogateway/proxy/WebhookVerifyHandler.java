@@ -9,7 +9,7 @@ import io.netty.handler.codec.http.DefaultLastHttpContent;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.LastHttpContent;
-import nangogateway.limits.MemoryBudget;
+import nangogateway.limits.ByteBudget;
 import nangogateway.config.ProxyAction;
 import nangogateway.config.WebhookVerify;
 import nangogateway.observe.GatewayMetrics;
@@ -28,7 +28,7 @@ public final class WebhookVerifyHandler extends ChannelDuplexHandler {
 
     private final String listener;
     private final GatewayMetrics metrics;
-    private final MemoryBudget bodyMemory;
+    private final ByteBudget bodyMemory;
     /** Bytes of the held body counted against the process's budget. */
     private long reserved;
     private RoutedRequest held;
@@ -38,7 +38,7 @@ public final class WebhookVerifyHandler extends ChannelDuplexHandler {
     /** True while a verified request's head and whole body are handed on. */
     private boolean replaying;
 
-    public WebhookVerifyHandler(String listener, GatewayMetrics metrics, MemoryBudget bodyMemory) {
+    public WebhookVerifyHandler(String listener, GatewayMetrics metrics, ByteBudget bodyMemory) {
         this.listener = listener;
         this.metrics = metrics;
         this.bodyMemory = bodyMemory;

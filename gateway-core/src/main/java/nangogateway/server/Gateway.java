@@ -218,7 +218,8 @@ public final class Gateway implements AutoCloseable {
 
     /** Publishes a built config whose sockets are bound: nothing here can fail. */
     private void commit(GatewayConfig config, Built built) {
-        services.bodyMemory().limit(config.server().bufferMemory());
+        services.buffers().memory().limit(config.server().bufferMemory());
+        services.buffers().disk().limit(config.server().bufferDisk());
         snapshot.set(built.snapshot());
         certificates.retainOnly(built.tls().keySet());
         built.tls().forEach((name, loaded) -> {

@@ -106,8 +106,8 @@ public final class GatewayChannelInitializer extends ChannelInitializer<SocketCh
 
     private void addActions(ChannelPipeline p, ListenerConfig listener) {
         p.addLast("verify", new WebhookVerifyHandler(listener.name(), services.metrics(),
-                services.bodyMemory()));
-        p.addLast("proxy", new ProxyHandler(services.pools(), listener.scheme(), services.bodyMemory()));
+                services.buffers().memory()));
+        p.addLast("proxy", new ProxyHandler(services.pools(), listener.scheme(), services.buffers()));
         p.addLast("callback", new CallbackReplayHandler(services.pools(), listener.scheme()));
         p.addLast("errors", ConnectionErrorHandler.INSTANCE);
     }

@@ -4,7 +4,8 @@ import nangogateway.net.Transport;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import nangogateway.limits.ConnectionLimitHandler;
-import nangogateway.limits.MemoryBudget;
+import nangogateway.limits.BufferBudgets;
+import nangogateway.limits.ByteBudget;
 import nangogateway.limits.RateLimiter;
 import nangogateway.config.ServerSettings;
 import nangogateway.observe.GatewayMetrics;
@@ -16,7 +17,8 @@ public final class GatewayServices {
     private final RateLimiter rateLimiter = new RateLimiter();
     private final GatewayMetrics metrics = new GatewayMetrics();
     private final Map<String, ConnectionLimitHandler> connectionLimits = new ConcurrentHashMap<>();
-    private final MemoryBudget bodyMemory = new MemoryBudget(ServerSettings.DEFAULT_BUFFER_MEMORY);
+    private final BufferBudgets buffers = new BufferBudgets(new ByteBudget(ServerSettings.DEFAULT_BUFFER_MEMORY),
+            new ByteBudget(ServerSettings.DEFAULT_BUFFER_DISK));
 
     private final Transport transport;
 
@@ -24,12 +26,12 @@ public final class GatewayServices {
         this.pools = pools;
         this.transport = transport;
         metrics.upstreamConnections(pools::upstreams, pools::openConnections, pools::idleConnections);
-        metrics.bufferMemory(bodyMemory::used, bodyMemory::refusals);
+        metrics.bufferBudgets(buffers);
     }
 
-    /** The process-wide budget of request-body bytes held in memory ({@code server.buffer_memory}). */
-    public MemoryBudget bodyMemory() {
-        return bodyMemory;
+    /** The process-wide budgets of buffered bodies ({@code server.buffer_memory}, {@code server.buffer_disk}). */
+    public BufferBudgets buffers() {
+        return buffers;
     }
 
     public Transport transport() {

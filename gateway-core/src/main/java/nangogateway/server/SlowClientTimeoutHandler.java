@@ -8,6 +8,7 @@ import io.netty.channel.ChannelDuplexHandler;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelOutboundBuffer;
 import io.netty.channel.ChannelPromise;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpRequest;
@@ -23,7 +24,10 @@ import nangogateway.config.ListenerLimits;
  * {@code body_timeout} nor average less than {@code min_body_rate} once {@code body_timeout} of grace is spent
  * (a client trickling a byte every few seconds never stalls, but is cut off all the same), and an idle keep-alive
  * connection is closed after {@code keepalive_timeout}. While the gateway itself is waiting for Nango, no client
- * timer runs.
+ * timer runs. While the gateway has response bytes the client has not taken, the client must take some within
+ * {@code send_timeout} and average {@code min_send_rate} once that grace is spent (a slow reader holds a socket
+ * buffer and the gateway's response buffers, and is cut off like a slow sender); the keep-alive clock starts only
+ * when it has taken everything.
  *
  * <p>It is a pair: {@link #rawWatcher()} sits before the HTTP decoder to notice the first byte of a head, the
  * handler itself after it, where it sees decoded requests and the responses going out.
@@ -40,6 +44,18 @@ public final class SlowClientTimeoutHandler extends ChannelDuplexHandler {
     private long bodyBytes;
     private long bodyAskedNanos;
     private long readSince;
+    private final long sendNanos;
+    /** Bytes per second a client must take a response at after its grace; 0: no minimum. */
+    private final long minSendRate;
+    /** The current response's body bytes written towards the client, and its bytes seen taken at the last check. */
+    private long responseBytes;
+    private long responseTaken;
+    /** When the client last took a byte of the current response, as seen by a check. */
+    private long sendProgressAt;
+    /** Time the gateway has waited on the client with bytes for it, summed over checks. */
+    private long sendWaitedNanos;
+    /** The check that last saw bytes waiting for the client, or 0 when the last one saw none. */
+    private long sendCheckedAt;
     /** How often the connection's timer wakes: the shortest timeout, so none is overshot by more than itself. */
     private final long tick;
     private Phase phase = Phase.HEAD;
@@ -67,6 +83,8 @@ public final class SlowClientTimeoutHandler extends ChannelDuplexHandler {
         this.bodyNanos = limits.bodyTimeout().toNanos();
         this.keepaliveNanos = limits.keepaliveTimeout().toNanos();
         this.minBodyRate = limits.minBodyRate();
+        this.sendNanos = limits.sendTimeout().toNanos();
+        this.minSendRate = limits.minSendRate();
         this.tick = Math.min(headerNanos, Math.min(bodyNanos, keepaliveNanos));
     }
 
@@ -148,6 +166,16 @@ public final class SlowClientTimeoutHandler extends ChannelDuplexHandler {
 
     @Override
     public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
+        if (msg instanceof HttpResponse r && r.status().code() >= 200) {
+            responseBytes = 0;
+            responseTaken = 0;
+            sendWaitedNanos = 0;
+            sendCheckedAt = 0;
+            sendProgressAt = now();
+        }
+        if (msg instanceof HttpContent c) {
+            responseBytes += c.content().readableBytes();
+        }
         boolean last = msg instanceof LastHttpContent
                 && !(msg instanceof HttpResponse r && r.status().code() < 200);
         ctx.write(msg, promise);
@@ -216,6 +244,9 @@ public final class SlowClientTimeoutHandler extends ChannelDuplexHandler {
         if (!ctx.channel().isActive()) {
             return;
         }
+        if (sendNanos > 0 && checkSending()) {
+            return;
+        }
         if (phase == Phase.WAITING || deadline <= 0 || (phase == Phase.BODY && !readPending)) {
             schedule(tick); // the gateway is waiting for Nango; the client's clock resumes with the response
             return;
@@ -239,6 +270,41 @@ public final class SlowClientTimeoutHandler extends ChannelDuplexHandler {
         } else {
             ctx.close();
         }
+    }
+
+    /**
+     * While response bytes wait for the client: cuts it off when it took nothing for {@code send_timeout}, or
+     * averaged less than {@code min_send_rate} over the time it was waited on (sampled at each check). Returns
+     * true when bytes were waiting, the client's only clock then.
+     */
+    private boolean checkSending() {
+        ChannelOutboundBuffer out = ctx.channel().unsafe().outboundBuffer();
+        long pending = out == null ? 0 : out.totalPendingWriteBytes();
+        if (pending == 0) {
+            sendCheckedAt = 0;
+            return false;
+        }
+        long now = now();
+        if (sendCheckedAt != 0) {
+            sendWaitedNanos += now - sendCheckedAt;
+        }
+        sendCheckedAt = now;
+        // What the socket took, short of the response's own framing: the client is never credited too much.
+        long taken = Math.max(0, responseBytes - pending);
+        if (taken > responseTaken) {
+            responseTaken = taken;
+            sendProgressAt = now;
+        }
+        boolean stalled = now - sendProgressAt >= sendNanos;
+        boolean tooSlow = minSendRate > 0
+                && sendWaitedNanos > sendNanos + (long) (responseTaken * 1e9 / minSendRate);
+        if (stalled || tooSlow) {
+            ctx.close();
+            return true;
+        }
+        lastActivity = now; // idle and keep-alive clocks start once the client has taken everything
+        schedule(Math.min(tick, sendNanos));
+        return true;
     }
 
     @Override

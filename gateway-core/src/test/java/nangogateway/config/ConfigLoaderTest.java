@@ -86,6 +86,9 @@ class ConfigLoaderTest {
                       header_timeout: 5s
                       keepalive_timeout: 1m
                       body_timeout: 20s
+                      min_body_rate: 1KiB
+                      send_timeout: 45s
+                      min_send_rate: 2KiB
                     otherwise: { status: 404 }
                     routes:
                       - name: replay
@@ -137,7 +140,7 @@ class ConfigLoaderTest {
         assertEquals(443, pub.port());
         assertEquals(new TlsConfig(Path.of("/tls/fullchain.pem"), Path.of("/tls/privkey.pem")), pub.tls());
         assertEquals(new ListenerLimits(4096, 32768, 50, Duration.ofSeconds(5), Duration.ofMinutes(1),
-                Duration.ofSeconds(20)), pub.limits());
+                Duration.ofSeconds(20), 1024, Duration.ofSeconds(45), 2048), pub.limits());
         assertEquals(404, pub.otherwiseStatus());
         assertEquals(List.of("replay", "session", "ws", "health", "connect"),
                 pub.routes().stream().map(RouteConfig::name).toList());

@@ -37,7 +37,7 @@ import javax.crypto.spec.SecretKeySpec;
 import nangogateway.config.ConfigLoader;
 import nangogateway.config.GatewayConfig;
 import nangogateway.config.RouteConfig;
-import nangogateway.limits.MemoryBudget;
+import nangogateway.limits.ByteBudget;
 import nangogateway.observe.GatewayMetrics;
 import nangogateway.observe.MetricsText;
 import nangogateway.target.RequestTarget;
@@ -61,7 +61,7 @@ class WebhookVerifyHandlerTest {
 
     private GatewaySnapshot snapshot;
     private GatewayMetrics metrics;
-    private MemoryBudget budget = new MemoryBudget(1 << 20);
+    private ByteBudget budget = new ByteBudget(1 << 20);
     private EmbeddedChannel channel;
     /** read() calls the handler asked for. */
     private int reads;
@@ -242,7 +242,7 @@ class WebhookVerifyHandlerTest {
     /** When the budget is spent, a body that wants more gets 503 with Retry-After, not an OutOfMemoryError. */
     @Test
     void aBodyThatFindsTheBudgetSpentGets503() throws Exception {
-        budget = new MemoryBudget(10);
+        budget = new ByteBudget(10);
         channel.finishAndReleaseAll();
         channel = newChannel();
         long ts = now();

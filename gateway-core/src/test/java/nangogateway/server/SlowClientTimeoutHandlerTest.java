@@ -35,7 +35,7 @@ class SlowClientTimeoutHandlerTest {
 
     private static ListenerLimits withoutMinRate(ListenerLimits l) {
         return new ListenerLimits(l.maxRequestLine(), l.maxHeaderBlock(), l.maxHeaders(), l.headerTimeout(),
-                l.keepaliveTimeout(), l.bodyTimeout(), 0);
+                l.keepaliveTimeout(), l.bodyTimeout(), 0, l.sendTimeout(), 0);
     }
 
     private EmbeddedChannel channel;

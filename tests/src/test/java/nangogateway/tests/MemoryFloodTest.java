@@ -91,7 +91,7 @@ class MemoryFloodTest {
                 RawHttp.Response health = RawHttp.exchange(g.port("admin"), "GET /healthz HTTP/1.1\r\nHost: l\r\n\r\n");
                 assertEquals(200, health.status(), "the event loops still serve");
                 String metrics = RawHttp.exchange(g.port("admin"), "GET /metrics HTTP/1.1\r\nHost: l\r\n\r\n").bodyText();
-                assertTrue(metrics.contains("nango_gateway_buffered_body_bytes 0.0"), metrics);
+                assertTrue(metrics.contains("nango_gateway_buffered_bytes{store=\"memory\"} 0.0"), metrics);
             }
         }
     }

@@ -215,8 +215,23 @@ class RequestBufferingTest {
             assertEquals("1", r.header("Retry-After"));
         }
         assertEquals(0, nango.connections.get());
-        assertTrue(gateway.metrics().render().contains("nango_gateway_buffer_memory_refusals_total "),
+        assertTrue(gateway.metrics().render().contains("nango_gateway_buffer_refusals_total{store=\"memory\"} "),
                 gateway.metrics().render());
+    }
+
+    @Test
+    void aBodyBeyondTheDiskBudgetGets503AndNangoNothing(@TempDir Path temp) throws Exception {
+        int port = start("request_buffer_memory: 1KiB, buffer_disk: 64KiB, temp_dir: '" + temp + "'", "");
+        try (RawHttp c = new RawHttp(port)) {
+            c.send("POST " + HOOK + " HTTP/1.1\r\nHost: x\r\nContent-Length: 200000\r\n\r\n" + "x".repeat(200_000));
+            RawHttp.Response r = c.read();
+            assertEquals(503, r.status());
+            assertEquals("1", r.header("Retry-After"));
+        }
+        assertEquals(0, nango.connections.get());
+        String metrics = gateway.metrics().render();
+        assertTrue(metrics.contains("nango_gateway_buffer_refusals_total{store=\"disk\"} 1.0"), metrics);
+        assertTrue(metrics.contains("nango_gateway_buffered_bytes{store=\"disk\"} 0.0"), metrics);
     }
 
     @Test
@@ -230,7 +245,7 @@ class RequestBufferingTest {
             }
             assertEquals(50_000, bodyOf(nango.requests.poll(10, TimeUnit.SECONDS)).length());
         }
-        assertTrue(gateway.metrics().render().contains("nango_gateway_buffered_body_bytes 0.0"),
+        assertTrue(gateway.metrics().render().contains("nango_gateway_buffered_bytes{store=\"memory\"} 0.0"),
                 gateway.metrics().render());
     }
 }

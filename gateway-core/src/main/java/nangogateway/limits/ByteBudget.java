@@ -4,16 +4,18 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
- * One budget, for the whole process, of the bytes request bodies may hold in memory while they are buffered or
- * checked: every connection's buffer counts against it, so a flood of large bodies meets a refusal (or the disk),
- * never an {@link OutOfMemoryError}. Reserved and released by compare-and-set, from any event loop, without a lock.
+ * One budget, for the whole process, of the bytes buffered bodies may hold in one place: in memory (request bodies
+ * buffered or held for a signature check, responses read ahead of a slow client) or in temporary files. Every
+ * connection's buffer counts against it, so a flood of large bodies meets a refusal (then the disk, back-pressure
+ * or a 503), never an {@link OutOfMemoryError} or a full disk. Reserved and released by compare-and-set, from any
+ * event loop, without a lock.
  */
-public final class MemoryBudget {
+public final class ByteBudget {
     private volatile long limit;
     private final AtomicLong used = new AtomicLong();
     private final LongAdder refusals = new LongAdder();
 
-    public MemoryBudget(long limit) {
+    public ByteBudget(long limit) {
         this.limit = limit;
     }
 
