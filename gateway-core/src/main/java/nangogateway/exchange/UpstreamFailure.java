@@ -5,8 +5,10 @@ package nangogateway.exchange;
  * {@code nango_gateway_upstream_errors_total} under its {@link #label()}.
  */
 public enum UpstreamFailure {
-    /** No connection could be made (refused, unreachable, the pool's limit reached): 502. */
+    /** No connection could be made (refused, unreachable): 502. */
     CONNECT("connect"),
+    /** Every connection the pool may open was busy and none came free within {@code connect_timeout}: 503. */
+    BUSY("busy"),
     /** No response head within the upstream's {@code response_timeout}: 504. */
     TIMEOUT("timeout"),
     /** The connection closed before the response ended: 502, or the client's connection closes mid-body. */

@@ -185,8 +185,12 @@ public final class CallbackReplayHandler extends ChannelInboundHandlerAdapter im
         String explanation = status == 504
                 ? "The sign-in service took too long to answer. Please close this window and try connecting again."
                 : "The sign-in service could not complete this step. Please close this window and try connecting again.";
-        finish(LocalResponses.html(ctx.alloc(), status, status == 504 ? "Sign-in timed out" : "Sign-in failed",
-                explanation, false), false);
+        FullHttpResponse r = LocalResponses.html(ctx.alloc(), status,
+                status == 504 ? "Sign-in timed out" : "Sign-in failed", explanation, false);
+        if (status == 503) {
+            r.headers().set(HttpHeaderNames.RETRY_AFTER, "1"); // every connection to Nango busy: a moment's wait
+        }
+        finish(r, false);
     }
 
     /** Sends the browser its answer and readies the connection for the next request (or closes it). */

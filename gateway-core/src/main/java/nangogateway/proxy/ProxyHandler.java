@@ -394,7 +394,8 @@ public final class ProxyHandler extends ChannelInboundHandlerAdapter implements 
 
     /** Answers the client with an error when no response started, else cuts the connection; either way it closes. */
     private void answerError(int status) {
-        answerError(LocalResponses.text(ctx.alloc(), status, true));
+        answerError(status == 503 ? LocalResponses.retryLater(ctx.alloc())
+                : LocalResponses.text(ctx.alloc(), status, true));
     }
 
     private void answerError(FullHttpResponse response) {

@@ -18,6 +18,7 @@ import java.util.concurrent.TimeUnit;
 import nangogateway.config.UpstreamConfig;
 import nangogateway.exchange.RequestFacts;
 import nangogateway.exchange.UpstreamFailure;
+import nangogateway.upstream.UpstreamBusyException;
 import nangogateway.upstream.UpstreamChannelHandler;
 import nangogateway.upstream.UpstreamException;
 import nangogateway.upstream.UpstreamPool;
@@ -208,12 +209,16 @@ final class UpstreamExchange implements UpstreamChannelHandler.Listener {
     private void onLease(Future<? super UpstreamPool.Lease> f) {
         if (!active) {
             if (f.isSuccess()) {
-                ((UpstreamPool.Lease) f.getNow()).channel().close(); // the client left meanwhile
+                pool.release(((UpstreamPool.Lease) f.getNow()).channel()); // the client left meanwhile: unused
             }
             return;
         }
         if (!f.isSuccess()) {
-            fail(502, UpstreamFailure.CONNECT, describe(f.cause()));
+            if (f.cause() instanceof UpstreamBusyException) {
+                fail(503, UpstreamFailure.BUSY, describe(f.cause()));
+            } else {
+                fail(502, UpstreamFailure.CONNECT, describe(f.cause()));
+            }
             return;
         }
         UpstreamPool.Lease lease = (UpstreamPool.Lease) f.getNow();

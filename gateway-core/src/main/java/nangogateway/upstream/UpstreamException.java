@@ -1,7 +1,7 @@
 package nangogateway.upstream;
 
 /** An upstream could not be used; the message names the upstream and why, for the log. */
-public final class UpstreamException extends Exception {
+public class UpstreamException extends Exception {
     private final String upstream;
     private final String reason;
 

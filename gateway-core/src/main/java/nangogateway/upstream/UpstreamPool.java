@@ -18,7 +18,9 @@ import nangogateway.net.Transport;
  * Keep-alive connections to one upstream, owned by one event loop: every method runs on that loop, so the pool
  * needs no locks, and a request and its upstream connection share a thread. Idle connections are dropped after
  * the upstream's {@code idle_timeout} (below Node's 5 s keep-alive), so a socket Nango is about to close is not
- * reused.
+ * reused. When all {@code max_connections} are busy, a request waits in line, up to the upstream's
+ * {@code connect_timeout}, for the next connection to be released or closed, instead of failing at once: a burst
+ * meets a short wait, not a 502.
  */
 public final class UpstreamPool {
     /** A connection handed to one request; {@code reused} says it served a request before. */
@@ -34,6 +36,11 @@ public final class UpstreamPool {
     private final ArrayDeque<Idle> idle = new ArrayDeque<>();
     private int open;
     private boolean sweepScheduled;
+    /** Requests waiting for a connection, first come first served; at most {@link #maxWaiting()}. */
+    private final ArrayDeque<Waiter> waiting = new ArrayDeque<>();
+
+    private record Waiter(Promise<Lease> promise, io.netty.util.concurrent.ScheduledFuture<?> timeout) {
+    }
 
     private record Idle(Channel channel, long since) {
     }
@@ -78,9 +85,37 @@ public final class UpstreamPool {
             }
         }
         if (open >= limit) {
-            return promise.setFailure(new UpstreamException(upstream.name(),
-                    "connection limit reached (" + limit + " per event loop)"));
+            if (waiting.size() >= maxWaiting()) {
+                return promise.setFailure(new UpstreamBusyException(upstream.name(),
+                        "connection limit reached (" + limit + " per event loop) and " + waiting.size()
+                                + " requests waiting"));
+            }
+            long wait = upstream.connectTimeout().toNanos();
+            Waiter[] self = new Waiter[1];
+            self[0] = new Waiter(promise, loop.schedule(() -> {
+                if (waiting.remove(self[0])) {
+                    promise.tryFailure(new UpstreamBusyException(upstream.name(), "no connection free within "
+                            + upstream.connectTimeout().toMillis() + " ms (" + limit + " per event loop, all busy)"));
+                }
+            }, wait, java.util.concurrent.TimeUnit.NANOSECONDS));
+            waiting.addLast(self[0]);
+            promise.addListener(f -> {
+                if (f.isCancelled()) {
+                    waiting.remove(self[0]);
+                }
+            });
+            return promise;
         }
+        connect(promise);
+        return promise;
+    }
+
+    /** The longest line of waiting requests: beyond it a request is refused at once. */
+    private int maxWaiting() {
+        return 4 * limit;
+    }
+
+    private void connect(Promise<Lease> promise) {
         open++;
         Bootstrap b = new Bootstrap()
                 .group(loop)
@@ -109,9 +144,32 @@ public final class UpstreamPool {
             } else {
                 open--;
                 promise.setFailure(new UpstreamException(upstream.name(), describe(f.cause())));
+                serveWaiting();
             }
         });
-        return promise;
+    }
+
+    /** Hands a released connection to the first waiting request; false when none waits. */
+    private boolean handOver(Channel ch) {
+        Waiter w;
+        while ((w = waiting.pollFirst()) != null) {
+            w.timeout().cancel(false);
+            if (w.promise().trySuccess(new Lease(ch, true))) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** A connection closed: the first waiting request gets a new one in its place. */
+    private void serveWaiting() {
+        Waiter w;
+        while (open < limit && (w = waiting.pollFirst()) != null) {
+            w.timeout().cancel(false);
+            if (!w.promise().isDone()) {
+                connect(w.promise());
+            }
+        }
     }
 
     /** Returns a connection whose last exchange ended cleanly; it is closed once idle for the idle timeout. */
@@ -119,6 +177,9 @@ public final class UpstreamPool {
         assert loop.inEventLoop();
         handler(ch).detach();
         if (!ch.isActive()) {
+            return;
+        }
+        if (handOver(ch)) {
             return;
         }
         idle.addLast(new Idle(ch, System.nanoTime()));
@@ -157,6 +218,7 @@ public final class UpstreamPool {
     private void forget(Channel ch) {
         open--;
         idle.removeIf(i -> i.channel() == ch);
+        serveWaiting();
     }
 
     /** Closes every idle connection (shutdown). */
@@ -177,6 +239,11 @@ public final class UpstreamPool {
 
     public int idleConnections() {
         return idle.size();
+    }
+
+    /** Requests waiting for a connection now. */
+    public int waitingRequests() {
+        return waiting.size();
     }
 
     private static String describe(Throwable t) {
