@@ -20,7 +20,10 @@ import nangogateway.net.Transport;
  * the upstream's {@code idle_timeout} (below Node's 5 s keep-alive), so a socket Nango is about to close is not
  * reused. When all {@code max_connections} are busy, a request waits in line, up to the upstream's
  * {@code connect_timeout}, for the next connection to be released or closed, instead of failing at once: a burst
- * meets a short wait, not a 502.
+ * meets a short wait, not a 502. The line is served newest first (adaptive LIFO, as in Facebook's and Dropbox's
+ * overload handling): while it is short the order hardly matters, and when a flood makes it long, the requests
+ * that arrived last, whose clients are still waiting, are served before the ones about to give up, so steady
+ * traffic keeps getting through and only the flood's oldest requests time out.
  */
 public final class UpstreamPool {
     /** A connection handed to one request; {@code reused} says it served a request before. */
@@ -36,7 +39,7 @@ public final class UpstreamPool {
     private final ArrayDeque<Idle> idle = new ArrayDeque<>();
     private int open;
     private boolean sweepScheduled;
-    /** Requests waiting for a connection, first come first served; at most {@link #maxWaiting()}. */
+    /** Requests waiting for a connection, newest last and served first; at most {@link #maxWaiting()}. */
     private final ArrayDeque<Waiter> waiting = new ArrayDeque<>();
 
     private record Waiter(Promise<Lease> promise, io.netty.util.concurrent.ScheduledFuture<?> timeout) {
@@ -152,7 +155,7 @@ public final class UpstreamPool {
     /** Hands a released connection to the first waiting request; false when none waits. */
     private boolean handOver(Channel ch) {
         Waiter w;
-        while ((w = waiting.pollFirst()) != null) {
+        while ((w = waiting.pollLast()) != null) {
             w.timeout().cancel(false);
             if (w.promise().trySuccess(new Lease(ch, true))) {
                 return true;
@@ -164,7 +167,7 @@ public final class UpstreamPool {
     /** A connection closed: the first waiting request gets a new one in its place. */
     private void serveWaiting() {
         Waiter w;
-        while (open < limit && (w = waiting.pollFirst()) != null) {
+        while (open < limit && (w = waiting.pollLast()) != null) {
             w.timeout().cancel(false);
             if (!w.promise().isDone()) {
                 connect(w.promise());
