@@ -11,7 +11,7 @@
 # what each proxy does with the slow connections themselves:
 #   slowloris  headers trickled forever           (-H; the header timeout)
 #   body       a webhook POST body trickled       (-B -s 65536 -i 10; request buffering, the minimum body rate)
-#   read       a 16 MiB response read slowly      (-X; response buffering; BIG_MIB to change it). Loopback's
+#   read       a 6 MiB response read slowly       (-X; response buffering; BIG_MIB to change it). Loopback's
 #              socket buffers hold about 4 MiB of a response on their own, so a smaller one tests nothing.
 # Each row also says what the attack's own requests got (by status class, from the gateway's /metrics and nginx's
 # access log) and how many reached the stand-in Nango, so a row where the attack was refused at the door (and so
@@ -53,7 +53,7 @@ ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"   # 2,000 slow connecti
 
 # nginx's workers run as nobody: they must be able to read the big file (mktemp makes the directory 0700).
 chmod 755 "$WORK"
-head -c $((${BIG_MIB:-16} * 1024 * 1024)) /dev/zero | tr '\0' 'b' > "$WORK/big"
+head -c $((${BIG_MIB:-6} * 1024 * 1024)) /dev/zero | tr '\0' 'b' > "$WORK/big"
 chmod 644 "$WORK/big"
 cat > "$WORK/up.conf" <<EOF
 worker_processes 1;
