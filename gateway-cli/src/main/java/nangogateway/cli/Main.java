@@ -3,12 +3,16 @@ package nangogateway.cli;
 import ch.qos.logback.classic.LoggerContext;
 import java.util.concurrent.Callable;
 import org.slf4j.LoggerFactory;
+import picocli.AutoComplete;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Spec;
 
-/** The {@code nango-gateway} command: {@code run}, {@code check}, {@code routes}, {@code explain}, {@code probe}. */
+/**
+ * The {@code nango-gateway} command: {@code run}, {@code check}, {@code routes}, {@code explain}, {@code probe};
+ * {@code generate-completion} (hidden) prints the bash completion script the Debian package installs.
+ */
 // INHERIT gives every command --help and --version.
 @Command(name = "nango-gateway",
         scope = CommandLine.ScopeType.INHERIT,
@@ -16,7 +20,7 @@ import picocli.CommandLine.Spec;
         versionProvider = VersionProvider.class,
         description = "Allowlisting reverse proxy in front of a self-hosted Nango server.",
         subcommands = {RunCommand.class, CheckCommand.class, RoutesCommand.class, ExplainCommand.class,
-                ProbeCommand.class, CommandLine.HelpCommand.class})
+                ProbeCommand.class, CommandLine.HelpCommand.class, AutoComplete.GenerateCompletion.class})
 public final class Main implements Callable<Integer> {
     @Spec
     private CommandSpec spec;

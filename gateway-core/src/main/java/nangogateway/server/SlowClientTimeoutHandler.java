@@ -167,11 +167,10 @@ public final class SlowClientTimeoutHandler extends ChannelDuplexHandler {
     @Override
     public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
         if (msg instanceof HttpResponse r && r.status().code() >= 200) {
-            responseBytes = 0;
+            responseBytes = 0; // a new response: its clocks start when a check first sees it waiting (no clock read)
             responseTaken = 0;
             sendWaitedNanos = 0;
             sendCheckedAt = 0;
-            sendProgressAt = now();
         }
         if (msg instanceof HttpContent c) {
             responseBytes += c.content().readableBytes();
@@ -285,12 +284,14 @@ public final class SlowClientTimeoutHandler extends ChannelDuplexHandler {
             return false;
         }
         long now = now();
-        if (sendCheckedAt != 0) {
-            sendWaitedNanos += now - sendCheckedAt;
-        }
-        sendCheckedAt = now;
         // What the socket took, short of the response's own framing: the client is never credited too much.
         long taken = Math.max(0, responseBytes - pending);
+        if (sendCheckedAt != 0) {
+            sendWaitedNanos += now - sendCheckedAt;
+        } else if (sendWaitedNanos == 0) {
+            sendProgressAt = now; // first seen waiting: the stall clock starts here
+        }
+        sendCheckedAt = now;
         if (taken > responseTaken) {
             responseTaken = taken;
             sendProgressAt = now;
