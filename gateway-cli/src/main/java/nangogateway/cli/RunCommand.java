@@ -1,8 +1,13 @@
 package nangogateway.cli;
 
 import io.netty.util.ResourceLeakDetector;
+import java.io.IOException;
 import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.Callable;
@@ -26,6 +31,7 @@ import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 /**
@@ -45,6 +51,15 @@ final class RunCommand implements Callable<Integer> {
 
     @Mixin
     private ConfigOption config;
+
+    @Option(names = "--reload-status", paramLabel = "FILE",
+            description = "After start and after every reload, write its outcome to FILE: a first line"
+                    + " '<number> ok' or '<number> failed', then the reasons. The unit's reload helper"
+                    + " (/usr/share/nango-gateway/reload) waits for it, so `systemctl reload` returns once the"
+                    + " file is in effect and fails with the errors when it is refused.")
+    Path reloadStatus;
+    /** Reload attempts so far; the status file's first word. */
+    private long reloadNumber;
 
     @Spec
     private CommandSpec spec;
@@ -122,6 +137,7 @@ final class RunCommand implements Callable<Integer> {
             Thread hook = drainOnExit(gateway);
             String where = describeListeners(gateway, initial);
             log.info("ready: {} ({} transport, configuration {})", where, gateway.transportName(), source.name());
+            writeReloadStatus(true, List.of("started with " + source.name()));
             notifier.ready("serving " + where);
             ready.complete(gateway);
             ScheduledExecutorService watchdog = feedWatchdog(gateway, notifier);
@@ -196,21 +212,28 @@ final class RunCommand implements Callable<Integer> {
             }
             notifier.reloading();
             try {
-                reloads.add(reload(gateway, source));
+                List<String> reasons = new ArrayList<>();
+                boolean ok = reload(gateway, source, reasons);
+                writeReloadStatus(ok, reasons);
+                reloads.add(ok);
             } finally {
                 notifier.ready("serving " + describeListeners(gateway, gateway.config()));
             }
         }
     }
 
-    /** Loads the file afresh and swaps it in; on any error the running config keeps serving. */
-    private static boolean reload(Gateway gateway, ConfigSource source) {
+    /**
+     * Loads the file afresh and swaps it in; on any error the running config keeps serving, and {@code reasons}
+     * gets one line per error.
+     */
+    private static boolean reload(Gateway gateway, ConfigSource source, List<String> reasons) {
         GatewayConfig next;
         try {
             next = source.load();
         } catch (RuntimeException e) {
             log.error("reload: cannot read {}; still serving the previous configuration", source.name(), e);
             gateway.recordFailedReload();
+            reasons.add("cannot read " + source.name() + ": " + e);
             return false;
         } catch (ConfigException e) {
             gateway.recordFailedReload();
@@ -218,6 +241,7 @@ final class RunCommand implements Callable<Integer> {
                     source.name(), e.errors().size());
             for (ConfigError error : e.errors()) {
                 log.error("{}", error);
+                reasons.add(error.toString());
             }
             return false;
         }
@@ -226,16 +250,37 @@ final class RunCommand implements Callable<Integer> {
         } catch (GatewayException e) {
             log.error("reload: cannot apply {}: {}; still serving the previous configuration", source.name(),
                     e.getMessage());
+            reasons.add("cannot apply " + source.name() + ": " + e.getMessage());
             return false;
         } catch (RuntimeException e) {
             // A fault in reloading must never take down a gateway that is serving.
             log.error("reload: failed unexpectedly; still serving the previous configuration", e);
+            reasons.add("failed unexpectedly: " + e);
             return false;
         }
         int routes = next.listeners().stream().mapToInt(l -> l.routes().size()).sum();
         log.info("reload: {} in effect ({} listeners, {} routes): {}", source.name(), next.listeners().size(),
                 routes, describeListeners(gateway, next));
         return true;
+    }
+
+    /**
+     * The outcome of the start or of the reload just made, for whoever waits on {@code --reload-status}: written
+     * whole to a temporary file and moved over the old one, so a reader never sees half of it.
+     */
+    private void writeReloadStatus(boolean ok, List<String> reasons) {
+        if (reloadStatus == null) {
+            return;
+        }
+        StringBuilder text = new StringBuilder().append(reloadNumber++).append(ok ? " ok\n" : " failed\n");
+        reasons.forEach(r -> text.append(r).append('\n'));
+        Path tmp = reloadStatus.resolveSibling(reloadStatus.getFileName() + ".tmp");
+        try {
+            Files.writeString(tmp, text);
+            Files.move(tmp, reloadStatus, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        } catch (IOException e) {
+            log.warn("cannot write the reload status to {}: {}", reloadStatus, e.toString());
+        }
     }
 
     private void onSignal(String name) {

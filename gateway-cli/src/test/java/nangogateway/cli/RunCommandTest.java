@@ -83,11 +83,13 @@ class RunCommandTest {
             CommandLine cli = new CommandLine(new Main());
             RunCommand run = cli.getSubcommands().get("run").getCommand();
             run.notifySocket = notify ? socket : null;
-            CompletableFuture<Cli.Result> exited =
-                    CompletableFuture.supplyAsync(() -> Cli.run(cli, "run", "--config", file.toString()));
+            Path status = dir.resolve("reload-status");
+            CompletableFuture<Cli.Result> exited = CompletableFuture.supplyAsync(() -> Cli.run(cli, "run", "--config",
+                    file.toString(), "--reload-status", status.toString()));
             try {
                 Gateway gateway = run.ready.get(30, TimeUnit.SECONDS);
                 int port = gateway.port("public");
+                assertEquals("0 ok\nstarted with " + file + "\n", Files.readString(status));
                 if (notify) {
                     assertEquals("READY=1\nSTATUS=serving public http://127.0.0.1:" + port, systemd.next());
                 }
@@ -97,6 +99,7 @@ class RunCommandTest {
                 Files.writeString(file, BASE.formatted(EXTRA_ROUTE));
                 sighup();
                 assertEquals(Boolean.TRUE, run.reloads.poll(30, TimeUnit.SECONDS), "the good file was swapped in");
+                assertEquals("1 ok\n", Files.readString(status), "the reload helper's answer");
                 assertEquals(202, status(port, "/added"));
                 assertEquals(204, status(port, "/healthz"));
                 if (notify) {
@@ -107,6 +110,9 @@ class RunCommandTest {
                 Files.writeString(file, "listeners: [ {name: public\n");
                 sighup();
                 assertEquals(Boolean.FALSE, run.reloads.poll(30, TimeUnit.SECONDS), "the broken file was refused");
+                List<String> lines = Files.readString(status).lines().toList();
+                assertEquals("2 failed", lines.get(0));
+                CheckCommandTest.assertLocated(file, lines.get(1));
                 assertEquals(202, status(port, "/added"), "the previous config keeps serving");
 
                 run.requestStop();
