@@ -16,7 +16,11 @@
 #     keep-alive pool, 403 for everything else (the gateway's allowlist semantics for these two paths);
 #   - the gateway on 127.0.0.1:18081 from tests/bench/bench.yaml, via `java -jar nango-gateway.jar run
 #     --config tests/bench/bench.yaml`;
-#   - access logging is off on both sides: nginx `access_log off`, gateway logger nangogateway.access OFF
+#   - LOGS=off (default): access logging is off on both sides: nginx `access_log off`, gateway logger
+#     nangogateway.access OFF (tests/bench/logback-bench.xml);
+#     LOGS=on: both write every request to a file, as in production: nginx its default `combined` access_log
+#     (unbuffered), the gateway its shipped conf/logback.xml (the package's /etc/nango-gateway/logback.xml) with
+#     stdout going to a file, as the journal would read it
 #     (tests/bench/logback-bench.xml);
 #   - optional short GC trial (G1 vs Parallel), JVM warm-up, then ALTERNATING rounds of
 #     `wrk -t2 -c64 -d8s --latency`, each round both proxies back to back in ABBA order (gateway, nginx |
@@ -35,7 +39,9 @@ ROOT=$(cd "$BENCH_DIR/../.." && pwd)
 OUT_DIR=$BENCH_DIR/out
 RAW_DIR=$OUT_DIR/raw
 CONFIG=$BENCH_DIR/bench.yaml
+LOGS=${LOGS:-off}
 LOGBACK=$BENCH_DIR/logback-bench.xml
+[ "$LOGS" = on ] && LOGBACK=$ROOT/conf/logback.xml
 CLI_JAR=$ROOT/gateway-cli/target/nango-gateway.jar
 
 UP_PORT=18003
@@ -48,9 +54,11 @@ DURATION=${DURATION:-8s}
 ROUNDS=${ROUNDS:-10}
 WARMUP=${WARMUP:-20s}           # gateway warm-up per path (JIT); nginx gets NGINX_WARMUP per path
 NGINX_WARMUP=${NGINX_WARMUP:-5s}
-GC=${GC:-parallel}              # the systemd unit's collector; auto: short trial of G1 and Parallel, keep the faster
+GC=${GC:-unit}                  # unit: the JVM options the installed service runs with (JVM_OPTS_FILE);
+                                # parallel | g1: those of HEAP below; auto: short trial of G1 and Parallel
 GC_TRIAL=${GC_TRIAL:-10s}
-HEAP=${HEAP:-256m}              # the systemd unit's -Xms/-Xmx
+HEAP=${HEAP:-256m}              # -Xms/-Xmx/-XX:MaxDirectMemorySize with GC=parallel|g1
+JVM_OPTS_FILE=${JVM_OPTS_FILE:-$ROOT/packaging/src/deb/etc/default-nango-gateway}   # /etc/default/nango-gateway
 JAVA=${JAVA:-java}              # the JVM that runs the gateway
 TRANSPORT=${TRANSPORT:-}        # io_uring | epoll | nio; empty: the gateway's default (fastest available)
 PROXY_WORKERS=${PROXY_WORKERS:-2}
@@ -230,7 +238,16 @@ rm -f "$RAW_DIR"/*.txt "$RAW_DIR"/*.log
 GW_MODE="cli: java -jar gateway-cli/target/nango-gateway.jar run --config tests/bench/bench.yaml"
 GW_CMD=(-jar "$CLI_JAR" run --config "$CONFIG")
 
-jvm_flags() {    # jvm_flags g1|parallel
+jvm_flags() {    # jvm_flags unit|g1|parallel
+    if [ "$1" = unit ]; then
+        # What /usr/bin/nango-gateway gives the service, the bench's own logging configuration in place of /etc's.
+        local JAVA_OPTS
+        # shellcheck disable=SC1090
+        . "$JVM_OPTS_FILE"
+        echo "$JAVA_OPTS${TRANSPORT:+ -Dnangogateway.transport=$TRANSPORT} -Dlogback.configurationFile=$LOGBACK" \
+            | sed 's#-Dlogback.configurationFile=/etc/nango-gateway/logback.xml ##'
+        return
+    fi
     local gc=-XX:+UseG1GC
     [ "$1" = parallel ] && gc=-XX:+UseParallelGC
     echo "-server -Xms$HEAP -Xmx$HEAP -XX:MaxDirectMemorySize=$HEAP -XX:+ExitOnOutOfMemoryError $gc${TRANSPORT:+ -Dnangogateway.transport=$TRANSPORT} -Dlogback.configurationFile=$LOGBACK"
@@ -297,7 +314,7 @@ mkdir -p "$PXD"
     write_nginx_common "$PXD" "$PROXY_WORKERS"
     cat <<EOF
 http {
-    access_log off;
+    $([ "$LOGS" = on ] && echo "access_log $PXD/access.log combined;" || echo "access_log off;")
 $(temp_paths "$PXD")
     keepalive_timeout 60s;
     keepalive_requests 1000000;
@@ -368,7 +385,7 @@ if [ "$GC" = auto ]; then
     if awk -v a="${TRIAL[g1]}" -v b="${TRIAL[parallel]}" 'BEGIN { exit !(b > a) }'; then GC=parallel; else GC=g1; fi
     GC_NOTE="GC trial (${GC_TRIAL} warm + ${GC_TRIAL} on the allowed path, fresh JVM each): G1 ${TRIAL[g1]} req/s, Parallel ${TRIAL[parallel]} req/s -> kept $GC"
 else
-    GC_NOTE="GC=$GC, as in systemd/nango-gateway.service (GC=auto runs a G1-vs-Parallel trial first)"
+    GC_NOTE="GC=$GC (unit: the options of ${JVM_OPTS_FILE#$ROOT/}, as the installed service runs; GC=auto runs a G1-vs-Parallel trial first)"
 fi
 
 # ---------------------------------------------------------------------------------------------- 5. warm-up + rounds
@@ -440,10 +457,10 @@ NGINX_MAX_RSS_KB=$(sort -n "$NGINX_RSS_FILE" | tail -1)
     echo "load: wrk -t$THREADS -c$CONNS -d$DURATION --latency, $ROUNDS alternating rounds per path"
     echo "      (both proxies back to back each round, ABBA order); values are medians over rounds"
     echo "upstream: one nginx ($UP_WORKERS worker) on 127.0.0.1:$UP_PORT, 200 + 1024-byte body, keep-alive, used by both"
-    echo "nginx:   $(nginx -v 2>&1 | sed 's/.*: //'), worker_processes $PROXY_WORKERS, upstream keepalive 64, access_log off"
+    echo "nginx:   $(nginx -v 2>&1 | sed 's/.*: //'), worker_processes $PROXY_WORKERS, upstream keepalive 64, $([ "$LOGS" = on ] && echo "access_log combined to a file" || echo "access_log off")"
     echo "gateway: $GW_MODE"
     echo "         $("$JAVA" -version 2>&1 | sed -n 1p); flags: $(jvm_flags "$GC" | sed "s#$BENCH_DIR/##")"
-    echo "         access log OFF (logback-bench.xml); $(nproc) event loops (availableProcessors);" \
+    echo "         $([ "$LOGS" = on ] && echo "access log ON (conf/logback.xml, stdout to a file: $(grep -c ' nangogateway.access - ' "$WORK"/gateway-*.log | awk -F: '{ n += $2 } END { print n }') lines; nginx: $(wc -l < "$PXD/access.log") lines)" || echo "access log OFF (logback-bench.xml)"); $(nproc) event loops (availableProcessors);" \
         "$(grep -o '([a-z_]* transport' "$WORK/gateway-$GW_SEQ-$GC.log" | tr -d '(' | head -1)"
     echo "         $GC_NOTE"
     echo "paths:   allowed = GET $ALLOWED_PATH (proxied, 200), denied = GET $DENIED_PATH (403 from the proxy)"
