@@ -141,9 +141,12 @@ final class RunCommand implements Callable<Integer> {
             notifier.ready("serving " + where);
             ready.complete(gateway);
             ScheduledExecutorService watchdog = feedWatchdog(gateway, notifier);
+            gateway.metrics().logQueue(AccountedAsyncAppender::waits, AccountedAsyncAppender::drops);
+            ScheduledExecutorService logWatch = warnOnDroppedLines();
             try {
                 serve(gateway, source, notifier);
             } finally {
+                logWatch.shutdownNow();
                 notifier.stopping();
                 Duration deadline = gateway.config().server().shutdownTimeout();
                 log.info("stopping: draining in-flight requests for up to {} ms", deadline.toMillis());
@@ -157,6 +160,25 @@ final class RunCommand implements Callable<Integer> {
             }
             return 0;
         }
+    }
+
+    /** Once a minute, a warning when log lines were dropped since the last look (only with neverBlock true). */
+    private static ScheduledExecutorService warnOnDroppedLines() {
+        ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "log-watch");
+            t.setDaemon(true);
+            return t;
+        });
+        long[] seen = {AccountedAsyncAppender.drops()};
+        timer.scheduleAtFixedRate(() -> {
+            long now = AccountedAsyncAppender.drops();
+            if (now > seen[0]) {
+                log.warn("{} log line(s) dropped in the last minute: the log queue was full (neverBlock is true"
+                        + " in logback.xml); nango_gateway_log_queue_full_total counts them", now - seen[0]);
+                seen[0] = now;
+            }
+        }, 1, 1, TimeUnit.MINUTES);
+        return timer;
     }
 
     /**

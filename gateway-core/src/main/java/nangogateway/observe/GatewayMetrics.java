@@ -79,6 +79,9 @@ public final class GatewayMetrics {
 
     /** The buffer budgets (memory and disk): bytes held now, and reservations refused since start. */
     private volatile BufferBudgets buffers;
+    /** Log lines that found the async log queue full: waited for room, or dropped. */
+    private volatile LongSupplier logWaits;
+    private volatile LongSupplier logDrops;
 
     private record UpstreamConnections(Supplier<? extends Collection<String>> upstreams,
             ToLongFunction<String> open, ToLongFunction<String> idle) {
@@ -187,6 +190,21 @@ public final class GatewayMetrics {
                     if (b != null) {
                         cb.call(b.memory().refusals(), "memory");
                         cb.call(b.disk().refusals(), "disk");
+                    }
+                })
+                .register(registry);
+        CounterWithCallback.builder()
+                .name("nango_gateway_log_queue_full_total")
+                .help("Log lines (access and event lines alike) that found the async log queue full, by action:"
+                        + " waited (the default: the line waited for room, nothing lost) or dropped (neverBlock"
+                        + " true in logback.xml).")
+                .labelNames("action")
+                .callback(cb -> {
+                    LongSupplier w = logWaits;
+                    LongSupplier d = logDrops;
+                    if (w != null && d != null) {
+                        cb.call(w.getAsLong(), "waited");
+                        cb.call(d.getAsLong(), "dropped");
                     }
                 })
                 .register(registry);
@@ -355,6 +373,12 @@ public final class GatewayMetrics {
     /** The listener's connections refused on accept since start, read at each scrape (it only grows). */
     public void refusedConnections(String listener, LongSupplier refused) {
         refusedConnections.put(listener, refused);
+    }
+
+    /** The log queue's full-queue counts, read at each scrape (the logging backend lives in the command line). */
+    public void logQueue(LongSupplier waits, LongSupplier drops) {
+        logWaits = waits;
+        logDrops = drops;
     }
 
     /** The buffer budgets, read at each scrape. */
