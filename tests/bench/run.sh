@@ -460,7 +460,7 @@ NGINX_MAX_RSS_KB=$(sort -n "$NGINX_RSS_FILE" | tail -1)
     echo "nginx:   $(nginx -v 2>&1 | sed 's/.*: //'), worker_processes $PROXY_WORKERS, upstream keepalive 64, $([ "$LOGS" = on ] && echo "access_log combined to a file" || echo "access_log off")"
     echo "gateway: $GW_MODE"
     echo "         $("$JAVA" -version 2>&1 | sed -n 1p); flags: $(jvm_flags "$GC" | sed "s#$BENCH_DIR/##")"
-    echo "         $([ "$LOGS" = on ] && echo "access log ON (conf/logback.xml, stdout to a file: $(grep -c ' nangogateway.access - ' "$WORK"/gateway-*.log | awk -F: '{ n += $2 } END { print n }') lines; nginx: $(wc -l < "$PXD/access.log") lines)" || echo "access log OFF (logback-bench.xml)"); $(nproc) event loops (availableProcessors);" \
+    echo "         $([ "$LOGS" = on ] && echo "access log ON (conf/logback.xml, stdout to a file: $(cat "$WORK"/gateway-*.log | grep -c ' listener=') lines; nginx: $(wc -l < "$PXD/access.log") lines)" || echo "access log OFF (logback-bench.xml)"); $(nproc) event loops (availableProcessors);" \
         "$(grep -o '([a-z_]* transport' "$WORK/gateway-$GW_SEQ-$GC.log" | tr -d '(' | head -1)"
     echo "         $GC_NOTE"
     echo "paths:   allowed = GET $ALLOWED_PATH (proxied, 200), denied = GET $DENIED_PATH (403 from the proxy)"

@@ -141,7 +141,7 @@ final class RunCommand implements Callable<Integer> {
             notifier.ready("serving " + where);
             ready.complete(gateway);
             ScheduledExecutorService watchdog = feedWatchdog(gateway, notifier);
-            gateway.metrics().logQueue(AccountedAsyncAppender::waits, AccountedAsyncAppender::drops);
+            gateway.metrics().logQueue(LogQueueCounters::waits, LogQueueCounters::drops);
             ScheduledExecutorService logWatch = warnOnDroppedLines();
             try {
                 serve(gateway, source, notifier);
@@ -169,9 +169,9 @@ final class RunCommand implements Callable<Integer> {
             t.setDaemon(true);
             return t;
         });
-        long[] seen = {AccountedAsyncAppender.drops()};
+        long[] seen = {LogQueueCounters.drops()};
         timer.scheduleAtFixedRate(() -> {
-            long now = AccountedAsyncAppender.drops();
+            long now = LogQueueCounters.drops();
             if (now > seen[0]) {
                 log.warn("{} log line(s) dropped in the last minute: the log queue was full (neverBlock is true"
                         + " in logback.xml); nango_gateway_log_queue_full_total counts them", now - seen[0]);

@@ -53,20 +53,20 @@ class AccountedAsyncAppenderTest {
 
     @Test
     void aFullQueueMakesTheLineWaitAndLosesNone() {
-        long waitsBefore = AccountedAsyncAppender.waits();
-        long dropsBefore = AccountedAsyncAppender.drops();
+        long waitsBefore = LogQueueCounters.waits();
+        long dropsBefore = LogQueueCounters.drops();
         SlowSink sink = new SlowSink();
         assertEquals(200, logThrough(false, 200, sink), "every line reached the destination");
-        assertTrue(AccountedAsyncAppender.waits() > waitsBefore, "the waits were counted");
-        assertEquals(dropsBefore, AccountedAsyncAppender.drops());
+        assertTrue(LogQueueCounters.waits() > waitsBefore, "the waits were counted");
+        assertEquals(dropsBefore, LogQueueCounters.drops());
     }
 
     @Test
     void withNeverBlockEveryDroppedLineIsCounted() {
-        long dropsBefore = AccountedAsyncAppender.drops();
+        long dropsBefore = LogQueueCounters.drops();
         SlowSink sink = new SlowSink();
         int written = logThrough(true, 200, sink);
-        long dropped = AccountedAsyncAppender.drops() - dropsBefore;
+        long dropped = LogQueueCounters.drops() - dropsBefore;
         assertTrue(dropped > 0, "the queue overflowed");
         assertEquals(200, written + dropped, "written " + written + " + dropped " + dropped);
     }

@@ -34,6 +34,12 @@ public final class AccessLogHandler extends ChannelDuplexHandler {
     private static final DateTimeFormatter CLF =
             DateTimeFormatter.ofPattern("dd/MMM/yyyy:HH:mm:ss Z", Locale.US).withZone(ZoneId.systemDefault());
 
+    /** A second and its CLF text: formatted once a second, shared by every event loop (immutable, so no lock). */
+    private record Stamp(long second, String text) {
+    }
+
+    private static volatile Stamp stamp = new Stamp(Long.MIN_VALUE, "");
+
     private final String listener;
     private final AccessLogFormat format;
     private final Set<String> extraSecrets;
@@ -118,10 +124,10 @@ public final class AccessLogHandler extends ChannelDuplexHandler {
         Integer upstreamStatus = facts.upstreamStatus() == 0 ? null : facts.upstreamStatus();
         Long upstreamNanos = facts.upstreamNanos() < 0 ? null : facts.upstreamNanos();
         String requestId = facts.requestId() == null ? null : facts.requestId().toString();
-        double seconds = (System.nanoTime() - start) / 1e9;
-        String rt = String.format(Locale.ROOT, "%.3f", seconds);
-        String urt = upstreamNanos == null ? "-" : String.format(Locale.ROOT, "%.3f", upstreamNanos / 1e9);
+        long took = System.nanoTime() - start;
         if (format == AccessLogFormat.JSON) {
+            String rt = seconds(new StringBuilder(8), took).toString();
+            String urt = upstreamNanos == null ? "-" : seconds(new StringBuilder(8), upstreamNanos).toString();
             StringBuilder b = new StringBuilder(256).append('{');
             field(b, "time", Instant.now().toString()).append(',');
             field(b, "client", client).append(',');
@@ -140,11 +146,52 @@ public final class AccessLogHandler extends ChannelDuplexHandler {
             field(b, "request_id", requestId);
             return b.append('}').toString();
         }
-        return client + " - - [" + CLF.format(Instant.now()) + "] \"" + method + " " + QueryRedactor.redact(target, extraSecrets) + " " + protocol + "\" "
-                + status + " " + bytes + " \"" + quote(referer == null ? null : QueryRedactor.redact(referer,
-                        extraSecrets)) + "\" \"" + quote(userAgent) + "\" listener=" + listener + " route=\""
-                + quote(route) + "\" rt=" + rt + " urt=" + urt + " us=" + (upstreamStatus == null ? "-" : upstreamStatus)
-                + " rid=" + (requestId == null ? "-" : requestId);
+        // One builder, no formatter: this runs for every response on the event loop.
+        StringBuilder b = new StringBuilder(256);
+        b.append(client).append(" - - [").append(clfNow()).append("] \"").append(method).append(' ')
+                .append(QueryRedactor.redact(target, extraSecrets)).append(' ').append(protocol).append("\" ")
+                .append(status).append(' ').append(bytes).append(" \"");
+        quote(b, referer == null ? null : QueryRedactor.redact(referer, extraSecrets)).append("\" \"");
+        quote(b, userAgent).append("\" listener=").append(listener).append(" route=\"");
+        quote(b, route).append("\" rt=");
+        seconds(b, took).append(" urt=");
+        if (upstreamNanos == null) {
+            b.append('-');
+        } else {
+            seconds(b, upstreamNanos);
+        }
+        b.append(" us=");
+        if (upstreamStatus == null) {
+            b.append('-');
+        } else {
+            b.append(upstreamStatus.intValue());
+        }
+        return b.append(" rid=").append(requestId == null ? "-" : requestId).toString();
+    }
+
+    /** The current second in the combined format's time, formatted once per second. */
+    private static String clfNow() {
+        long second = Math.floorDiv(System.currentTimeMillis(), 1000);
+        Stamp s = stamp;
+        if (s.second() != second) {
+            s = new Stamp(second, CLF.format(Instant.ofEpochSecond(second)));
+            stamp = s;
+        }
+        return s.text();
+    }
+
+    /** {@code nanos} as seconds with three decimals, rounded half up (as {@code %.3f}), without a formatter. */
+    static StringBuilder seconds(StringBuilder b, long nanos) {
+        long millis = (nanos + 500_000) / 1_000_000;
+        long frac = millis % 1000;
+        b.append(millis / 1000).append('.');
+        if (frac < 100) {
+            b.append('0');
+        }
+        if (frac < 10) {
+            b.append('0');
+        }
+        return b.append(frac);
     }
 
     /** Refusals by kind and upstream failures, for metrics; labels come from a small fixed set. */
@@ -197,11 +244,10 @@ public final class AccessLogHandler extends ChannelDuplexHandler {
         return b.append('"');
     }
 
-    private static String quote(String s) {
+    private static StringBuilder quote(StringBuilder b, String s) {
         if (s == null) {
-            return "-";
+            return b.append('-');
         }
-        StringBuilder b = new StringBuilder(s.length());
         for (int i = 0; i < s.length(); i++) {
             char c = s.charAt(i);
             if (c == '"' || c == '\\') {
@@ -212,6 +258,6 @@ public final class AccessLogHandler extends ChannelDuplexHandler {
                 b.append(c);
             }
         }
-        return b.toString();
+        return b;
     }
 }
