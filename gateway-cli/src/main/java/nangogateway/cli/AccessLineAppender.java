@@ -6,8 +6,9 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.ArrayBlockingQueue;
-import java.util.concurrent.TimeUnit;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.LockSupport;
 
 /**
  * The access log's appender: each line exactly as the gateway made it (no prefix, so a JSON line stays JSON), on
@@ -19,14 +20,22 @@ import java.util.concurrent.TimeUnit;
  * thread waits for room ({@code neverBlock} false) and the wait is counted, or, with {@code neverBlock} true, the
  * line is dropped and counted; both counts are in {@code /metrics} ({@code nango_gateway_log_queue_full_total}).
  * Writes go through {@link System#out}'s own lock, so they never interleave with the other log lines.
+ *
+ * <p>No lock on the event loops' side: a line is counted in and put on a lock-free queue; the writer looks at the
+ * queue every {@value #IDLE_MILLIS} ms when it finds it empty, so an event loop never wakes it (nor waits for a
+ * lock it holds) and a line reaches stdout within milliseconds.
  */
 public final class AccessLineAppender extends UnsynchronizedAppenderBase<ILoggingEvent> {
     /** The most lines one write carries. */
     private static final int BATCH = 4096;
+    /** How long the writer sleeps when it found nothing to write. */
+    static final int IDLE_MILLIS = 2;
 
     private int queueSize = 65_536;
     private boolean neverBlock;
-    private ArrayBlockingQueue<String> queue;
+    private final ConcurrentLinkedQueue<String> queue = new ConcurrentLinkedQueue<>();
+    /** Lines queued and not yet taken by the writer: the bound. */
+    private final AtomicInteger queued = new AtomicInteger();
     private Thread writer;
     private volatile boolean stopping;
 
@@ -44,7 +53,6 @@ public final class AccessLineAppender extends UnsynchronizedAppenderBase<ILoggin
             addError("queueSize must be at least 1");
             return;
         }
-        queue = new ArrayBlockingQueue<>(queueSize);
         stopping = false;
         writer = new Thread(this::writeLines, "access-log-writer");
         writer.setDaemon(true);
@@ -55,20 +63,24 @@ public final class AccessLineAppender extends UnsynchronizedAppenderBase<ILoggin
     @Override
     protected void append(ILoggingEvent event) {
         String line = event.getFormattedMessage();
-        if (queue.offer(line)) {
-            return;
+        if (queued.incrementAndGet() > queueSize) {
+            queued.decrementAndGet();
+            if (neverBlock) {
+                LogQueueCounters.dropped();
+                return;
+            }
+            LogQueueCounters.waited();
+            // Full: wait for the writer to make room (the line is never dropped), a tenth of a millisecond at a time.
+            while (queued.incrementAndGet() > queueSize) {
+                queued.decrementAndGet();
+                if (!isStarted() && stopping) {
+                    LogQueueCounters.dropped(); // only at shutdown, with the writer gone
+                    return;
+                }
+                LockSupport.parkNanos(100_000);
+            }
         }
-        if (neverBlock) {
-            LogQueueCounters.dropped();
-            return;
-        }
-        LogQueueCounters.waited();
-        try {
-            queue.put(line);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            LogQueueCounters.dropped(); // only at shutdown: the line cannot be kept
-        }
+        queue.offer(line);
     }
 
     private void writeLines() {
@@ -76,22 +88,18 @@ public final class AccessLineAppender extends UnsynchronizedAppenderBase<ILoggin
         byte[] buffer = new byte[64 * 1024];
         PrintStream out = System.out;
         while (true) {
-            try {
-                String first = queue.poll(200, TimeUnit.MILLISECONDS);
-                if (first == null) {
-                    if (stopping) {
-                        return;
-                    }
-                    continue;
-                }
-                batch.add(first);
-            } catch (InterruptedException e) {
-                if (stopping && queue.isEmpty()) {
+            String line;
+            while (batch.size() < BATCH && (line = queue.poll()) != null) {
+                batch.add(line);
+            }
+            if (batch.isEmpty()) {
+                if (stopping) {
                     return;
                 }
+                LockSupport.parkNanos(IDLE_MILLIS * 1_000_000L);
                 continue;
             }
-            queue.drainTo(batch, BATCH - 1);
+            queued.addAndGet(-batch.size());
             buffer = write(out, batch, buffer);
             batch.clear();
         }

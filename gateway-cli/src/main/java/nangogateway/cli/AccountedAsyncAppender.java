@@ -15,13 +15,21 @@ import ch.qos.logback.classic.spi.ILoggingEvent;
 public final class AccountedAsyncAppender extends AsyncAppender {
     @Override
     protected void append(ILoggingEvent event) {
-        if (getRemainingCapacity() == 0) {
-            if (isNeverBlock()) {
-                LogQueueCounters.dropped();
-            } else {
+        if (!isNeverBlock()) {
+            if (getRemainingCapacity() == 0) {
                 LogQueueCounters.waited();
             }
+            super.append(event); // waits for room
+            return;
         }
-        super.append(event);
+        // Dropping is decided here, one producer at a time, so each drop is counted exactly once: between the
+        // look and the offer only the worker touches the queue, and it only makes room.
+        synchronized (this) {
+            if (getRemainingCapacity() == 0) {
+                LogQueueCounters.dropped();
+                return;
+            }
+            super.append(event);
+        }
     }
 }

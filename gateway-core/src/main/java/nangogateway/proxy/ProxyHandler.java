@@ -140,7 +140,7 @@ public final class ProxyHandler extends ChannelInboundHandlerAdapter implements 
         }
         current = routed;
         ServerSettings server = routed.snapshot().config().server();
-        responses.begin(action.responseBuffering(), server.responseBufferMemory(), server.tempPath());
+        responses.begin(action.responseBuffering(), server);
         maxBody = action.maxRequestBody();
         bodyBytes = 0;
         heldHead = null;

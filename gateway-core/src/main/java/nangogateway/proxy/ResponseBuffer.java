@@ -5,7 +5,7 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.http.DefaultHttpContent;
 import io.netty.handler.codec.http.HttpContent;
 import java.io.IOException;
-import java.nio.file.Path;
+import nangogateway.config.ServerSettings;
 import nangogateway.limits.BufferBudgets;
 
 /**
@@ -35,7 +35,8 @@ final class ResponseBuffer {
     private final BufferBudgets budgets;
     private boolean enabled;
     private long memoryLimit;
-    private Path tempDir;
+    /** Where a file would go; its path is made only when one is needed. */
+    private ServerSettings settings;
     /** Memory taken from the budget for pieces written past the channel's high-water mark. */
     private long memoryReserved;
     /** The response's temporary file, once it needed one; pieces go to it while {@link #spooling}. */
@@ -50,10 +51,10 @@ final class ResponseBuffer {
     }
 
     /** A new response; {@code enabled} false reads the upstream only as fast as the client takes it. */
-    void begin(boolean enabled, long memoryLimit, Path tempDir) {
+    void begin(boolean enabled, ServerSettings settings) {
         this.enabled = enabled;
-        this.memoryLimit = memoryLimit;
-        this.tempDir = tempDir;
+        this.memoryLimit = settings.responseBufferMemory();
+        this.settings = settings;
         diskUnusable = false;
         if (ctx.channel().isWritable()) {
             releaseMemory();
@@ -101,7 +102,7 @@ final class ResponseBuffer {
         }
         if (spill == null) {
             try {
-                spill = SpillFile.open(tempDir, budgets.disk());
+                spill = SpillFile.open(settings.tempPath(), budgets.disk());
             } catch (IOException | RuntimeException e) {
                 diskUnusable = true; // logged by nobody: the response streams at the client's pace, as unbuffered
                 return false;
