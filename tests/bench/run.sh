@@ -236,6 +236,7 @@ rm -f "$RAW_DIR"/*.txt "$RAW_DIR"/*.log
 # ---------------------------------------------------------------------------------------------- how to start the gateway
 "$JAVA" -jar "$CLI_JAR" --version >/dev/null 2>&1 || die "$CLI_JAR does not run"
 GW_MODE="cli: java -jar gateway-cli/target/nango-gateway.jar run --config tests/bench/bench.yaml"
+[ "$GC" = unit ] && GW_MODE="packaging/src/deb/bin/nango-gateway (the service's launcher) run --config tests/bench/bench.yaml, this build's jar"
 GW_CMD=(-jar "$CLI_JAR" run --config "$CONFIG")
 
 jvm_flags() {    # jvm_flags unit|g1|parallel
@@ -258,8 +259,15 @@ start_gateway() {   # start_gateway g1|parallel
     local flags
     flags=$(jvm_flags "$1")
     GW_SEQ=$((GW_SEQ + 1))
-    # shellcheck disable=SC2086
-    "$JAVA" $flags "${GW_CMD[@]}" > "$WORK/gateway-$GW_SEQ-$1.log" 2>&1 &
+    if [ "$1" = unit ]; then
+        # Through the package's launcher, as the service starts it (its environment included), on this build's jar;
+        # the launcher execs java, so the PID is the JVM's. No class-data archive: there is no service cache here.
+        JAVA_OPTS="$flags" NANGO_GATEWAY_JAR="$CLI_JAR" NANGO_GATEWAY_JAVA="$JAVA" NANGO_GATEWAY_CDS=off \
+            "$ROOT/packaging/src/deb/bin/nango-gateway" run --config "$CONFIG" > "$WORK/gateway-$GW_SEQ-$1.log" 2>&1 &
+    else
+        # shellcheck disable=SC2086
+        "$JAVA" $flags "${GW_CMD[@]}" > "$WORK/gateway-$GW_SEQ-$1.log" 2>&1 &
+    fi
     GW_PID=$!
     wait_port "$GW_PORT" "$GW_PID" "gateway ($1)"
     log "gateway up (pid $GW_PID, $1)"

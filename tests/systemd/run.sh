@@ -47,12 +47,13 @@ need openssl openssl
 DEB=${1:-}
 if [ -z "$DEB" ]; then
   (cd "$ROOT" && mvn -B -q package -DskipTests -pl packaging -am)
-  DEB=$(ls "$ROOT"/packaging/target/nango-gateway_*_all.deb | head -1)
+  DEB=$(ls -t "$ROOT"/packaging/target/nango-gateway_*_all.deb | head -1)
 fi
 log "package: $DEB"
 
 # ------------------------------------------------------------------------------------------ the root file system
-TARBALL="$CACHE/$SUITE-rootfs.tar"
+# Named after what it holds, so a change to INCLUDE makes a new one.
+TARBALL="$CACHE/$SUITE-rootfs-$(printf '%s' "$INCLUDE" | sha256sum | cut -c1-12).tar"
 if [ ! -f "$TARBALL" ]; then
   log "making a $SUITE root file system with debootstrap (once; kept in $CACHE)"
   mkdir -p "$CACHE"

@@ -19,6 +19,9 @@ import java.util.concurrent.locks.LockSupport;
  * <p>Bounded and lossless by default: {@code queueSize} lines wait at most; when the queue is full the logging
  * thread waits for room ({@code neverBlock} false) and the wait is counted, or, with {@code neverBlock} true, the
  * line is dropped and counted; both counts are in {@code /metrics} ({@code nango_gateway_log_queue_full_total}).
+ * A wait lasts at most {@link #MAX_WAIT_MILLIS} ms: a log destination that stops taking lines altogether (a stuck
+ * journal) costs the lines it does not take, counted as dropped, rather than stopping every event loop until
+ * systemd's watchdog kills the gateway and everything in flight with it.
  * Writes go through {@link System#out}'s own lock, so they never interleave with the other log lines.
  *
  * <p>No lock on the event loops' side: a line is counted in and put on a lock-free queue; the writer looks at the
@@ -30,6 +33,8 @@ public final class AccessLineAppender extends UnsynchronizedAppenderBase<ILoggin
     private static final int BATCH = 4096;
     /** How long the writer sleeps when it found nothing to write. */
     static final int IDLE_MILLIS = 2;
+    /** The longest one line waits for room before it is dropped (and counted). */
+    static final long MAX_WAIT_MILLIS = 5_000;
 
     private int queueSize = 65_536;
     private boolean neverBlock;
@@ -38,6 +43,8 @@ public final class AccessLineAppender extends UnsynchronizedAppenderBase<ILoggin
     private final AtomicInteger queued = new AtomicInteger();
     private Thread writer;
     private volatile boolean stopping;
+    /** A line waited the longest wait in vain; lines are dropped without waiting until the writer writes again. */
+    private volatile boolean stuck;
 
     public void setQueueSize(int queueSize) {
         this.queueSize = queueSize;
@@ -69,12 +76,18 @@ public final class AccessLineAppender extends UnsynchronizedAppenderBase<ILoggin
                 LogQueueCounters.dropped();
                 return;
             }
+            if (stuck) {
+                LogQueueCounters.dropped(); // the destination took nothing for a whole wait: no more waits till it does
+                return;
+            }
             LogQueueCounters.waited();
-            // Full: wait for the writer to make room (the line is never dropped), a tenth of a millisecond at a time.
+            // Full: wait for the writer to make room, a tenth of a millisecond at a time, for a bounded time.
+            long deadline = System.nanoTime() + MAX_WAIT_MILLIS * 1_000_000L;
             while (queued.incrementAndGet() > queueSize) {
                 queued.decrementAndGet();
-                if (!isStarted() && stopping) {
-                    LogQueueCounters.dropped(); // only at shutdown, with the writer gone
+                if ((!isStarted() && stopping) || System.nanoTime() - deadline > 0) {
+                    stuck = isStarted();
+                    LogQueueCounters.dropped(); // the writer is gone, or the destination is stuck
                     return;
                 }
                 LockSupport.parkNanos(100_000);
@@ -102,6 +115,7 @@ public final class AccessLineAppender extends UnsynchronizedAppenderBase<ILoggin
             queued.addAndGet(-batch.size());
             buffer = write(out, batch, buffer);
             batch.clear();
+            stuck = false;
         }
     }
 

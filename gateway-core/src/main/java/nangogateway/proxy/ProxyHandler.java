@@ -280,6 +280,10 @@ public final class ProxyHandler extends ChannelInboundHandlerAdapter implements 
             // client, and the end of the response follows it.
             finishKeepsClient = clientKeepAlive && exchange.requestComplete();
             finishing = true;
+            if (body != null) {
+                body.release(); // Nango has it all: its memory and file go now, not when the slow client is done
+                body = null;
+            }
             if (last.content().isReadable()) {
                 addToClient(new DefaultHttpContent(last.content()));
             } else {
@@ -325,6 +329,7 @@ public final class ProxyHandler extends ChannelInboundHandlerAdapter implements 
     /** The last of the file reached the client: the response ends as an unbuffered one would. */
     private void finish() {
         boolean keepClient = finishKeepsClient;
+        finishing = false; // before the write: a writability event inside the flush must not end it twice
         ChannelFuture written = ctx.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT);
         endClientSide();
         written.addListener(keepClient ? readNextRequest : ChannelFutureListener.CLOSE);

@@ -24,10 +24,12 @@ import nangogateway.limits.BufferBudgets;
  */
 final class ResponseBuffer {
     /**
-     * The most one read of the upstream can deliver: its receive buffer never grows past this (Netty's adaptive
-     * allocator's largest, and auto-read is off, so one read is one buffer). Room for it is found before each read.
+     * The most one read of the upstream can deliver: its receive buffer never grows past 64 KiB (Netty's adaptive
+     * allocator's largest, and auto-read is off, so one read is one buffer), plus one TLS record (16 KiB and its
+     * overhead) that a TLS upstream's handler may have held back from the read before. Room for it is found before
+     * each read.
      */
-    static final int READ_MAX = 64 * 1024;
+    static final int READ_MAX = 64 * 1024 + 17 * 1024;
     /** Disk room is taken from the budget this much at a time. */
     static final long DISK_STEP = 1 << 20;
 

@@ -36,10 +36,17 @@ final class SpillFile {
     /** A new, empty file in {@code dir}, readable by the gateway's user only. */
     static SpillFile open(Path dir, ByteBudget disk) throws IOException {
         Path p = Files.createTempFile(dir, "nango-gateway-body-", ".tmp");
+        FileChannel channel = null;
         try {
-            return new SpillFile(disk, FileChannel.open(p, StandardOpenOption.READ, StandardOpenOption.WRITE));
-        } finally {
+            channel = FileChannel.open(p, StandardOpenOption.READ, StandardOpenOption.WRITE);
+            Files.delete(p);
+            return new SpillFile(disk, channel);
+        } catch (IOException | RuntimeException e) {
+            if (channel != null) {
+                channel.close();
+            }
             Files.deleteIfExists(p);
+            throw e;
         }
     }
 

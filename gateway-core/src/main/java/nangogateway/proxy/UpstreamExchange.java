@@ -106,6 +106,8 @@ final class UpstreamExchange implements UpstreamChannelHandler.Listener {
     private boolean pumping;
     private long upstreamStart;
     private ScheduledFuture<?> responseTimer;
+    /** The pool's answer still awaited (in its line, or connecting), or null. */
+    private Future<UpstreamPool.Lease> leasing;
     private long responseDeadline;
 
     UpstreamExchange(ChannelHandlerContext ctx, UpstreamPools pools, Relay relay) {
@@ -202,11 +204,18 @@ final class UpstreamExchange implements UpstreamChannelHandler.Listener {
         if (idle != null) {
             leased(idle, true);
         } else {
-            pool.acquire(true).addListener(this::onLease);
+            leasing = pool.acquire(true);
+            leasing.addListener(this::onLease);
         }
     }
 
     private void onLease(Future<? super UpstreamPool.Lease> f) {
+        if (f == leasing) {
+            leasing = null;
+        }
+        if (f.isCancelled()) {
+            return; // given up in reset(): the pool took its place back
+        }
         if (!active) {
             if (f.isSuccess()) {
                 pool.release(((UpstreamPool.Lease) f.getNow()).channel()); // the client left meanwhile: unused
@@ -463,6 +472,11 @@ final class UpstreamExchange implements UpstreamChannelHandler.Listener {
     }
 
     private void reset() {
+        if (leasing != null) {
+            Future<UpstreamPool.Lease> waiting = leasing;
+            leasing = null;
+            waiting.cancel(false); // a request still in the pool's line leaves it (a connect under way completes)
+        }
         active = false;
         source = null;
         responseDeadline = 0;

@@ -36,6 +36,11 @@ public final class UpstreamChannelHandler extends ChannelInboundHandlerAdapter {
         this.listener = null;
     }
 
+    /** Whether an exchange owns the connection now. */
+    boolean attached() {
+        return listener != null;
+    }
+
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
         if (listener != null) {

@@ -103,8 +103,9 @@ public final class UpstreamPool {
             }, wait, java.util.concurrent.TimeUnit.NANOSECONDS));
             waiting.addLast(self[0]);
             promise.addListener(f -> {
-                if (f.isCancelled()) {
+                if (f.isCancelled()) { // the request's client left: its place goes
                     waiting.remove(self[0]);
+                    self[0].timeout().cancel(false);
                 }
             });
             return promise;
@@ -143,10 +144,12 @@ public final class UpstreamPool {
         cf.addListener(f -> {
             if (f.isSuccess()) {
                 cf.channel().closeFuture().addListener(c -> forget(cf.channel()));
-                promise.setSuccess(new Lease(cf.channel(), false));
+                if (!promise.trySuccess(new Lease(cf.channel(), false))) {
+                    release(cf.channel()); // the request was given up while connecting: the next one takes it
+                }
             } else {
                 open--;
-                promise.setFailure(new UpstreamException(upstream.name(), describe(f.cause())));
+                promise.tryFailure(new UpstreamException(upstream.name(), describe(f.cause())));
                 serveWaiting();
             }
         });
@@ -182,9 +185,21 @@ public final class UpstreamPool {
         if (!ch.isActive()) {
             return;
         }
-        if (handOver(ch)) {
+        if (!waiting.isEmpty()) {
+            // Handed over once the read that ended the last exchange is done: whatever else that read decoded
+            // (bytes Nango sent after its response) reaches no listener and closes the connection, instead of
+            // failing the next request.
+            loop.execute(() -> {
+                if (ch.isActive() && !handler(ch).attached() && !handOver(ch)) {
+                    keepIdle(ch);
+                }
+            });
             return;
         }
+        keepIdle(ch);
+    }
+
+    private void keepIdle(Channel ch) {
         idle.addLast(new Idle(ch, System.nanoTime()));
         ch.read(); // notice at once if Nango closes it or sends anything unexpected
         if (!sweepScheduled) {
