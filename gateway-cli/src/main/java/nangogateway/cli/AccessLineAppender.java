@@ -19,7 +19,7 @@ import java.util.concurrent.locks.LockSupport;
  * <p>Bounded and lossless by default: {@code queueSize} lines wait at most; when the queue is full the logging
  * thread waits for room ({@code neverBlock} false) and the wait is counted, or, with {@code neverBlock} true, the
  * line is dropped and counted; both counts are in {@code /metrics} ({@code nango_gateway_log_queue_full_total}).
- * A wait lasts at most {@link #MAX_WAIT_MILLIS} ms: a log destination that stops taking lines altogether (a stuck
+ * A wait lasts at most {@code maxWaitMillis} (5,000 ms): a log destination that stops taking lines altogether (a stuck
  * journal) costs the lines it does not take, counted as dropped, rather than stopping every event loop until
  * systemd's watchdog kills the gateway and everything in flight with it.
  * Writes go through {@link System#out}'s own lock, so they never interleave with the other log lines.
@@ -33,11 +33,12 @@ public final class AccessLineAppender extends UnsynchronizedAppenderBase<ILoggin
     private static final int BATCH = 4096;
     /** How long the writer sleeps when it found nothing to write. */
     static final int IDLE_MILLIS = 2;
-    /** The longest one line waits for room before it is dropped (and counted). */
+    /** The longest one line waits for room before it is dropped (and counted), by default. */
     static final long MAX_WAIT_MILLIS = 5_000;
 
     private int queueSize = 65_536;
     private boolean neverBlock;
+    private long maxWaitMillis = MAX_WAIT_MILLIS;
     private final ConcurrentLinkedQueue<String> queue = new ConcurrentLinkedQueue<>();
     /** Lines queued and not yet taken by the writer: the bound. */
     private final AtomicInteger queued = new AtomicInteger();
@@ -52,6 +53,11 @@ public final class AccessLineAppender extends UnsynchronizedAppenderBase<ILoggin
 
     public void setNeverBlock(boolean neverBlock) {
         this.neverBlock = neverBlock;
+    }
+
+    /** The longest one line waits for room in a full queue before it is dropped and counted. */
+    public void setMaxWaitMillis(long maxWaitMillis) {
+        this.maxWaitMillis = maxWaitMillis;
     }
 
     @Override
@@ -82,7 +88,7 @@ public final class AccessLineAppender extends UnsynchronizedAppenderBase<ILoggin
             }
             LogQueueCounters.waited();
             // Full: wait for the writer to make room, a tenth of a millisecond at a time, for a bounded time.
-            long deadline = System.nanoTime() + MAX_WAIT_MILLIS * 1_000_000L;
+            long deadline = System.nanoTime() + maxWaitMillis * 1_000_000L;
             while (queued.incrementAndGet() > queueSize) {
                 queued.decrementAndGet();
                 if ((!isStarted() && stopping) || System.nanoTime() - deadline > 0) {

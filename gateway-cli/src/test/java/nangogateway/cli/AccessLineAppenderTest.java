@@ -38,6 +38,71 @@ class AccessLineAppenderTest {
         }
     }
 
+    /** stdout that takes nothing until it is let go: a stuck journal. */
+    static final class StuckOut extends OutputStream {
+        final java.util.concurrent.CountDownLatch letGo = new java.util.concurrent.CountDownLatch(1);
+        final ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+
+        @Override
+        public void write(int b) {
+            write(new byte[] {(byte) b}, 0, 1);
+        }
+
+        @Override
+        public void write(byte[] b, int off, int len) {
+            try {
+                letGo.await();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            synchronized (bytes) {
+                bytes.write(b, off, len);
+            }
+        }
+    }
+
+    @Test
+    void aStuckDestinationCostsCountedLinesNeverAStuckLogger() throws Exception {
+        PrintStream saved = System.out;
+        StuckOut stuck = new StuckOut();
+        long dropsBefore = LogQueueCounters.drops();
+        AccessLineAppender appender = new AccessLineAppender();
+        try {
+            System.setOut(new PrintStream(stuck, false, StandardCharsets.UTF_8));
+            LoggerContext context = new LoggerContext();
+            context.setMDCAdapter(new LogbackMDCAdapter());
+            appender.setContext(context);
+            appender.setQueueSize(4);
+            appender.setMaxWaitMillis(200);
+            appender.start();
+            Logger logger = context.getLogger("nangogateway.access");
+            logger.setAdditive(false);
+            logger.addAppender(appender);
+            // The writer takes a batch and hangs in its write; the queue fills; then each line waits at most once.
+            Thread logging = new Thread(() -> {
+                for (int i = 0; i < 1000; i++) {
+                    logger.info("line " + i);
+                }
+            });
+            logging.setDaemon(true);
+            logging.start();
+            logging.join(30_000);
+            assertTrue(!logging.isAlive(), "the logging thread is not held by a stuck destination");
+            long dropped = LogQueueCounters.drops() - dropsBefore;
+            assertTrue(dropped > 900, "the lines stdout could not take were dropped and counted: " + dropped);
+            stuck.letGo.countDown();
+            appender.stop();
+        } finally {
+            stuck.letGo.countDown();
+            System.setOut(saved);
+        }
+        long written;
+        synchronized (stuck.bytes) {
+            written = stuck.bytes.toString(StandardCharsets.UTF_8).lines().count();
+        }
+        assertEquals(1000, written + LogQueueCounters.drops() - dropsBefore, "every line written or counted");
+    }
+
     @Test
     void everyLineReachesStdoutBareAndInOrderThoughTheQueueFills() {
         PrintStream saved = System.out;
