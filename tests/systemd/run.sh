@@ -145,7 +145,9 @@ install -m 0640 "$WORK/privkey.pem" "$WORK/root/etc/nango-gateway/tls/privkey.pe
 inside chgrp nango-gateway /etc/nango-gateway/tls/privkey.pem
 # A short watchdog for the test (a drop-in, as an operator would tune it); the gateway feeds it at half of it.
 mkdir -p "$WORK/root/etc/systemd/system/nango-gateway.service.d"
-printf '[Service]\nWatchdogSec=6s\nTimeoutAbortSec=10s\n' > "$WORK/root/etc/systemd/system/nango-gateway.service.d/test.conf"
+# No start rate limit: the test starts and stops the service many times within seconds.
+printf '[Unit]\nStartLimitIntervalSec=0\n[Service]\nWatchdogSec=6s\nTimeoutAbortSec=10s\n' \
+  > "$WORK/root/etc/systemd/system/nango-gateway.service.d/test.conf"
 inside systemctl daemon-reload
 
 # ------------------------------------------------------------------------------------------------ start, serve
@@ -217,9 +219,9 @@ check "a normal stop leaves the class-data archive for the next start" sh -c "ti
 # Start and reload times, as medians of 5 (reported, never asserted: a loaded machine must not fail the test).
 median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 first_200() { # seconds from `systemctl start` to the first proxied 200
-  inside sh -c 't0=$(date +%s%N); systemctl start nango-gateway; \
+  inside sh -c 't0=$(date +%s%N); systemctl reset-failed nango-gateway 2>/dev/null; systemctl start nango-gateway; i=0; \
     until [ "$(curl -s -k -o /dev/null -w %{http_code} "https://127.0.0.1/oauth/connect/github?connect_session_token=x")" = 200 ]; \
-    do sleep 0.01; done; echo $(( ($(date +%s%N) - t0) / 1000000 ))'
+    do i=$((i + 1)); [ $i -lt 3000 ] || { echo 99999; exit 0; }; sleep 0.01; done; echo $(( ($(date +%s%N) - t0) / 1000000 ))'
 }
 starts=$(for _ in 1 2 3 4 5; do first_200; inside systemctl stop nango-gateway; done | median)
 log "      start to first proxied 200: median ${starts} ms of 5 (systemctl start; class-data archive in use)"
