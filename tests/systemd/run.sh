@@ -230,9 +230,23 @@ reloads=$(for _ in 1 2 3 4 5; do inside sh -c 't0=$(date +%s%N); systemctl reloa
   echo $(( ($(date +%s%N) - t0) / 1000000 ))'; done | median)
 log "      systemctl reload: median ${reloads} ms of 5"
 
+# ----------------------------------------------------------------------------------------------------- upgrade
+# The operator's edit of a conffile survives, and a running service is restarted on the new files.
+inside sh -c 'printf "\n# edited by the operator\n" >> /etc/nango-gateway/gateway.yaml'
+OLD=$(main_pid)
+check "upgrade (the package installed again over itself)" inside env DEBIAN_FRONTEND=noninteractive \
+  dpkg -i --force-confold /root/nango-gateway.deb
+check "the operator's edit of gateway.yaml survives" inside grep -q "edited by the operator" /etc/nango-gateway/gateway.yaml
+check "a running service is restarted by the upgrade" sh -c "p=\$(timeout 10 nsenter -t $LEADER -a systemctl show -p MainPID \
+  --value nango-gateway); [ \"\$p\" != 0 ] && [ \"\$p\" != $OLD ] && timeout 10 nsenter -t $LEADER -a systemctl --quiet is-active nango-gateway"
+
 # ------------------------------------------------------------------------------------------------------ remove
 check "apt remove" inside env DEBIAN_FRONTEND=noninteractive apt-get remove -y -q nango-gateway
 check "no gateway process left" sh -c "! timeout 30 nsenter -t $LEADER -a pgrep -u nango-gateway"
+check "removed: the configuration stays" inside test -f /etc/nango-gateway/gateway.yaml
+check "apt purge" inside env DEBIAN_FRONTEND=noninteractive apt-get purge -y -q nango-gateway
+check "purged: state, cache and configuration gone" inside sh -c \
+  '! test -e /var/lib/nango-gateway && ! test -e /var/cache/nango-gateway && ! test -e /etc/nango-gateway/gateway.yaml'
 
 if [ "$FAILED" -gt 0 ]; then
   log "$FAILED check(s) failed; journal:"
