@@ -30,12 +30,17 @@ class UpstreamQueueTest {
         final AtomicInteger connections = new AtomicInteger();
 
         SlowUpstream(long delayMillis) throws IOException {
+            this(delayMillis, "");
+        }
+
+        /** Each answer followed, in the same write, by {@code trailing}: bytes no request asked for. */
+        SlowUpstream(long delayMillis, String trailing) throws IOException {
             Thread acceptor = new Thread(() -> {
                 while (!server.isClosed()) {
                     try {
                         Socket s = server.accept();
                         connections.incrementAndGet();
-                        Thread t = new Thread(() -> serve(s, delayMillis));
+                        Thread t = new Thread(() -> serve(s, delayMillis, trailing));
                         t.setDaemon(true);
                         t.start();
                     } catch (IOException closed) {
@@ -47,7 +52,7 @@ class UpstreamQueueTest {
             acceptor.start();
         }
 
-        private static void serve(Socket s, long delayMillis) {
+        private static void serve(Socket s, long delayMillis, String trailing) {
             try (s) {
                 InputStream in = s.getInputStream();
                 while (true) {
@@ -63,7 +68,7 @@ class UpstreamQueueTest {
                         Thread.sleep(Long.MAX_VALUE);
                     }
                     Thread.sleep(delayMillis);
-                    s.getOutputStream().write("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
+                    s.getOutputStream().write(("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok" + trailing)
                             .getBytes(StandardCharsets.US_ASCII));
                 }
             } catch (IOException | InterruptedException gone) {
@@ -110,6 +115,30 @@ class UpstreamQueueTest {
                 pool.shutdownNow();
             }
             assertTrue(nango.connections.get() <= 2, "never more than max_connections: " + nango.connections.get());
+        }
+    }
+
+    /**
+     * Bytes Nango sends after a response, in the same read, belong to no request: they close that connection. A
+     * request waiting in line for it gets a fresh one, never those bytes read as its own (broken) response.
+     */
+    @Test
+    void bytesAfterAResponseNeverReachTheRequestWaitingForItsConnection() throws Exception {
+        try (SlowUpstream nango = new SlowUpstream(150, "HTTP/1.1 999 stray\r\n\r\n");
+                Gateway g = gateway(nango.server.getLocalPort(), "5s")) {
+            int port = g.port("public");
+            ExecutorService pool = Executors.newFixedThreadPool(6);
+            try {
+                List<Future<Integer>> answers = new ArrayList<>();
+                for (int i = 0; i < 6; i++) {
+                    answers.add(pool.submit(() -> RawHttp.exchange(port, GET).status()));
+                }
+                for (Future<Integer> a : answers) {
+                    assertEquals(200, a.get());
+                }
+            } finally {
+                pool.shutdownNow();
+            }
         }
     }
 
