@@ -36,24 +36,9 @@ class RequestBufferingTest {
         final ServerSocket server = new ServerSocket(0);
         final AtomicInteger connections = new AtomicInteger();
         final BlockingQueue<byte[]> requests = new LinkedBlockingQueue<>();
-        private final Thread acceptor;
 
         CountingUpstream() throws IOException {
-            acceptor = new Thread(() -> {
-                while (!server.isClosed()) {
-                    try {
-                        Socket s = server.accept();
-                        connections.incrementAndGet();
-                        Thread t = new Thread(() -> serve(s));
-                        t.setDaemon(true);
-                        t.start();
-                    } catch (IOException closed) {
-                        return;
-                    }
-                }
-            });
-            acceptor.setDaemon(true);
-            acceptor.start();
+            StandIn.acceptEach(server, connections, s -> serve(s));
         }
 
         private void serve(Socket s) {

@@ -35,34 +35,15 @@ class UpstreamQueueTest {
 
         /** Each answer followed, in the same write, by {@code trailing}: bytes no request asked for. */
         SlowUpstream(long delayMillis, String trailing) throws IOException {
-            Thread acceptor = new Thread(() -> {
-                while (!server.isClosed()) {
-                    try {
-                        Socket s = server.accept();
-                        connections.incrementAndGet();
-                        Thread t = new Thread(() -> serve(s, delayMillis, trailing));
-                        t.setDaemon(true);
-                        t.start();
-                    } catch (IOException closed) {
-                        return;
-                    }
-                }
-            });
-            acceptor.setDaemon(true);
-            acceptor.start();
+            StandIn.acceptEach(server, connections, s -> serve(s, delayMillis, trailing));
         }
 
         private static void serve(Socket s, long delayMillis, String trailing) {
             try (s) {
                 InputStream in = s.getInputStream();
                 while (true) {
-                    int matched = 0;
-                    while (matched < 4) {
-                        int c = in.read();
-                        if (c < 0) {
-                            return;
-                        }
-                        matched = c == (matched % 2 == 0 ? '\r' : '\n') ? matched + 1 : (c == '\r' ? 1 : 0);
+                    if (!StandIn.skipHead(in)) {
+                        return;
                     }
                     if (delayMillis < 0) {
                         Thread.sleep(Long.MAX_VALUE);
