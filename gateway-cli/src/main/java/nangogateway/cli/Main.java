@@ -1,6 +1,7 @@
 package nangogateway.cli;
 
 import ch.qos.logback.classic.LoggerContext;
+import java.util.List;
 import java.util.concurrent.Callable;
 import org.slf4j.LoggerFactory;
 import picocli.AutoComplete;
@@ -18,28 +19,63 @@ import picocli.CommandLine.Spec;
         scope = CommandLine.ScopeType.INHERIT,
         mixinStandardHelpOptions = true,
         versionProvider = VersionProvider.class,
-        description = "Allowlisting reverse proxy in front of a self-hosted Nango server.",
-        subcommands = {RunCommand.class, CheckCommand.class, RoutesCommand.class, ExplainCommand.class,
-                ProbeCommand.class, CommandLine.HelpCommand.class, AutoComplete.GenerateCompletion.class})
+        description = "Allowlisting reverse proxy in front of a self-hosted Nango server.")
 public final class Main implements Callable<Integer> {
+    /** The commands, in the order help lists them; {@code help} and {@code generate-completion} need them all. */
+    private static final List<Class<?>> COMMANDS = List.of(RunCommand.class, CheckCommand.class,
+            RoutesCommand.class, ExplainCommand.class, ProbeCommand.class, CommandLine.HelpCommand.class,
+            AutoComplete.GenerateCompletion.class);
+
     @Spec
     private CommandSpec spec;
 
     public static void main(String[] args) {
         tuneNetty();
-        int code = new CommandLine(new Main()).execute(args);
+        Thread logging = startLogging();
+        CommandLine cli = commandLine(args);
+        CommandLine.IExecutionStrategy run = cli.getExecutionStrategy();
+        cli.setExecutionStrategy(parsed -> {
+            await(logging);
+            return run.execute(parsed);
+        });
+        int code = cli.execute(args);
         stopLogging();
         System.exit(code);
     }
 
     /**
+     * The command line for these arguments. Reading a command's annotations is most of the command line's start-up
+     * cost (picocli's classes are too old for the JVM's class-data archive), so when the first argument names a
+     * command, only that command is built; anything else ({@code --help}, {@code help run}, a typo) gets them all.
+     */
+    static CommandLine commandLine(String... args) {
+        CommandLine cli = new CommandLine(new Main());
+        String first = args.length > 0 ? args[0] : "";
+        Class<?> named = COMMANDS.stream()
+                .filter(c -> !c.getName().startsWith("picocli."))
+                .filter(c -> first.equals(c.getAnnotation(Command.class).name()))
+                .findFirst().orElse(null);
+        for (Class<?> command : named != null ? List.of(named) : COMMANDS) {
+            cli.addSubcommand(command);
+        }
+        return cli;
+    }
+
+    /**
      * Netty settings read once, when its classes load, so they are set before anything touches Netty. Pinned-memory
      * tracking adds to a shared counter on every pooled buffer's allocation and release, for an allocator metric
-     * the gateway does not read. A value given with {@code -D} wins.
+     * the gateway does not read. A value given with {@code -D} wins (the JFR events: {@code -Dio.netty.jfr.enabled=true}).
      */
     static void tuneNetty() {
-        if (System.getProperty("io.netty.trackPinnedMemory") == null) {
-            System.setProperty("io.netty.trackPinnedMemory", "false");
+        setUnlessGiven("io.netty.trackPinnedMemory", "false");
+        // Netty's allocator declares JFR events; registering them with the JVM's flight recorder costs about a fifth
+        // of a second of start-up, for events nobody records unless they ask.
+        setUnlessGiven("io.netty.jfr.enabled", "false");
+    }
+
+    private static void setUnlessGiven(String key, String value) {
+        if (System.getProperty(key) == null) {
+            System.setProperty(key, value);
         }
     }
 
@@ -48,6 +84,26 @@ public final class Main implements Callable<Integer> {
     public Integer call() {
         throw new CommandLine.ParameterException(spec.commandLine(),
                 "a command is required: run, check, routes, explain or probe");
+    }
+
+    /**
+     * Starts reading the logging configuration on a second core while this one reads the command line: about a sixth
+     * of a second of start-up. Commands run only after it is done ({@link #commandLine}), so every line they log goes
+     * straight to the configured appenders.
+     */
+    static Thread startLogging() {
+        Thread thread = new Thread(LoggerFactory::getILoggerFactory, "logging-init");
+        thread.setDaemon(true);
+        thread.start();
+        return thread;
+    }
+
+    private static void await(Thread thread) {
+        try {
+            thread.join();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     /** The async appender holds the last lines (drain, stop) until its worker writes them: flush before exit. */

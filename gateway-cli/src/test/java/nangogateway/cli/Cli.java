@@ -21,7 +21,7 @@ final class Cli {
     }
 
     static Result run(String... args) {
-        return run(new CommandLine(new Main()), args);
+        return run(Main.commandLine(args), args);
     }
 
     static Result run(CommandLine cli, String... args) {

@@ -3,6 +3,7 @@ package nangogateway.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.util.List;
 import org.junit.jupiter.api.Test;
 
 class MainTest {
@@ -25,6 +26,38 @@ class MainTest {
                 System.setProperty(key, before);
             }
         }
+    }
+
+    @Test
+    void nettyFlightRecorderEventsAreOffUnlessAskedFor() {
+        String key = "io.netty.jfr.enabled";
+        String before = System.getProperty(key);
+        try {
+            System.clearProperty(key);
+            Main.tuneNetty();
+            assertEquals("false", System.getProperty(key));
+        } finally {
+            if (before == null) {
+                System.clearProperty(key);
+            } else {
+                System.setProperty(key, before);
+            }
+        }
+    }
+
+    @Test
+    void aNamedCommandIsBuiltAloneAndEverythingElseGetsThemAll() {
+        assertEquals(List.of("run"), List.copyOf(Main.commandLine("run", "--config", "x").getSubcommands().keySet()));
+        assertEquals(List.of("probe"), List.copyOf(Main.commandLine("probe").getSubcommands().keySet()));
+        List<String> all = List.of("run", "check", "routes", "explain", "probe", "help", "generate-completion");
+        assertEquals(all, List.copyOf(Main.commandLine("--help").getSubcommands().keySet()));
+        assertEquals(all, List.copyOf(Main.commandLine("help", "run").getSubcommands().keySet()));
+        assertEquals(all, List.copyOf(Main.commandLine().getSubcommands().keySet()));
+        assertEquals(all, List.copyOf(Main.commandLine("rnu").getSubcommands().keySet()));
+
+        Cli.Result help = Cli.run("help", "check");
+        assertEquals(0, help.code(), help.toString());
+        assertTrue(help.out().startsWith("Usage: nango-gateway check "), help.out());
     }
 
     @Test

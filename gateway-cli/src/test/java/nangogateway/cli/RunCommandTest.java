@@ -80,7 +80,7 @@ class RunCommandTest {
         boolean notify = Epoll.isAvailable();
         String socket = dir.resolve("notify.sock").toString();
         try (NotifyReceiver systemd = notify ? new NotifyReceiver(socket) : null) {
-            CommandLine cli = new CommandLine(new Main());
+            CommandLine cli = Main.commandLine("run");
             RunCommand run = cli.getSubcommands().get("run").getCommand();
             run.notifySocket = notify ? socket : null;
             Path status = dir.resolve("reload-status");
@@ -158,7 +158,7 @@ class RunCommandTest {
         Path file = Cli.write(dir, "gateway.yaml", BASE.formatted(""));
         String socket = dir.resolve("watchdog-" + pid + ".sock").toString();
         try (NotifyReceiver systemd = new NotifyReceiver(socket)) {
-            CommandLine cli = new CommandLine(new Main());
+            CommandLine cli = Main.commandLine("run");
             RunCommand run = cli.getSubcommands().get("run").getCommand();
             run.notifySocket = socket;
             run.watchdogUsec = "200000";

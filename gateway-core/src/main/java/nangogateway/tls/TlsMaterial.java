@@ -2,32 +2,32 @@ package nangogateway.tls;
 
 import io.netty.handler.ssl.ApplicationProtocolConfig;
 import io.netty.handler.ssl.ApplicationProtocolNames;
+import io.netty.handler.ssl.ClientAuth;
+import io.netty.handler.ssl.JdkSslContext;
 import io.netty.handler.ssl.SslContext;
-import io.netty.handler.ssl.SslContextBuilder;
-import io.netty.handler.ssl.SslProvider;
+import io.netty.handler.ssl.SupportedCipherSuiteFilter;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.Reader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.security.GeneralSecurityException;
+import java.security.KeyStore;
 import java.security.PrivateKey;
 import java.security.PublicKey;
 import java.security.Signature;
 import java.security.cert.Certificate;
 import java.security.cert.CertificateFactory;
 import java.security.cert.X509Certificate;
+import java.security.interfaces.RSAPrivateCrtKey;
+import java.security.interfaces.RSAPublicKey;
 import java.util.ArrayList;
 import java.util.List;
+import javax.net.ssl.KeyManagerFactory;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.TrustManager;
 import nangogateway.config.TlsConfig;
-import org.bouncycastle.asn1.pkcs.PrivateKeyInfo;
-import org.bouncycastle.openssl.PEMEncryptedKeyPair;
-import org.bouncycastle.openssl.PEMKeyPair;
-import org.bouncycastle.openssl.PEMParser;
-import org.bouncycastle.openssl.jcajce.JcaPEMKeyConverter;
-import org.bouncycastle.pkcs.PKCS8EncryptedPrivateKeyInfo;
 
 /**
  * Loads a listener's certificate chain and private key as certbot writes them (PEM full chain; PKCS#8, PKCS#1 RSA
@@ -37,6 +37,8 @@ import org.bouncycastle.pkcs.PKCS8EncryptedPrivateKeyInfo;
 public final class TlsMaterial {
     private static final String KINDS = "an unencrypted PEM key: PKCS#8 'PRIVATE KEY', PKCS#1 'RSA PRIVATE KEY' or"
             + " SEC1 'EC PRIVATE KEY' (any other: openssl pkcs8 -topk8 -nocrypt -in KEY -out KEY.pk8)";
+
+    private static final String[] PROTOCOLS = {"TLSv1.3", "TLSv1.2"};
 
     /** TLS 1.2 suites with forward secrecy and AEAD; TLS 1.3 suites are all acceptable. */
     static final List<String> CIPHERS = List.of(
@@ -60,18 +62,22 @@ public final class TlsMaterial {
                     + config.cert() + "; give the key that was issued with that certificate");
         }
         try {
-            SslContext ctx = SslContextBuilder.forServer(key, chain.toArray(new X509Certificate[0]))
-                    .sslProvider(SslProvider.JDK)
-                    .protocols("TLSv1.3", "TLSv1.2")
-                    .ciphers(CIPHERS, io.netty.handler.ssl.SupportedCipherSuiteFilter.INSTANCE)
-                    .applicationProtocolConfig(new ApplicationProtocolConfig(
+            // The context is made here rather than by SslContextBuilder: Netty's JDK server context runs a one-off
+            // self-check when its class loads (a PKCS#12 store for a built-in key, two rounds of 10,000-fold PBKDF2),
+            // about a third of a second of every start for a feature (client certificates) the gateway does not use.
+            SSLContext jdk = SSLContext.getInstance("TLS");
+            // No trust managers: without client certificates a server trusts nobody, and null would make the JDK
+            // read its whole CA store (a tenth of a second) for nothing.
+            jdk.init(keyManager(key, chain).getKeyManagers(), new TrustManager[0], null);
+            SslContext ctx = new JdkSslContext(jdk, false, CIPHERS, SupportedCipherSuiteFilter.INSTANCE,
+                    new ApplicationProtocolConfig(
                             ApplicationProtocolConfig.Protocol.ALPN,
                             ApplicationProtocolConfig.SelectorFailureBehavior.NO_ADVERTISE,
                             ApplicationProtocolConfig.SelectedListenerFailureBehavior.ACCEPT,
-                            ApplicationProtocolNames.HTTP_1_1))
-                    .build();
+                            ApplicationProtocolNames.HTTP_1_1),
+                    ClientAuth.NONE, PROTOCOLS, false);
             return new Loaded(ctx, chain.get(0));
-        } catch (IOException | RuntimeException e) {
+        } catch (IOException | GeneralSecurityException | RuntimeException e) {
             throw new TlsException(config.cert() + ": cannot build a TLS context: " + e.getMessage());
         }
     }
@@ -94,32 +100,53 @@ public final class TlsMaterial {
     }
 
     static PrivateKey readKey(Path file) throws TlsException {
-        // PEMParser skips blocks it does not know and returns null at the end; "EC PARAMETERS" comes back as an OID.
-        try (Reader r = Files.newBufferedReader(file, StandardCharsets.US_ASCII); PEMParser pem = new PEMParser(r)) {
-            JcaPEMKeyConverter converter = new JcaPEMKeyConverter();
-            for (Object o = pem.readObject(); o != null; o = pem.readObject()) {
-                if (o instanceof PEMKeyPair pair) {
-                    return converter.getPrivateKey(pair.getPrivateKeyInfo());
-                }
-                if (o instanceof PrivateKeyInfo info) {
-                    return converter.getPrivateKey(info);
-                }
-                if (o instanceof PKCS8EncryptedPrivateKeyInfo || o instanceof PEMEncryptedKeyPair) {
-                    throw new TlsException(file + ": the key is encrypted; give the gateway an unencrypted key"
-                            + " readable only by its user (openssl pkey -in KEY -out KEY.plain)");
-                }
-            }
+        String text;
+        try {
+            text = Files.readString(file, StandardCharsets.ISO_8859_1);
         } catch (NoSuchFileException e) {
             throw new TlsException(file + ": cannot read: no such file");
-        } catch (IOException | RuntimeException e) {
-            // A truncated or corrupted file: BC reports a missing END line, bad base64 or malformed DER.
+        } catch (IOException e) {
+            throw new TlsException(file + ": cannot read: " + e.getMessage());
+        }
+        try {
+            return PemKeys.read(text);
+        } catch (PemKeys.BadKey e) {
+            if (e.encrypted) {
+                throw new TlsException(file + ": the key is encrypted; give the gateway an unencrypted key"
+                        + " readable only by its user (openssl pkey -in KEY -out KEY.plain)");
+            }
+            if (e.absent) {
+                throw new TlsException(file + ": no private key block; expected " + KINDS);
+            }
+            // A truncated or corrupted file: a missing END line, bad base64 or malformed DER.
             throw new TlsException(file + ": not a readable PEM private key (" + e.getMessage() + "); expected the"
                     + " complete key file as written (certbot's privkey.pem), " + KINDS);
         }
-        throw new TlsException(file + ": no private key block; expected " + KINDS);
+    }
+
+    /**
+     * The key and chain as a key manager. Netty's own route goes through a PKCS#12 key store, whose default key
+     * protection is 10,000 rounds of PBKDF2 each way: a fifth of a second of every start and reload. The JDK's
+     * JKS store holds a key in memory without them; it never reaches a file either way.
+     */
+    private static KeyManagerFactory keyManager(PrivateKey key, List<X509Certificate> chain)
+            throws GeneralSecurityException, IOException {
+        char[] password = "in-memory".toCharArray();
+        KeyStore store = KeyStore.getInstance("JKS");
+        store.load(null, null);
+        store.setKeyEntry("gateway", key, password, chain.toArray(new X509Certificate[0]));
+        KeyManagerFactory factory = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
+        factory.init(store, password);
+        return factory;
     }
 
     static boolean matches(PrivateKey key, PublicKey pub) {
+        // An RSA key as certbot and openssl write it carries its public half: compare, rather than sign with a cold
+        // JVM's big-integer code.
+        if (key instanceof RSAPrivateCrtKey rsa) {
+            return pub instanceof RSAPublicKey p && p.getModulus().equals(rsa.getModulus())
+                    && p.getPublicExponent().equals(rsa.getPublicExponent());
+        }
         String alg = switch (key.getAlgorithm()) {
             case "RSA" -> "SHA256withRSA";
             case "EC" -> "SHA256withECDSA";

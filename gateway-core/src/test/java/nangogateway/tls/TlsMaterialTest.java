@@ -178,6 +178,25 @@ class TlsMaterialTest {
     }
 
     @Test
+    void aTraditionalKeyLockedWithAPassphraseIsRefusedAsEncrypted() throws Exception {
+        Assumptions.assumeTrue(Files.isExecutable(Path.of("/usr/bin/openssl")), "openssl is not installed");
+        for (String alg : new String[] {"rsa", "ec"}) {
+            Pair p = generate(alg.toUpperCase(java.util.Locale.ROOT), "proc-type.example");
+            TlsConfig tls = write(p, traditional(p.keys().getPrivate()), null);
+            // Proc-Type: 4,ENCRYPTED and DEK-Info headers inside an RSA/EC PRIVATE KEY block
+            String key = tls.key().toString();
+            if (alg.equals("rsa")) {
+                openssl(alg, "-traditional", "-in", key, "-out", key, "-aes256", "-passout", "pass:x");
+            } else {
+                openssl(alg, "-in", key, "-out", key, "-aes256", "-passout", "pass:x");
+            }
+            assertTrue(Files.readString(tls.key()).contains("Proc-Type: 4,ENCRYPTED"), Files.readString(tls.key()));
+            TlsException e = assertThrows(TlsException.class, () -> TlsMaterial.load(tls));
+            assertTrue(e.getMessage().startsWith(tls.key() + ": the key is encrypted"), e.getMessage());
+        }
+    }
+
+    @Test
     void aMissingOrBrokenCertificateFileIsAConfigError() throws Exception {
         Pair p = generate("EC", "chain.example");
         TlsConfig tls = write(p, traditional(p.keys().getPrivate()), "EC PRIVATE KEY");
