@@ -26,6 +26,7 @@ import nangogateway.config.GatewayConfig;
 import nangogateway.config.ListenerConfig;
 import nangogateway.server.Gateway;
 import nangogateway.server.GatewayException;
+import nangogateway.tls.TlsMaterial;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
@@ -105,6 +106,8 @@ final class RunCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         leakDetectionOffUnlessAsked();
+        // A production route file has a TLS listener; its set-up overlaps reading the file.
+        TlsMaterial.prepareInBackground();
         ConfigSource source = config.source();
         GatewayConfig initial;
         try {

@@ -40,6 +40,7 @@ import nangogateway.lifecycle.EventLoopWatchdog;
 import nangogateway.tls.CertificateWatcher;
 import nangogateway.tls.TlsException;
 import nangogateway.tls.TlsMaterial;
+import nangogateway.tls.TlsWarmUp;
 import nangogateway.upstream.UpstreamPools;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -121,6 +122,7 @@ public final class Gateway implements AutoCloseable {
 
     private void startOnControl(GatewayConfig config) throws GatewayException {
         Built built = build(config);
+        built.tls().values().stream().findFirst().ifPresent(TlsWarmUp::inBackground);
         Map<String, Bound> bound = new LinkedHashMap<>();
         try {
             for (ListenerConfig l : config.listeners()) {

@@ -54,6 +54,23 @@ public final class TlsMaterial {
     public record Loaded(SslContext context, X509Certificate leaf) {
     }
 
+    /**
+     * Starts, on a thread of its own, what Netty does once per process before the first TLS context: it sets up the
+     * JDK's TLS stack with its CA store to learn the default protocols and suites (a seventh of a second). Started
+     * while the route file is read, the first listener's context does not wait for all of it.
+     */
+    public static void prepareInBackground() {
+        Thread thread = new Thread(() -> {
+            try {
+                Class.forName("io.netty.handler.ssl.JdkSslContext", true, TlsMaterial.class.getClassLoader());
+            } catch (ClassNotFoundException | LinkageError e) {
+                // the listener's own load reports whatever is wrong
+            }
+        }, "tls-init");
+        thread.setDaemon(true);
+        thread.start();
+    }
+
     public static Loaded load(TlsConfig config) throws TlsException {
         List<X509Certificate> chain = readChain(config.cert());
         PrivateKey key = readKey(config.key());

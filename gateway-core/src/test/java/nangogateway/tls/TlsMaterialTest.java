@@ -275,47 +275,6 @@ class TlsMaterialTest {
 
     /** Runs a client and the server context's engine against each other in memory; the served subject. */
     private static String handshake(SslContext server, X509Certificate trusted) throws Exception {
-        KeyStore ks = KeyStore.getInstance(KeyStore.getDefaultType());
-        ks.load(null, null);
-        ks.setCertificateEntry("server", trusted);
-        TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
-        tmf.init(ks);
-        SSLContext clientContext = SSLContext.getInstance("TLS");
-        clientContext.init(null, tmf.getTrustManagers(), null);
-        SSLEngine c = clientContext.createSSLEngine();
-        c.setUseClientMode(true);
-        SSLEngine s = server.newEngine(ByteBufAllocator.DEFAULT);
-        ByteBuffer none = ByteBuffer.allocate(0);
-        int size = 64 * 1024;
-        ByteBuffer toServer = ByteBuffer.allocate(size);
-        ByteBuffer toClient = ByteBuffer.allocate(size);
-        ByteBuffer app = ByteBuffer.allocate(size);
-        c.beginHandshake();
-        s.beginHandshake();
-        for (int i = 0; i < 100 && !(idle(c) && idle(s)); i++) {
-            c.wrap(none, toServer);
-            toServer.flip();
-            s.unwrap(toServer, app);
-            toServer.compact();
-            runTasks(s);
-            s.wrap(none, toClient);
-            toClient.flip();
-            c.unwrap(toClient, app);
-            toClient.compact();
-            runTasks(c);
-        }
-        assertTrue(idle(c) && idle(s), "handshake did not finish: " + c.getHandshakeStatus() + "/"
-                + s.getHandshakeStatus());
-        return ((X509Certificate) c.getSession().getPeerCertificates()[0]).getSubjectX500Principal().getName();
-    }
-
-    private static boolean idle(SSLEngine e) {
-        return e.getHandshakeStatus() == HandshakeStatus.NOT_HANDSHAKING;
-    }
-
-    private static void runTasks(SSLEngine e) {
-        for (Runnable t = e.getDelegatedTask(); t != null; t = e.getDelegatedTask()) {
-            t.run();
-        }
+        return TlsWarmUp.handshake(server, trusted);
     }
 }
