@@ -109,7 +109,10 @@ EOF
 
 nginx -c "$WORK/up.conf"
 nginx -c "$WORK/proxy.conf"
-java -Xms256m -Xmx256m -XX:MaxDirectMemorySize=256m -XX:+UseParallelGC -XX:+ExitOnOutOfMemoryError \
+# The service's JVM options (packaging/src/deb/etc/default-nango-gateway), then the benchmark's logging.
+JAVA_OPTS=; . "$ROOT/packaging/src/deb/etc/default-nango-gateway"
+# shellcheck disable=SC2086
+java $JAVA_OPTS \
   -Dlogback.configurationFile="$BENCH_DIR/logback-bench.xml" -Djava.io.tmpdir="$WORK" \
   -jar "$CLI_JAR" run --config "$WORK/gateway.yaml" > "$WORK/gateway.log" 2>&1 &
 PIDS+=($!)

@@ -158,9 +158,17 @@ log "      start to active: $(awk -v a="$T0" -v b="$(date +%s.%N)" 'BEGIN { prin
 check "status text" sh -c "timeout 30 nsenter -t $LEADER -a systemctl show -p StatusText --value nango-gateway | grep -q ."
 # MainPID is the container's own number for the process: everything about it is read inside the container.
 PID=$(main_pid)
-check "the JVM runs with /etc/default/nango-gateway's options" sh -c "timeout 30 nsenter -t $LEADER -a \
-  cat /proc/$PID/cmdline | tr '\\0' ' ' | grep -- '-Xmx256m' | grep -- '-XX:MaxDirectMemorySize=256m' \
-  | grep -q -- '-XX:+ExitOnOutOfMemoryError'"
+# Every option of the file, read from the file itself, and the bounds the issue asks for.
+jvm_options_present() {
+  local cmdline opts
+  cmdline=" $(timeout 30 nsenter -t "$LEADER" -a cat /proc/$PID/cmdline | tr '\0' ' ')"
+  opts=$(timeout 30 nsenter -t "$LEADER" -a sh -c '. /etc/default/nango-gateway; echo "$JAVA_OPTS"')
+  for o in $opts -XX:+ExitOnOutOfMemoryError; do
+    case "$cmdline" in *" $o "*) ;; *) echo "missing: $o in$cmdline"; return 1 ;; esac
+  done
+  case "$opts" in *-Xmx*-XX:MaxDirectMemorySize=*|*-XX:MaxDirectMemorySize=*-Xmx*) ;; *) echo "unbounded: $opts"; return 1 ;; esac
+}
+check "the JVM runs with /etc/default/nango-gateway's options" jvm_options_present
 check "runs as nango-gateway" sh -c "[ \"\$(timeout 30 nsenter -t $LEADER -a ps -o user= -p $PID)\" = nango-gateway ]"
 check "CAP_NET_BIND_SERVICE only" sh -c "timeout 30 nsenter -t $LEADER -a cat /proc/$PID/status \
   | grep -q '^CapEff:[[:space:]]*0000000000000400$'"
