@@ -1,9 +1,18 @@
 package nangogateway.observe;
 
+import java.util.List;
 import java.util.Locale;
 import java.util.Set;
 
-/** Replaces the values of credential-bearing query parameters with {@code [redacted]}. */
+/**
+ * Replaces the values of credential-bearing parameters with {@code [redacted]}, in a request target or in a URL such
+ * as a Referer. What follows the first {@code ?} or {@code #} is read as parameters separated by any of
+ * {@code & ; ? #}: more separators than Nango's query parser knows, so a secret is hidden in every spelling a client,
+ * a provider or a browser may use ({@code ;} pairs, {@code &amp;}, a fragment with an implicit-flow token, a query
+ * inside a fragment). A name is secret by itself or by any part of it ({@code code[]}, {@code state[0]},
+ * {@code a[access_token]}), and a value is redacted whole when, once percent-decoded, it carries a secret parameter
+ * of its own ({@code next=/cb%3Fcode%3D...}). Redacting too much costs a log reader a value; too little leaks it.
+ */
 public final class QueryRedactor {
     private QueryRedactor() {
     }
@@ -14,41 +23,117 @@ public final class QueryRedactor {
             "connect_session_token", "public_key", "client_secret", "secret", "password", "api_key", "apikey",
             "signature", "sig", "session_token", "assertion", "client_assertion");
 
+    /** Parts of names that mark a secret wherever they appear ({@code x_auth_token}, {@code db_password}). */
+    private static final List<String> SECRET_PARTS = List.of("token", "secret", "password", "passwd", "credential",
+            "signature", "api_key", "apikey");
+
+    private static final String REDACTED = "[redacted]";
+    /** Rounds of percent-decoding looked through for a secret inside a value (double encoding is common). */
+    private static final int DECODE_ROUNDS = 3;
+
     public static String redact(String target) {
         return redact(target, Set.of());
     }
 
     /**
-     * The target (or URL) with secret query values redacted; the path and the other parameters are kept as they
-     * are. Names are compared case-insensitively after percent-decoding, so {@code c%6Fde} is redacted too.
+     * The target (or URL) with secret values redacted; the path, the separators and the other parameters are kept as
+     * they are. Names are compared case-insensitively after percent-decoding, so {@code c%6Fde} is redacted too.
      */
     public static String redact(String target, Set<String> extra) {
-        int q = target.indexOf('?');
-        if (q < 0) {
+        int start = firstOf(target, 0, "?#");
+        if (start < 0) {
             return target;
         }
-        StringBuilder out = new StringBuilder(target.length()).append(target, 0, q + 1);
-        String query = target.substring(q + 1);
-        int start = 0;
+        StringBuilder out = new StringBuilder(target.length() + 16).append(target, 0, start + 1);
+        int at = start + 1;
         while (true) {
-            int amp = query.indexOf('&', start);
-            int end = amp < 0 ? query.length() : amp;
-            String pair = query.substring(start, end);
-            int eq = pair.indexOf('=');
-            String name = eq < 0 ? pair : pair.substring(0, eq);
-            String key = decode(name).toLowerCase(Locale.ROOT);
-            if (eq >= 0 && (SECRET_PARAMS.contains(key) || extra.contains(key))) {
-                out.append(name).append("=[redacted]");
+            int sep = firstOf(target, at, "&;?#");
+            int end = sep < 0 ? target.length() : sep;
+            int eq = target.indexOf('=', at);
+            if (eq >= 0 && eq < end) {
+                String name = target.substring(at, eq);
+                String value = target.substring(eq + 1, end);
+                out.append(name).append('=');
+                out.append(secretName(name, extra) || carriesSecret(value, extra) ? REDACTED : value);
             } else {
-                out.append(pair);
+                out.append(target, at, end);
             }
-            if (amp < 0) {
-                break;
+            if (sep < 0) {
+                return out.toString();
             }
-            out.append('&');
-            start = amp + 1;
+            out.append(target.charAt(sep));
+            at = sep + 1;
         }
-        return out.toString();
+    }
+
+    private static int firstOf(String s, int from, String chars) {
+        for (int i = from; i < s.length(); i++) {
+            if (chars.indexOf(s.charAt(i)) >= 0) {
+                return i;
+            }
+        }
+        return -1;
+    }
+
+    /** A name, or any bracketed or dotted part of it, that names a secret. */
+    private static boolean secretName(String raw, Set<String> extra) {
+        String name = decode(raw).toLowerCase(Locale.ROOT).strip();
+        if (secret(name, extra)) {
+            return true;
+        }
+        if (name.indexOf('[') < 0 && name.indexOf('.') < 0) {
+            return false;
+        }
+        for (String part : name.split("[\\[\\].]+")) {
+            if (secret(part.strip(), extra)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static boolean secret(String name, Set<String> extra) {
+        if (SECRET_PARAMS.contains(name) || extra.contains(name)) {
+            return true;
+        }
+        for (String s : SECRET_PARTS) {
+            if (name.contains(s)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** A value that, percent-decoded up to a few times, holds a parameter with a secret name of its own. */
+    private static boolean carriesSecret(String value, Set<String> extra) {
+        String v = value;
+        for (int round = 0; round <= DECODE_ROUNDS; round++) {
+            if (v.indexOf('=') >= 0 && nestedSecret(v, extra)) {
+                return true;
+            }
+            if (v.indexOf('%') < 0) {
+                return false;
+            }
+            v = decode(v);
+        }
+        return false;
+    }
+
+    private static boolean nestedSecret(String v, Set<String> extra) {
+        int at = 0;
+        while (at <= v.length()) {
+            int sep = firstOf(v, at, "&;?#");
+            int end = sep < 0 ? v.length() : sep;
+            int eq = v.indexOf('=', at);
+            if (eq >= 0 && eq < end && secretName(v.substring(at, eq), extra)) {
+                return true;
+            }
+            if (sep < 0) {
+                return false;
+            }
+            at = sep + 1;
+        }
+        return false;
     }
 
     private static String decode(String name) {

@@ -67,8 +67,36 @@ class QueryRedactorTest {
     }
 
     @Test
-    void onlyTheFirstQuestionMarkStartsTheQuery() {
-        assertEquals("/a?next=/b?code=1&code=[redacted]", QueryRedactor.redact("/a?next=/b?code=1&code=2"));
+    void aQueryInsideAValueIsReadToo() {
+        assertEquals("/a?next=/b?code=[redacted]&code=[redacted]", QueryRedactor.redact("/a?next=/b?code=1&code=2"));
+    }
+
+    /** Every spelling an audit found written in clear. */
+    @Test
+    void secretsBehindOtherSeparatorsAreRedacted() {
+        assertEquals("/cb?x=1;code=[redacted]", QueryRedactor.redact("/cb?x=1;code=S"));
+        assertEquals("/cb?x=1;state=[redacted];access_token=[redacted]",
+                QueryRedactor.redact("/cb?x=1;state=S;access_token=S"));
+        assertEquals("/cb?state=[redacted]&amp;code=[redacted]", QueryRedactor.redact("/cb?state=S&amp;code=S"));
+        assertEquals("/cb?code[]=[redacted]&state[0]=[redacted]&a[access_token]=[redacted]&x[y]=1",
+                QueryRedactor.redact("/cb?code[]=S&state[0]=S&a[access_token]=S&x[y]=1"));
+        assertEquals("/cb?x=1#code=[redacted]", QueryRedactor.redact("/cb?x=1#code=S"));
+        assertEquals("https://a/cb#access_token=[redacted]&expires_in=3600",
+                QueryRedactor.redact("https://a/cb#access_token=S&expires_in=3600"));
+        assertEquals("https://a/#/cb?code=[redacted]", QueryRedactor.redact("https://a/#/cb?code=S"));
+    }
+
+    @Test
+    void aSecretEncodedInsideAnotherValueIsRedactedWithIt() {
+        assertEquals("/a?next=[redacted]&n=1", QueryRedactor.redact("/a?next=https%3A%2F%2Fx%2Fcb%3Fcode%3DS&n=1"));
+        assertEquals("/a?next=[redacted]", QueryRedactor.redact("/a?next=%252Fcb%253Fstate%253DS"));
+        assertEquals("/a?next=%2Fhome%3Fpage%3D2", QueryRedactor.redact("/a?next=%2Fhome%3Fpage%3D2"));
+    }
+
+    @Test
+    void namesThatContainASecretWordAreRedacted() {
+        assertEquals("/a?x_auth_token=[redacted]&db_password=[redacted]&client_Secret2=[redacted]&provider=github",
+                QueryRedactor.redact("/a?x_auth_token=S&db_password=S&client_Secret2=S&provider=github"));
     }
 
     @Test
