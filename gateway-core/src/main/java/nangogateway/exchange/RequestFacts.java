@@ -27,6 +27,8 @@ public final class RequestFacts {
     private long upstreamNanos = -1;
     private String upstream;
     private UpstreamFailure upstreamFailure;
+    private String refusedMethod;
+    private String refusedVersion;
 
     /** The connection's facts, created on first use. */
     public static RequestFacts of(Channel ch) {
@@ -55,6 +57,15 @@ public final class RequestFacts {
     }
 
     // ---- writers, each named for the one handler that calls it ----
+
+    /**
+     * Request decoder: what it could read of a request line it refused (either may be null), for the access log;
+     * a refused request carries no method or version of its own.
+     */
+    public void requestLineSeen(String method, String version) {
+        refusedMethod = method;
+        refusedVersion = version;
+    }
 
     /** Client-address handler: the client behind a trusted proxy, or null for the socket peer. */
     public void clientAddress(String address) {
@@ -147,6 +158,16 @@ public final class RequestFacts {
         return upstream;
     }
 
+    /** The method of a request line the decoder refused, when it could read one. */
+    public String refusedMethod() {
+        return refusedMethod;
+    }
+
+    /** The version of a request line the decoder refused, when the line was whole and ended with one. */
+    public String refusedVersion() {
+        return refusedVersion;
+    }
+
     /** How the upstream exchange failed, or null when it did not. */
     public UpstreamFailure upstreamFailure() {
         return upstreamFailure;
@@ -162,5 +183,7 @@ public final class RequestFacts {
         upstreamNanos = -1;
         upstream = null;
         upstreamFailure = null;
+        refusedMethod = null;
+        refusedVersion = null;
     }
 }

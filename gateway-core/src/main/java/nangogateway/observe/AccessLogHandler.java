@@ -75,9 +75,16 @@ public final class AccessLogHandler extends ChannelDuplexHandler {
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
         if (msg instanceof HttpRequest r) {
-            method = r.decoderResult().isFailure() ? "-" : r.method().name();
-            target = r.decoderResult().isFailure() ? "-" : r.uri(); // redacted when (if) a line is written
-            protocol = r.protocolVersion().text();
+            if (r.decoderResult().isFailure()) {
+                // a refused request is a placeholder: log what the decoder could read of the real line
+                method = orDash(facts.refusedMethod());
+                target = "-";
+                protocol = orDash(facts.refusedVersion());
+            } else {
+                method = r.method().name();
+                target = r.uri(); // redacted when (if) a line is written
+                protocol = r.protocolVersion().text();
+            }
             if (access.isInfoEnabled()) {
                 referer = r.headers().get(HttpHeaderNames.REFERER);
                 userAgent = r.headers().get(HttpHeaderNames.USER_AGENT);
@@ -148,9 +155,12 @@ public final class AccessLogHandler extends ChannelDuplexHandler {
         }
         // One builder, no formatter: this runs for every response on the event loop.
         StringBuilder b = new StringBuilder(256);
-        b.append(client).append(" - - [").append(clfNow()).append("] \"").append(method).append(' ')
-                .append(QueryRedactor.redact(target, extraSecrets)).append(' ').append(protocol).append("\" ")
-                .append(status).append(' ').append(bytes).append(" \"");
+        // The request line is escaped like the quoted fields: a target's quote, backslash or raw byte cannot end
+        // the field or forge another.
+        b.append(client).append(" - - [").append(clfNow()).append("] \"");
+        quote(b, method).append(' ');
+        quote(b, QueryRedactor.redact(target, extraSecrets)).append(' ');
+        quote(b, protocol).append("\" ").append(status).append(' ').append(bytes).append(" \"");
         quote(b, referer == null ? null : QueryRedactor.redact(referer, extraSecrets)).append("\" \"");
         quote(b, userAgent).append("\" listener=").append(listener).append(" route=\"");
         quote(b, route).append("\" rt=");
@@ -242,6 +252,10 @@ public final class AccessLogHandler extends ChannelDuplexHandler {
             }
         }
         return b.append('"');
+    }
+
+    private static String orDash(String s) {
+        return s == null ? "-" : s;
     }
 
     private static StringBuilder quote(StringBuilder b, String s) {

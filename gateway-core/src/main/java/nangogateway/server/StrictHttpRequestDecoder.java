@@ -19,8 +19,10 @@ import io.netty.handler.codec.http.TooLongHttpHeaderException;
 import io.netty.handler.codec.http.TooLongHttpLineException;
 import io.netty.util.AsciiString;
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 import java.util.List;
 import nangogateway.config.ListenerLimits;
+import nangogateway.exchange.RequestFacts;
 import nangogateway.http.BadMessage;
 import nangogateway.http.BodyDecoder;
 import nangogateway.http.Http1;
@@ -59,6 +61,7 @@ public final class StrictHttpRequestDecoder extends ByteToMessageDecoder {
     private final Http1.BlockScanner headScan = new Http1.BlockScanner();
     private final BodyDecoder body;
     private State state = State.HEAD;
+    private RequestFacts facts;
 
     public StrictHttpRequestDecoder(ListenerLimits limits) {
         this.maxRequestLine = limits.maxRequestLine();
@@ -74,6 +77,9 @@ public final class StrictHttpRequestDecoder extends ByteToMessageDecoder {
 
     @Override
     protected void decode(ChannelHandlerContext ctx, ByteBuf in, List<Object> out) {
+        if (facts == null) {
+            facts = RequestFacts.of(ctx.channel());
+        }
         while (in.isReadable()) {
             switch (state) {
                 case HEAD -> {
@@ -151,7 +157,7 @@ public final class StrictHttpRequestDecoder extends ByteToMessageDecoder {
         try {
             parseHead(b, out);
         } catch (BadMessage | TooLongHttpLineException | TooLongHttpHeaderException e) {
-            fail(in, out, e);
+            fail(b, out, e);
         }
         return true;
     }
@@ -279,6 +285,33 @@ public final class StrictHttpRequestDecoder extends ByteToMessageDecoder {
         }
     }
 
+    /**
+     * Tells the access log what can be told of a refused request's line: its method when it starts with a token and
+     * a space, its version when the whole line is here and ends with one (a 431's line does; a 414's is cut before
+     * it). The target is not kept: a refused target is not logged.
+     */
+    private void noteRequestLine(byte[] b) {
+        int methodEnd = 0;
+        while (methodEnd < b.length && Http1.tchar(b[methodEnd])) {
+            methodEnd++;
+        }
+        String method = methodEnd > 0 && methodEnd < b.length && b[methodEnd] == ' '
+                ? new String(b, 0, methodEnd, StandardCharsets.US_ASCII) : null;
+        String version = null;
+        int cr = 0;
+        while (cr < b.length && b[cr] != '\r' && b[cr] != '\n') {
+            cr++;
+        }
+        if (cr < b.length && cr >= 9 && b[cr - 9] == ' ') {
+            try {
+                version = version(Arrays.copyOfRange(b, cr - 8, cr + 2), 0).text();
+            } catch (BadMessage e) {
+                // not a version we speak: left out
+            }
+        }
+        facts.requestLineSeen(method, version);
+    }
+
     private static HttpVersion version(byte[] b, int at) throws BadMessage {
         if (b.length - at >= 10 && b[at] == 'H' && b[at + 1] == 'T' && b[at + 2] == 'T' && b[at + 3] == 'P'
                 && b[at + 4] == '/' && b[at + 5] == '1' && b[at + 6] == '.') {
@@ -296,9 +329,17 @@ public final class StrictHttpRequestDecoder extends ByteToMessageDecoder {
 
     /** Poisons the connection: a failed request now, and every byte after it skipped. */
     private void fail(ByteBuf in, List<Object> out, Exception cause) {
+        byte[] head = new byte[Math.min(in.readableBytes(), maxRequestLine + 2)];
+        in.getBytes(in.readerIndex(), head);
+        in.skipBytes(in.readableBytes());
+        fail(head, out, cause);
+    }
+
+    /** {@link #fail(ByteBuf, List, Exception)} once the head's bytes are out of the buffer. */
+    private void fail(byte[] head, List<Object> out, Exception cause) {
         state = State.BROKEN;
         headScan.reset();
-        in.skipBytes(in.readableBytes());
+        noteRequestLine(head);
         DefaultFullHttpRequest bad = new DefaultFullHttpRequest(HttpVersion.HTTP_1_0, HttpMethod.GET, "/bad-request",
                 Unpooled.EMPTY_BUFFER);
         bad.setDecoderResult(DecoderResult.failure(cause));

@@ -21,6 +21,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import nangogateway.config.ListenerLimits;
+import nangogateway.exchange.RequestFacts;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -301,6 +302,32 @@ class StrictHttpRequestDecoderTest {
         write("GET / HTTP/1.1\r\nHost: h\r\nX-Big: " + "b".repeat(17 * 1024) + "\r\n\r\n");
         Throwable cause = assertSingleFailure(drain());
         assertInstanceOf(TooLongHttpHeaderException.class, cause);
+    }
+
+    /** The access log of a refused request: its method and version as sent, never a placeholder's HTTP/1.0. */
+    @Test
+    void aRefusedRequestLeavesWhatItsLineSaidForTheLog() {
+        RequestFacts facts = RequestFacts.of(channel);
+        write("POST / HTTP/1.1\r\nHost: h\r\nX-Big: " + "b".repeat(17 * 1024) + "\r\n\r\n");
+        assertInstanceOf(TooLongHttpHeaderException.class, assertSingleFailure(drain()));
+        assertEquals("POST", facts.refusedMethod());
+        assertEquals("HTTP/1.1", facts.refusedVersion(), "a 431's request line is whole");
+
+        for (String[] c : new String[][] {
+                {"GET /" + "a".repeat(8 * 1024) + " HTTP/1.1\r\nHost: h\r\n\r\n", "GET", "HTTP/1.1"},
+                {"GET /" + "a".repeat(9 * 1024), "GET", null},
+                {"GE\"T / HTTP/1.1\r\n\r\n", null, "HTTP/1.1"},
+                {"GET / HTTP/1.0\r\nBad Header: x\r\n\r\n", "GET", "HTTP/1.0"},
+                {"GET / HTTP/2.0\r\n\r\n", "GET", null},
+                {"G".repeat(9 * 1024), null, null}}) {
+            channel = new EmbeddedChannel(new StrictHttpRequestDecoder(ListenerLimits.DEFAULTS));
+            RequestFacts f = RequestFacts.of(channel);
+            write(c[0]);
+            assertSingleFailure(drain());
+            String what = c[0].substring(0, Math.min(20, c[0].length()));
+            assertEquals(c[1], f.refusedMethod(), what);
+            assertEquals(c[2], f.refusedVersion(), what);
+        }
     }
 
     @Test
