@@ -74,8 +74,10 @@ public final class ConfigLoader {
     private static final Key<Duration> IDLE_TIMEOUT = Key.duration("idle_timeout", UpstreamConfig.DEFAULT_IDLE_TIMEOUT);
     private static final Key<Integer> MAX_CONNECTIONS =
             Key.integer("max_connections", UpstreamConfig.DEFAULT_MAX_CONNECTIONS, 1, 1_000_000);
+    private static final Key<Long> MAX_REQUEST_HEAD =
+            Key.size("max_request_head", UpstreamConfig.DEFAULT_MAX_REQUEST_HEAD, 1024, 1L << 20);
     private static final Block UPSTREAM =
-            new Block(URL, CONNECT_TIMEOUT, RESPONSE_TIMEOUT, IDLE_TIMEOUT, MAX_CONNECTIONS);
+            new Block(URL, CONNECT_TIMEOUT, RESPONSE_TIMEOUT, IDLE_TIMEOUT, MAX_CONNECTIONS, MAX_REQUEST_HEAD);
 
     private static final Key<Node> BASE_URL_OVERRIDE = Key.of("base_url_override", null, SECTION);
     private static final Key<List<Node>> ALIASES = Key.of("aliases", List.of(), ITEMS);
@@ -252,7 +254,8 @@ public final class ConfigLoader {
         }
         Addresses.Origin origin = v.get(URL);
         return new UpstreamConfig(name, origin.scheme(), origin.host(), origin.port(), v.get(CONNECT_TIMEOUT),
-                v.get(RESPONSE_TIMEOUT), v.get(IDLE_TIMEOUT), v.get(MAX_CONNECTIONS));
+                v.get(RESPONSE_TIMEOUT), v.get(IDLE_TIMEOUT), v.get(MAX_CONNECTIONS),
+                Math.toIntExact(v.get(MAX_REQUEST_HEAD)));
     }
 
     private static Addresses.Origin upstreamUrl(NodeReader r, Node node, String what, String label) {

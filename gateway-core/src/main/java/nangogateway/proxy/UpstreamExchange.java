@@ -14,8 +14,11 @@ import io.netty.util.concurrent.Future;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.io.IOException;
 import java.util.ArrayDeque;
+import java.util.Iterator;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import nangogateway.config.UpstreamConfig;
+import nangogateway.exchange.Refusal;
 import nangogateway.exchange.RequestFacts;
 import nangogateway.exchange.UpstreamFailure;
 import nangogateway.upstream.UpstreamBusyException;
@@ -154,7 +157,31 @@ final class UpstreamExchange implements UpstreamChannelHandler.Listener {
         retried = false;
         bodySent = false;
         responseStarted = false;
+        int size = headBytes(head);
+        if (size >= upstream.maxRequestHead()) {
+            // Node would refuse it (HPE_HEADER_OVERFLOW) after taking it, and reset a connection a retry may then
+            // send it on again: it is refused here, before any connection is leased.
+            facts.reject(Refusal.TOO_LARGE, "request head of " + size + " bytes over upstream " + upstream.name()
+                    + "'s max_request_head (" + upstream.maxRequestHead() + ")");
+            abort();
+            relay.failed(431);
+            return;
+        }
         connect(false);
+    }
+
+    /**
+     * The bytes of a head as Node counts them against its header limit: the target, and every header name and
+     * value (the gateway's own among them); the method, version, separators and line ends are not counted.
+     */
+    static int headBytes(HttpRequest head) {
+        int n = head.uri().length();
+        for (Iterator<Map.Entry<CharSequence, CharSequence>> it = head.headers().iteratorCharSequence();
+                it.hasNext(); ) {
+            Map.Entry<CharSequence, CharSequence> h = it.next();
+            n += h.getKey().length() + h.getValue().length();
+        }
+        return n;
     }
 
     boolean active() {

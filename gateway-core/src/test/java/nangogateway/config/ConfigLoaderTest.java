@@ -75,6 +75,7 @@ class ConfigLoaderTest {
                     response_timeout: 2m
                     idle_timeout: 3s
                     max_connections: 16
+                    max_request_head: 32KiB
                 listeners:
                   - name: public
                     bind: '[::]:443'
@@ -133,7 +134,7 @@ class ConfigLoaderTest {
         GatewayConfig c = ConfigLoader.parse(yaml, "all.yaml");
         assertEquals(new ServerSettings(Duration.ofSeconds(45)), c.server());
         assertEquals(new UpstreamConfig("nango", "https", "nango.internal", 8443, Duration.ofMillis(500),
-                Duration.ofMinutes(2), Duration.ofSeconds(3), 16), c.upstreams().get("nango"));
+                Duration.ofMinutes(2), Duration.ofSeconds(3), 16, 32 * 1024), c.upstreams().get("nango"));
 
         ListenerConfig pub = c.listener("public").orElseThrow();
         assertEquals("::", pub.host());
