@@ -29,6 +29,8 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * The whole OAuth flow in headless Chromium, with Nango's real frontend SDK ({@code @nangohq/frontend}, pinned in
@@ -380,14 +382,16 @@ class BrowserOAuthFlowTest {
 
     /**
      * A GitHub App installed from GitHub's pages comes to the callback without {@code state}; Nango answers 302 to
-     * the Referer. The gateway relays that 302 (status, Location, Set-Cookie) and Chromium follows it itself.
+     * the Referer. The gateway relays that 302 (status, Location, Set-Cookie) and Chromium follows it itself: on
+     * the callback route the provider is told to use (replayed) and on Nango's own callback URL (proxied).
      */
-    @Test
-    void nangosRedirectFromTheCallbackIsFollowedByTheBrowserNotTheGateway() throws Exception {
+    @ParameterizedTest
+    @ValueSource(strings = {"/integrations/oauth-callback", "/oauth/callback"})
+    void nangosRedirectFromTheCallbackIsFollowedByTheBrowserNotTheGateway(String callbackPath) throws Exception {
         start();
-        String callback = gatewayOrigin + "/integrations/oauth-callback?";
-        Map<String, Object> r = BrowserDriver.clickThrough("github-app-redirect", provider.installUrl(), "#install",
-                provider.homeUrl(), gatewayOrigin, SHOTS);
+        String callback = gatewayOrigin + callbackPath + "?";
+        Map<String, Object> r = BrowserDriver.clickThrough("github-app-redirect" + callbackPath.replace('/', '-'),
+                provider.installUrl(gatewayOrigin + callbackPath), "#install", provider.homeUrl(), gatewayOrigin, SHOTS);
 
         // Nango saw the callback once, as the browser sent it: no state, and the Referer it redirects to.
         List<StandInNango.Seen> callbacks = nangoSaw("/oauth/callback?");

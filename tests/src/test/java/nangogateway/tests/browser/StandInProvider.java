@@ -21,8 +21,8 @@ import okhttp3.HttpUrl;
  * from the gateway (127.0.0.1), as a real provider is: the browser's redirect back to the gateway is then a
  * cross-site top-level navigation, and the SameSite=Lax state cookie must still come along.
  *
- * <p>It also plays GitHub for an App installed from GitHub's own pages: {@link #installUrl()} is the install page,
- * whose Install link sends the browser to the registered callback URL with {@code installation_id} and
+ * <p>It also plays GitHub for an App installed from GitHub's own pages: {@link #installUrl} is the install page,
+ * whose Install link sends the browser to the App's callback URL with {@code installation_id} and
  * {@code setup_action} but no {@code state}, under GitHub's Referrer-Policy (so the Referer is this origin), and
  * {@code GET /} is the home page Nango sends the browser back to.
  */
@@ -70,9 +70,12 @@ final class StandInProvider implements AutoCloseable {
         return "http://127.0.0.2:" + server.getPort() + "/authorize";
     }
 
-    /** GitHub's page for installing the App, where an installation that Nango did not start begins. */
-    String installUrl() {
-        return origin() + INSTALL_PATH;
+    /**
+     * GitHub's page for installing an App whose callback URL is {@code callbackUrl}, where an installation that
+     * Nango did not start begins.
+     */
+    String installUrl(String callbackUrl) {
+        return origin() + INSTALL_PATH + "?callback=" + URLEncoder.encode(callbackUrl, StandardCharsets.UTF_8);
     }
 
     /** The home page: the Referer the install page's link sends, and so where Nango redirects back to. */
@@ -105,7 +108,7 @@ final class StandInProvider implements AutoCloseable {
     private MockResponse handle(RecordedRequest r) {
         HttpUrl url = r.getUrl();
         if ("GET".equals(r.getMethod()) && INSTALL_PATH.equals(url.encodedPath())) {
-            return installPage();
+            return installPage(url.queryParameter("callback"));
         }
         if ("GET".equals(r.getMethod()) && "/".equals(url.encodedPath())) {
             homeVisits.add(new Visit(r.getTarget(), r.getHeaders().get("User-Agent"), r.getHeaders().get("Cookie")));
@@ -140,8 +143,8 @@ final class StandInProvider implements AutoCloseable {
     }
 
     /** GitHub's install page: Install goes to the App's callback URL without state, as after a direct install. */
-    private MockResponse installPage() {
-        String back = expectedRedirectUri + "?code=" + UUID.randomUUID().toString().replace("-", "").substring(0, 20)
+    private MockResponse installPage(String callbackUrl) {
+        String back = callbackUrl + "?code=" + UUID.randomUUID().toString().replace("-", "").substring(0, 20)
                 + "&installation_id=" + INSTALLATION_ID + "&setup_action=install";
         return page("Install stand-in App", "<h1>Install stand-in App</h1><a id=\"install\" href=\""
                 + back.replace("&", "&amp;") + "\">Install</a>");
