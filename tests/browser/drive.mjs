@@ -139,6 +139,10 @@ async function sdkFlow(page) {
   await sleep(800); // let the SDK close the popup (500 ms) and the WebSocket close
   await Promise.all(shots);
   out.popupClosed = popup.isClosed();
+  if (out.popupText === undefined && !out.popupClosed) {
+    // Its load event was missed (a busy machine): what the popup still shows is what the user sees.
+    out.popupText = await popup.evaluate(() => document.body.innerText).catch(() => undefined);
+  }
   out.messages = await page.evaluate(() => window.__messages);
   out.pageText = await page.evaluate(() => document.getElementById('status').textContent);
   const appShot = join(cfg.outDir, `${cfg.name}-app.png`);

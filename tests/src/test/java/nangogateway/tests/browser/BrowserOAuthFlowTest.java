@@ -106,7 +106,7 @@ class BrowserOAuthFlowTest {
      * 127.0.0.1:3003 (and, when asked, the gmail alias is taken out). Each change must match exactly once, so an
      * edit to dev.yaml fails here rather than leaving the test to prove some other configuration.
      */
-    static String shippedDevYaml(int nangoPort, boolean gmailAlias) throws IOException {
+    private static String shippedDevYaml(int nangoPort, boolean gmailAlias) throws IOException {
         String yaml;
         try (InputStream in = BrowserOAuthFlowTest.class.getClassLoader().getResourceAsStream(EMBEDDED_DEV_YAML)) {
             assertNotNull(in, EMBEDDED_DEV_YAML + " is not on the class path (gateway-cli packages it)");
