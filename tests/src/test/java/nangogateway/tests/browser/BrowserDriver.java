@@ -25,8 +25,20 @@ final class BrowserDriver {
         return Files.isDirectory(inModule.resolve("app")) ? inModule : here.resolve("tests/browser");
     }
 
-    @SuppressWarnings("unchecked")
+    /** The SDK's flow: open the app page and click Connect. */
     static Map<String, Object> run(String name, String pageUrl, String gatewayOrigin, Path outDir) throws Exception {
+        return run(name, pageUrl, gatewayOrigin, outDir, Map.of());
+    }
+
+    /** A flow that starts at pageUrl: click the element {@code selector} and wait until the tab shows landingUrl. */
+    static Map<String, Object> clickThrough(String name, String pageUrl, String selector, String landingUrl,
+            String gatewayOrigin, Path outDir) throws Exception {
+        return run(name, pageUrl, gatewayOrigin, outDir, Map.of("click", selector, "landingUrl", landingUrl));
+    }
+
+    @SuppressWarnings("unchecked")
+    private static Map<String, Object> run(String name, String pageUrl, String gatewayOrigin, Path outDir,
+            Map<String, String> flow) throws Exception {
         Map<String, Object> cfg = new LinkedHashMap<>();
         cfg.put("name", name);
         cfg.put("pageUrl", pageUrl);
@@ -34,6 +46,7 @@ final class BrowserDriver {
         cfg.put("executablePath", CHROMIUM.toString());
         cfg.put("outDir", outDir.toAbsolutePath().toString());
         cfg.put("timeoutMs", 20000);
+        cfg.putAll(flow);
         StringBuilder json = new StringBuilder("{");
         cfg.forEach((k, v) -> json.append(json.length() > 1 ? "," : "").append('"').append(k).append("\":")
                 .append(v instanceof String s ? "\"" + s.replace("\\", "\\\\").replace("\"", "\\\"") + "\"" : v));

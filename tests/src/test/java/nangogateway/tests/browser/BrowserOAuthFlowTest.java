@@ -6,6 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.io.IOException;
+import java.io.InputStream;
 import java.net.URI;
 import java.net.URLEncoder;
 import java.net.http.HttpClient;
@@ -19,12 +21,16 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import nangogateway.config.ConfigLoader;
 import nangogateway.server.Gateway;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * The whole OAuth flow in headless Chromium, with Nango's real frontend SDK ({@code @nangohq/frontend}, pinned in
@@ -43,12 +49,19 @@ import org.junit.jupiter.api.Test;
  * </ul>
  * The SDK's promise settles from the WebSocket message Nango publishes, not from the page's postMessage.
  *
+ * <p>Routes. The gateway runs the shipped {@code conf/dev.yaml}, read from the jar as {@code run} reads it when
+ * given no {@code --config}; only its listeners' ports and Nango's address are changed (see
+ * {@link #shippedDevYaml}), so a route the flow needs and the file lacks fails here.
+ *
  * <p>Screenshots go to {@code tests/target/browser-screenshots/}. Skipped when /usr/bin/chromium or
  * tests/browser/node_modules is missing ({@code .ci/run} installs both and sets
  * {@code NANGO_GATEWAY_BROWSER_TEST=1}, which turns a missing prerequisite into a failure).
  */
 class BrowserOAuthFlowTest {
     private static final Path SHOTS = Path.of("target", "browser-screenshots");
+    /** The default configuration {@code run} loads when given no {@code --config}: conf/dev.yaml, in the jar. */
+    private static final String EMBEDDED_DEV_YAML = "nangogateway/conf/dev.yaml";
+    private static final String GMAIL_ALIAS = "  google-mail:\n    aliases: [gmail]\n";
 
     private StandInNango nango;
     private StandInProvider provider;
@@ -87,40 +100,48 @@ class BrowserOAuthFlowTest {
         }
     }
 
+    /**
+     * The shipped conf/dev.yaml as {@code run} loads it, changed only where a test must differ: every listener binds
+     * a free loopback port instead of 8080, 8081 and 9090, and the upstream is the stand-in Nango instead of
+     * 127.0.0.1:3003 (and, when asked, the gmail alias is taken out). Each change must match exactly once, so an
+     * edit to dev.yaml fails here rather than leaving the test to prove some other configuration.
+     */
+    private static String shippedDevYaml(int nangoPort, boolean gmailAlias) throws IOException {
+        String yaml;
+        try (InputStream in = BrowserOAuthFlowTest.class.getClassLoader().getResourceAsStream(EMBEDDED_DEV_YAML)) {
+            assertNotNull(in, EMBEDDED_DEV_YAML + " is not on the class path (gateway-cli packages it)");
+            yaml = new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        }
+        assertEquals(Files.readString(Path.of(System.getProperty("gateway.conf.dir", "../conf"), "dev.yaml")), yaml,
+                "the embedded default is conf/dev.yaml");
+        yaml = once(yaml, "url: http://127.0.0.1:3003", "url: http://127.0.0.1:" + nangoPort);
+        for (String port : List.of("8080", "8081", "9090")) {
+            yaml = once(yaml, "bind: 127.0.0.1:" + port + "\n", "bind: 127.0.0.1:0\n");
+        }
+        Matcher bind = Pattern.compile("(?m)^\\s*bind:\\s*(\\S+)").matcher(yaml);
+        while (bind.find()) {
+            assertEquals("127.0.0.1:0", bind.group(1), "a listener of dev.yaml the test does not move to a free port");
+        }
+        return gmailAlias ? yaml : once(yaml, GMAIL_ALIAS, "");
+    }
+
+    private static String once(String text, String from, String to) {
+        int at = text.indexOf(from);
+        assertTrue(at >= 0 && text.indexOf(from, at + 1) < 0,
+                "conf/dev.yaml must hold `" + from.strip() + "` exactly once for the browser test to change it");
+        return text.substring(0, at) + to + text.substring(at + from.length());
+    }
+
+    /** The flow's pieces, the gateway running dev.yaml as shipped. */
+    private void start() throws Exception {
+        start(true);
+    }
+
     private void start(boolean gmailAlias) throws Exception {
         nango = new StandInNango(Set.of("google-mail"));
         nango.start();
-        // The public routes the flow uses, as in conf/gateway.yaml.
-        gateway = Gateway.start(ConfigLoader.parse("""
-                upstreams:
-                  nango: {url: "http://127.0.0.1:%d"}
-                listeners:
-                  - name: public
-                    bind: 127.0.0.1:0
-                    routes:
-                      - name: oauth-callback-replay
-                        path: /integrations/oauth-callback
-                        methods: [GET]
-                        callback: {upstream: nango, path: /oauth/callback, max_response_body: 1MiB, forward_headers: [Referer]}
-                      - name: oauth-connect
-                        path: /oauth/connect/{key}
-                        methods: [GET]
-                        proxy: {upstream: nango, provider_key_param: key}
-                      - name: connect-session
-                        path: /connect/session
-                        methods: [GET]
-                        headers:
-                          Authorization: '^Bearer nango_connect_session_[a-f0-9]{64}$'
-                        proxy: {upstream: nango}
-                      - name: sdk-websocket
-                        path: /
-                        methods: [GET]
-                        websocket: true
-                        proxy: {upstream: nango}
-                    otherwise: {status: 403}
-                %s
-                """.formatted(nango.port(), gmailAlias ? "providers:\n  google-mail:\n    aliases: [gmail]\n" : ""),
-                "browser-test.yaml"));
+        gateway = Gateway.start(ConfigLoader.parse(shippedDevYaml(nango.port(), gmailAlias),
+                "dev.yaml (free ports, stand-in Nango)"));
         gatewayOrigin = "http://127.0.0.1:" + gateway.port("public");
         String callbackUrl = gatewayOrigin + "/integrations/oauth-callback";
         provider = new StandInProvider(callbackUrl);
@@ -228,7 +249,7 @@ class BrowserOAuthFlowTest {
 
     @Test
     void theSdkPromiseResolvesWithTheConnection() throws Exception {
-        start(false);
+        start();
         Map<String, Object> r = drive("success", "google-mail");
         Map<String, Object> result = result(r);
         assertNotNull(result, "the SDK's promise settled: " + r.get("ended") + " " + r.get("console"));
@@ -277,13 +298,16 @@ class BrowserOAuthFlowTest {
         HttpResponse<String> session = get("/connect/session", "Bearer " + StandInNango.TOKEN);
         assertEquals(200, session.statusCode());
         assertTrue(session.body().contains("\"websocketsPath\":\"/\""), session.body());
-        assertEquals(403, get("/connect/session", null).statusCode());
+        // Without the token it is refused (405: in dev.yaml the CORS-preflight route holds the path, for OPTIONS
+        // only) and never reaches Nango.
+        assertEquals(405, get("/connect/session", null).statusCode());
+        assertEquals(1, nangoSaw("/connect/session").size(), nango.seen.toString());
         assertScreenshots(r);
     }
 
     @Test
     void theCatalogIdGmailWithoutAnAliasIsRefusedByNangoAndTheSdkRejects() throws Exception {
-        start(false);
+        start(false); // dev.yaml without its google-mail alias
         Map<String, Object> r = drive("gmail-no-alias", "gmail");
         Map<String, Object> result = result(r);
         assertNotNull(result, "the SDK's promise settled: " + r.get("console"));
@@ -301,7 +325,7 @@ class BrowserOAuthFlowTest {
 
     @Test
     void theCatalogIdGmailWithAnAliasIsRewrittenAndTheFlowCompletes() throws Exception {
-        start(true);
+        start();
         Map<String, Object> r = drive("gmail-alias", "gmail");
         Map<String, Object> result = result(r);
         assertNotNull(result, "the SDK's promise settled: " + r.get("console"));
@@ -316,7 +340,7 @@ class BrowserOAuthFlowTest {
 
     @Test
     void aProviderErrorRedirectIsShownToTheUserAndRejectsTheSdk() throws Exception {
-        start(false);
+        start();
         provider.mode(StandInProvider.Mode.DENY);
         Map<String, Object> r = drive("access-denied", "google-mail");
         Map<String, Object> result = result(r);
@@ -338,7 +362,7 @@ class BrowserOAuthFlowTest {
 
     @Test
     void nangoDownDuringTheCallbackShowsTheGatewaysErrorPage() throws Exception {
-        start(false);
+        start();
         // Nango goes away while the browser is at the provider: the callback replay finds nobody.
         provider.onAuthorize(() -> nango.close());
         Map<String, Object> r = drive("nango-down", "google-mail");
@@ -354,5 +378,56 @@ class BrowserOAuthFlowTest {
         assertNull(result(r), "nothing settles the SDK's promise: " + r.get("result"));
         assertEquals(true, BrowserDriver.list(r, "websockets").get(0).get("closed"));
         assertScreenshots(r);
+    }
+
+    /**
+     * A GitHub App installed from GitHub's pages comes to the callback without {@code state}; Nango answers 302 to
+     * the Referer. The gateway relays that 302 (status, Location, Set-Cookie) and Chromium follows it itself: on
+     * the callback route the provider is told to use (replayed) and on Nango's own callback URL (proxied).
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"/integrations/oauth-callback", "/oauth/callback"})
+    void nangosRedirectFromTheCallbackIsFollowedByTheBrowserNotTheGateway(String callbackPath) throws Exception {
+        start();
+        String callback = gatewayOrigin + callbackPath + "?";
+        Map<String, Object> r = BrowserDriver.clickThrough("github-app-redirect" + callbackPath.replace('/', '-'),
+                provider.installUrl(gatewayOrigin + callbackPath), "#install", provider.homeUrl(), gatewayOrigin, SHOTS);
+
+        // Nango saw the callback once, as the browser sent it: no state, and the Referer it redirects to.
+        List<StandInNango.Seen> callbacks = nangoSaw("/oauth/callback?");
+        assertEquals(1, callbacks.size(), nango.seen.toString());
+        StandInNango.Seen seen = callbacks.get(0);
+        assertTrue(seen.target().contains("installation_id=" + StandInProvider.INSTALLATION_ID)
+                && !seen.target().contains("state="), seen.toString());
+        assertEquals(provider.homeUrl(), seen.referer(), "Referer replayed: " + seen);
+        assertTrue(seen.userAgent().contains("Chrome"), seen.toString());
+
+        // The browser got Nango's answer as Nango gave it: 302, its Location and its Set-Cookie ...
+        Map<String, Object> relayed = document(r, callback);
+        assertEquals(302, relayed.get("status"), "the callback's answer reached the browser as: " + relayed);
+        assertEquals(provider.homeUrl(), relayed.get("location"), relayed.toString());
+        assertEquals(nango.cookiesSet, List.of(String.valueOf(relayed.get("setCookie"))), relayed.toString());
+        // ... and followed it itself: the next navigation asked for the Location because of that 302, and the tab
+        // shows the provider's page.
+        List<Map<String, Object>> nav = BrowserDriver.list(r, "requests").stream()
+                .filter(q -> Boolean.TRUE.equals(q.get("nav"))).toList();
+        assertTrue(nav.stream().anyMatch(q -> provider.homeUrl().equals(q.get("url"))
+                && String.valueOf(q.get("from")).startsWith(callback)), "Location requested by the browser: " + nav);
+        assertEquals("landed", r.get("ended"), "the tab never showed " + provider.homeUrl() + ": " + r.get("landedAt"));
+        assertEquals(provider.homeUrl(), r.get("landedAt"));
+        assertTrue(String.valueOf(r.get("pageText")).contains("The App is installed."), (String) r.get("pageText"));
+
+        // The provider served its page once, to Chromium: the gateway never fetched the Location. The page did not
+        // get the gateway's cookie (another host); Chromium keeps it for the gateway's host.
+        assertEquals(1, provider.homeVisits.size(), provider.homeVisits.toString());
+        StandInProvider.Visit home = provider.homeVisits.get(0);
+        assertTrue(home.userAgent().contains("Chrome"), home.toString());
+        assertNull(home.cookie(), home.toString());
+        List<Map<String, Object>> cookies = BrowserDriver.list(r, "cookies");
+        assertEquals(List.of(Map.of("name", StandInNango.INSTALL_COOKIE, "value", StandInProvider.INSTALLATION_ID,
+                "domain", "127.0.0.1", "path", "/", "httpOnly", true, "sameSite", "Lax")), cookies);
+        assertEquals(List.of(), provider.seen, "no /authorize in this flow");
+        assertTrue(BrowserDriver.list(r, "screenshots").stream().map(x -> (String) x.get("file"))
+                .anyMatch(f -> f != null && Files.isRegularFile(Path.of(f))), r.get("screenshots").toString());
     }
 }

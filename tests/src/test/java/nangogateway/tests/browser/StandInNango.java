@@ -30,7 +30,10 @@ import okhttp3.WebSocketListener;
  * <li>{@code GET /oauth/callback}: checks {@code state}, {@code code} (redeemed at the stand-in provider) and the
  *     cookie, answers Nango's HTML page (posts {@code nango_oauth_callback_success} to {@code window.opener},
  *     closes itself after 500 ms; 400 and the reflected provider error otherwise) and publishes on the
- *     WebSocket;</li>
+ *     WebSocket. Without {@code state} but with {@code installation_id} and {@code setup_action} (a GitHub App
+ *     installed from GitHub's own pages) it answers, as Nango does, 302 to the request's {@code Referer} (or
+ *     https://github.com), with Express's little HTML body; the stand-in adds a Set-Cookie, which Nango does not,
+ *     so the test can see that a 3xx's cookie reaches the browser too;</li>
  * <li>{@code GET /connect/session} with the connect-session Bearer token: the Connect UI shape;</li>
  * <li>any other GET: the dashboard's HTML with 200, as Nango's SPA fallback does (the test asserts that none
  *     reaches it).</li>
@@ -38,9 +41,12 @@ import okhttp3.WebSocketListener;
  */
 final class StandInNango implements AutoCloseable {
     static final String TOKEN = "nango_connect_session_" + "0123456789abcdef".repeat(4);
+    /** The cookie the stand-in sets on its GitHub App redirect. */
+    static final String INSTALL_COOKIE = "nango-github-app-install";
 
     /** One request as Nango saw it. */
-    record Seen(String method, String target, String cookie, String userAgent, String forwardedProto, boolean upgrade) {
+    record Seen(String method, String target, String cookie, String userAgent, String referer, String forwardedProto,
+            boolean upgrade) {
     }
 
     private record Session(String id, String providerConfigKey, String wsClientId) {
@@ -105,7 +111,7 @@ final class StandInNango implements AutoCloseable {
         String path = url.encodedPath();
         boolean upgrade = "websocket".equalsIgnoreCase(r.getHeaders().get("Upgrade"));
         seen.add(new Seen(r.getMethod(), r.getTarget(), r.getHeaders().get("Cookie"), r.getHeaders().get("User-Agent"),
-                r.getHeaders().get("X-Forwarded-Proto"), upgrade));
+                r.getHeaders().get("Referer"), r.getHeaders().get("X-Forwarded-Proto"), upgrade));
         if ("GET".equals(r.getMethod()) && "/".equals(path) && upgrade) {
             return new MockResponse.Builder().webSocketUpgrade(new WebSocketListener() {
                 @Override
@@ -159,6 +165,9 @@ final class StandInNango implements AutoCloseable {
     private MockResponse callback(RecordedRequest r) {
         HttpUrl url = r.getUrl();
         String state = url.queryParameter("state");
+        if (state == null && url.queryParameter("installation_id") != null && url.queryParameter("setup_action") != null) {
+            return backToReferer(r);
+        }
         Session s = state == null ? null : sessions.remove(state);
         if (s == null) {
             return error(null, null, "invalid_state", "Invalid state parameter passed in the callback", null);
@@ -182,6 +191,19 @@ final class StandInNango implements AutoCloseable {
                 + "\",\"connection_id\":\"" + connectionId + "\",\"is_pending\":false}");
         return html(200, "Authorization successful", "You are now connected. This window will close.",
                 "nango_oauth_callback_success", true);
+    }
+
+    /** Nango's GitHub App callback without state: {@code res.redirect(Referer || 'https://github.com')}. */
+    private MockResponse backToReferer(RecordedRequest r) {
+        String referer = r.getHeaders().get("Referer");
+        String location = referer == null ? "https://github.com" : referer;
+        String cookie = INSTALL_COOKIE + "=" + r.getUrl().queryParameter("installation_id")
+                + "; Max-Age=600; Path=/; HttpOnly; SameSite=Lax";
+        cookiesSet.add(cookie);
+        return new MockResponse.Builder().code(302).setHeader("Location", location).addHeader("Set-Cookie", cookie)
+                .setHeader("Content-Type", "text/html; charset=utf-8")
+                .body("<p>Found. Redirecting to <a href=\"" + esc(location) + "\">" + esc(location) + "</a></p>")
+                .build();
     }
 
     /** Nango's publisher.notifyErr: the error on the WebSocket, and a 400 page the user sees in the popup. */
