@@ -117,12 +117,12 @@ class ProbeTest {
     static Result probe(String... args) {
         StringWriter out = new StringWriter();
         StringWriter err = new StringWriter();
-        CommandLine cli = new CommandLine(new Main());
-        cli.setOut(new PrintWriter(out, true));
-        cli.setErr(new PrintWriter(err, true));
         String[] all = new String[args.length + 1];
         all[0] = "probe";
         System.arraycopy(args, 0, all, 1, args.length);
+        CommandLine cli = Main.commandLine(all); // builds only the command named, as the launcher does
+        cli.setOut(new PrintWriter(out, true));
+        cli.setErr(new PrintWriter(err, true));
         int code = cli.execute(all);
         return new Result(code, out.toString(), err.toString());
     }
