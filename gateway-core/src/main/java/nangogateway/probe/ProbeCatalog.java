@@ -128,9 +128,14 @@ public final class ProbeCatalog {
      * tail one segment for a router that matches on the raw path (Express's {@code /connection/:connectionId}).
      */
     private record Climb(String name, String dots, String separator, boolean wholeTail, boolean upperCasePrivate) {
-        String spell(String privatePart, int up, String anchor) {
+        /**
+         * @param inPlace the climb replaces the private path's last segment: the first separator stays a plain
+         *                {@code /}, so an encoded tail is that segment's value ({@code /connection/..%2Foauth%2F...});
+         *                after the whole path, an encoded first separator makes the last segment absorb the tail
+         */
+        String spell(String privatePart, int up, String anchor, boolean inPlace) {
             String rest = anchor.substring(1);
-            String first = wholeTail ? separator : "/";
+            String first = wholeTail && !inPlace ? separator : "/";
             String start = upperCasePrivate ? privatePart.toUpperCase(Locale.ROOT) : privatePart;
             return start + first + (dots + separator).repeat(up) + (wholeTail ? rest.replace("/", separator) : rest);
         }
@@ -176,7 +181,7 @@ public final class ProbeCatalog {
                 for (String part : parts) {
                     int up = part.substring(1).split("/").length;
                     for (Climb c : CLIMBS) {
-                        String target = c.spell(part, up, anchorPath);
+                        String target = c.spell(part, up, anchorPath, !part.equals(start));
                         String where = part.equals(start) ? " from " + start : " from " + part + "/ (in place of "
                                 + start.substring(part.length() + 1) + ")";
                         t.add(new ProbeCase(ProbeKind.BYPASS, c.name() + where + " to " + anchor,

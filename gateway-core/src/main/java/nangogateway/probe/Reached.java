@@ -1,6 +1,8 @@
 package nangogateway.probe;
 
 import java.util.Locale;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * What a probe request reached behind the front end, and how sure the probe is, read from the answer: its status,
@@ -146,7 +148,15 @@ public record Reached(Where where, Sureness sureness, String evidence) {
         return t.startsWith("{") || t.startsWith("[");
     }
 
+    private static final Pattern ERROR_CODE =
+            Pattern.compile("\"code\"\\s*:\\s*\"([^\"]{1,60})\"");
+
+    /** A JSON error by its code ({@code error code missing_auth_header}), else the body's start. */
     private static String excerpt(String body) {
+        Matcher code = ERROR_CODE.matcher(body);
+        if (looksLikeJson(body) && code.find()) {
+            return "(error code " + Printable.show(code.group(1), 60) + ")";
+        }
         String oneLine = body.strip().replaceAll("\\s+", " ");
         return oneLine.isEmpty() ? "(empty body)" : Printable.show(oneLine, 70);
     }
