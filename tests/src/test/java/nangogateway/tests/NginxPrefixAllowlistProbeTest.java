@@ -346,7 +346,8 @@ class NginxPrefixAllowlistProbeTest {
     private void awaitListening(int port) throws Exception {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(15);
         while (true) {
-            try (Socket s = new Socket(InetAddress.getLoopbackAddress(), port)) {
+            try {
+                new Socket(InetAddress.getLoopbackAddress(), port).close();
                 return;
             } catch (IOException e) {
                 if (!nginx.isAlive() || System.nanoTime() > deadline) {
