@@ -55,7 +55,7 @@ import org.junit.jupiter.api.TestInstance;
  * sets {@code NANGO_GATEWAY_BROWSER_TEST=1}, which turns a missing prerequisite into a failure).
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
-class NginxPrefixAllowlistProbeTest {
+class ProbeNginxAllowlistTest {
     private static final Path NGINX = Path.of("/usr/sbin/nginx");
     private static final boolean REQUIRED = "1".equals(System.getenv("NANGO_GATEWAY_BROWSER_TEST"));
     /** What Nango's router must never see from outside: its API handlers (401 JSON here) and the dashboard. */
