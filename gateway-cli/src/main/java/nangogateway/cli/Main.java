@@ -48,7 +48,7 @@ public final class Main implements Callable<Integer> {
      * cost (picocli's classes are too old for the JVM's class-data archive), so when the first argument names a
      * command, only that command is built; anything else ({@code --help}, {@code help run}, a typo) gets them all.
      */
-    static CommandLine commandLine(String... args) {
+    public static CommandLine commandLine(String... args) {
         CommandLine cli = new CommandLine(new Main());
         String first = args.length > 0 ? args[0] : "";
         Class<?> named = COMMANDS.stream()

@@ -125,6 +125,7 @@ final class ProbeCommand implements Callable<Integer> {
             out.println("probe: cannot reach " + target + ": " + first.verdict().seen() + "; nothing was probed");
             return FINDINGS;
         }
+        calibration(out, runner.calibration(), timeout);
         for (ProbeKind kind : kinds) {
             report(out, target, kind, results.stream().filter(r -> r.probe().kind() == kind).toList());
         }
@@ -137,14 +138,37 @@ final class ProbeCommand implements Callable<Integer> {
         return findings == 0 && undecided == 0 && !exposed ? CLEAN : FINDINGS;
     }
 
+    /** The plain request's time, and the timeout the cases got when it was raised for a slow target. */
+    private static void calibration(PrintWriter out, ProbeRunner.Calibration c, Duration asked) {
+        if (c.plainTime() == null) {
+            out.println("calibration: a plain " + c.plainRequest() + " was not answered; " + text(asked)
+                    + " timeout each");
+        } else if (c.timeout().compareTo(asked) > 0) {
+            out.println("calibration: a plain " + c.plainRequest() + " took " + c.plainTime().toMillis()
+                    + "ms, so each request got " + text(c.timeout()) + " instead of " + text(asked));
+        } else {
+            out.println("calibration: a plain " + c.plainRequest() + " took " + c.plainTime().toMillis() + "ms");
+        }
+    }
+
+    private static String text(Duration d) {
+        return d.toMillis() % 1000 == 0 ? d.toSeconds() + "s" : d.toMillis() + "ms";
+    }
+
+    /**
+     * One summary line per kind, then for each request not refused: the case's name, the bytes that make it
+     * (the request line, or for framing and header cases the escaped request) and what the answer shows.
+     */
     private static void report(PrintWriter out, ProbeTarget target, ProbeKind kind, List<ProbeResult> results) {
         List<ProbeResult> notRefused = results.stream().filter(r -> !r.refused()).toList();
         long undecided = notRefused.stream().filter(r -> !r.verdict().decided()).count();
-        out.printf("%-10s %d of %d let through%s  (%s)%n", kind.label(), notRefused.size() - undecided,
-                results.size(), undecided == 0 ? "" : ", " + undecided + " without a verdict", kind.description());
+        long resolved = results.stream().filter(r -> r.verdict().resolvedToAllowedRoute()).count();
+        out.printf("%-10s %d of %d let through%s  (%s)%s%n", kind.label(), notRefused.size() - undecided,
+                results.size(), undecided == 0 ? "" : ", " + undecided + " without a verdict", kind.description(),
+                resolved == 0 ? "" : "; " + resolved + " resolved to the allowed route they climb to (not findings)");
         for (ProbeResult r : notRefused) {
             out.println((r.verdict().decided() ? "  FINDING " : "  NO VERDICT ") + r.probe().name());
-            out.println("      " + r.probe().requestLine(target.authority()) + "  -> " + r.verdict().seen() + ": "
+            out.println("      " + r.probe().shown(target.authority()) + "  -> " + r.verdict().seen() + ": "
                     + r.verdict().why());
         }
     }

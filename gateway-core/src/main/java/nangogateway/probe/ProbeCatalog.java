@@ -84,13 +84,12 @@ public final class ProbeCatalog {
                     + "\u00ef\u00bc\u008e\u00ef\u00bc\u008e" + p),
             new Spelling("encoded NUL", (a, p) -> a + "%00/../.." + p),
             new Spelling("empty segment", (a, p) -> "/" + p),
-            new Spelling("dots after the private path", (a, p) -> p + "/../../.." + a),
             new Spelling("upper case", (a, p) -> p.toUpperCase(Locale.ROOT)),
             new Spelling("trailing slash", (a, p) -> p + "/"),
             new Spelling("encoded letter", (a, p) -> String.format("/%%%02x", (int) p.charAt(1)) + p.substring(2)));
 
     static List<ProbeCase> bypass() {
-        List<ProbeCase> t = new ArrayList<>();
+        List<ProbeCase> t = new ArrayList<>(traversals());
         for (Spelling s : SPELLINGS) {
             for (String p : PRIVATE_TARGETS) {
                 t.add(bypass(s.name() + " to " + p, get(s.build().apply(ANCHOR, p))));
@@ -108,6 +107,91 @@ public final class ProbeCatalog {
                 a -> "GET\t/api/v1/account\tHTTP/1.1\r\n" + head(a) + "\r\n"));
         t.add(bypass("rewrite headers naming an allowed path", request("GET", "/api/v1/account",
                 "X-Original-URL: " + ANCHOR + "\r\nX-Rewrite-URL: " + ANCHOR + "\r\n", "")));
+        return t;
+    }
+
+    // ---------------------------------------------------------------------------------- private-first traversals
+
+    /**
+     * Private paths a traversal starts from, one or two per family: the /proxy API, the secret-key API (exact
+     * one-segment routes such as {@code /connection/:id}, prefix ones such as {@code /v1/*}), the dashboard API,
+     * the MCP endpoint and a dashboard page.
+     */
+    static final List<String> TRAVERSAL_STARTS = List.of("/proxy/x", "/connection/x", "/config/x", "/v1/x",
+            "/connections", "/environment-variables", "/mcp", "/api/v1/account", "/signin");
+    /** Allowed routes to climb to: Nango's callback (GET) and the webhook route (POST). */
+    static final List<String> TRAVERSAL_ANCHORS = List.of("GET " + ANCHOR, "POST " + WEBHOOK);
+
+    /**
+     * How a traversal spells its climb: each {@code ..} as {@code dots}, each separator after the private path as
+     * {@code separator}, and (when {@code wholeTail}) the allowed route's own slashes too, which makes the whole
+     * tail one segment for a router that matches on the raw path (Express's {@code /connection/:connectionId}).
+     */
+    private record Climb(String name, String dots, String separator, boolean wholeTail, boolean upperCasePrivate) {
+        /**
+         * @param inPlace the climb replaces the private path's last segment: the first separator stays a plain
+         *                {@code /}, so an encoded tail is that segment's value ({@code /connection/..%2Foauth%2F...});
+         *                after the whole path, an encoded first separator makes the last segment absorb the tail
+         */
+        String spell(String privatePart, int up, String anchor, boolean inPlace) {
+            String rest = anchor.substring(1);
+            String first = wholeTail && !inPlace ? separator : "/";
+            String start = upperCasePrivate ? privatePart.toUpperCase(Locale.ROOT) : privatePart;
+            return start + first + (dots + separator).repeat(up) + (wholeTail ? rest.replace("/", separator) : rest);
+        }
+    }
+
+    private static final List<Climb> CLIMBS = List.of(
+            new Climb("dot segments", "..", "/", false, false),
+            new Climb("encoded dots %2e%2e", "%2e%2e", "/", false, false),
+            new Climb("mixed dots .%2E", ".%2E", "/", false, false),
+            new Climb("encoded slashes ..%2f", "..", "%2f", false, false),
+            new Climb("every slash %2F", "..", "%2F", true, false),
+            new Climb("all encoded %2e%2e%2f", "%2e%2e", "%2f", true, false),
+            new Climb("backslashes", "..", "\\", true, false),
+            new Climb("encoded backslashes %5c", "..", "%5c", true, false),
+            new Climb("path parameter ..;/", "..;", "/", false, false),
+            new Climb("upper-case private path", "..", "/", false, true),
+            new Climb("double encoding %252e", "%252e%252e", "/", false, false),
+            new Climb("overlong UTF-8 dots", "%c0%ae%c0%ae", "/", false, false));
+
+    /**
+     * Private path first, then exactly as many {@code ..} as it has segments, then an allowed route: a front end
+     * that decodes and resolves the target sees only the allowed route and may pass the raw target on (nginx does,
+     * with {@code proxy_pass} and no URI), while Nango's router, which resolves nothing, sees the private path.
+     * Climbing one level too many is answered 400 by nginx, so the count must be exact. Two starts per private path:
+     * after its last segment, and in place of it (then the tail is that segment's value for a one-segment route).
+     */
+    static List<ProbeCase> traversals() {
+        List<ProbeCase> t = new ArrayList<>();
+        for (String anchor : TRAVERSAL_ANCHORS) {
+            String method = anchor.substring(0, anchor.indexOf(' '));
+            String anchorPath = anchor.substring(method.length() + 1);
+            String headers = method.equals("GET") ? "" : "Content-Type: application/json\r\nContent-Length: 2\r\n";
+            String body = method.equals("GET") ? "" : "{}";
+            for (String start : TRAVERSAL_STARTS) {
+                if (!method.equals("GET") && start.equals("/signin")) {
+                    continue; // the dashboard's pages answer GET only
+                }
+                int segments = start.substring(1).split("/").length;
+                List<String> parts = new ArrayList<>(List.of(start));
+                if (segments > 1) {
+                    parts.add(start.substring(0, start.lastIndexOf('/')));
+                }
+                for (String part : parts) {
+                    int up = part.substring(1).split("/").length;
+                    for (Climb c : CLIMBS) {
+                        String target = c.spell(part, up, anchorPath, !part.equals(start));
+                        String where = part.equals(start) ? " from " + start : " from " + part + "/ (in place of "
+                                + start.substring(part.length() + 1) + ")";
+                        t.add(new ProbeCase(ProbeKind.BYPASS, c.name() + where + " to " + anchor,
+                                request(method, target, headers, body), ProbeCase.Rule.REFUSE,
+                                new ProbeCase.Aim(start, method, anchorPath,
+                                        request(method, anchorPath, headers, body))));
+                    }
+                }
+            }
+        }
         return t;
     }
 

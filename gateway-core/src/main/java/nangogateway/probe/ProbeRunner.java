@@ -10,8 +10,11 @@ import java.security.SecureRandom;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.function.Consumer;
+import java.util.function.Function;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLParameters;
 import javax.net.ssl.SSLSocket;
@@ -23,6 +26,11 @@ import javax.net.ssl.X509TrustManager;
  * Sends probe cases to a live deployment over raw sockets, so that exactly the case's bytes go on the wire (no
  * HTTP client would send most of them). One connection per case and never two at once, paced by
  * {@link RequestPacer}; each case has one deadline covering connect, handshake and answer.
+ *
+ * <p>Before the cases, a plain request for each allowed route the traversals climb to: its answer is what "the
+ * front end resolved the traversal to that route" looks like, and its time (the second request, once a cold server
+ * has warmed up) raises the timeout on a slow machine. A case that still gets no answer in time is sent once more
+ * with twice the timeout before it is left without a verdict.
  */
 public final class ProbeRunner {
     /**
@@ -36,6 +44,20 @@ public final class ProbeRunner {
     private final Settings settings;
     private final SSLSocketFactory tls;
     private final RequestPacer pacer;
+    /** What the plain requests before the cases found; set by {@link #run}. */
+    private Calibration calibration;
+
+    /**
+     * @param timeout    the timeout each case gets: the one asked for, or more when the target answered slowly
+     * @param plainTime  how long the plain request took once warm, or null when it was not answered
+     * @param plainRequest the request timed, e.g. {@code GET /oauth/callback}
+     */
+    public record Calibration(Duration timeout, Duration plainTime, String plainRequest,
+            Map<String, Exchange.Answered> anchors) {
+    }
+
+    /** A warm answer this many times slower than usual is still an answer, not a hang. */
+    static final int TIMEOUT_OVER_PLAIN = 8;
 
     public ProbeRunner(ProbeTarget target, Settings settings) {
         this.target = target;
@@ -49,11 +71,24 @@ public final class ProbeRunner {
      * connect, the rest are not tried (each would wait out its timeout) and only that one result is returned.
      */
     public List<ProbeResult> run(List<ProbeCase> cases, Consumer<ProbeResult> each) throws InterruptedException {
+        calibration = calibrate(cases);
+        Duration timeout = calibration.timeout();
         List<ProbeResult> results = new ArrayList<>(cases.size());
         for (ProbeCase c : cases) {
             pacer.await();
-            Exchange seen = exchange(c);
-            ProbeResult r = new ProbeResult(c, seen, c.judge(seen));
+            Exchange seen = exchange(c, timeout);
+            if (seen instanceof Exchange.Silent first) {
+                // A loaded machine, not a hang, is the likelier cause of one slow answer: once more, with longer.
+                pacer.await();
+                Exchange again = exchange(c, timeout.multipliedBy(2));
+                seen = again instanceof Exchange.Silent second
+                        ? new Exchange.Silent(first.how() + ", nor " + second.how().replaceFirst("^no answer ", "")
+                                + " on a second try")
+                        : again;
+            }
+            Exchange.Answered baseline = c.aim() == null ? null
+                    : calibration.anchors().get(anchorKey(c.aim()));
+            ProbeResult r = new ProbeResult(c, seen, c.judge(seen, baseline, target.authority()));
             results.add(r);
             each.accept(r);
             if (results.size() == 1 && r.unreachable()) {
@@ -63,9 +98,65 @@ public final class ProbeRunner {
         return results;
     }
 
-    Exchange exchange(ProbeCase c) {
-        long deadline = System.nanoTime() + settings.timeout().toNanos();
-        int timeoutMillis = (int) Math.max(1, Math.min(Integer.MAX_VALUE, settings.timeout().toMillis()));
+    /** What the plain requests before the last {@link #run} found. */
+    public Calibration calibration() {
+        return calibration;
+    }
+
+    private static String anchorKey(ProbeCase.Aim aim) {
+        return aim.anchorMethod() + " " + aim.anchorPath();
+    }
+
+    /**
+     * Sends the plain request for each allowed route the cases climb to (or {@code GET /oauth/callback} when none
+     * does); the first one twice, timing the second. A generous timeout here: a server that just started answers
+     * its first requests slowly.
+     */
+    private Calibration calibrate(List<ProbeCase> cases) throws InterruptedException {
+        Map<String, Function<String, String>> plain = new LinkedHashMap<>();
+        for (ProbeCase c : cases) {
+            if (c.aim() != null) {
+                plain.putIfAbsent(anchorKey(c.aim()), c.aim().baseline());
+            }
+        }
+        if (plain.isEmpty()) {
+            plain.put("GET " + ProbeCatalog.ANCHOR, ProbeCatalog.get(ProbeCatalog.ANCHOR));
+        }
+        Duration generous = settings.timeout().multipliedBy(3);
+        Map<String, Exchange.Answered> anchors = new LinkedHashMap<>();
+        Duration plainTime = null;
+        String timed = plain.keySet().iterator().next();
+        for (Map.Entry<String, Function<String, String>> e : plain.entrySet()) {
+            ProbeCase request = new ProbeCase(ProbeKind.PRIVATE, "plain " + e.getKey(), e.getValue(),
+                    ProbeCase.Rule.REFUSE);
+            pacer.await();
+            Exchange first = exchange(request, generous);
+            if (first instanceof Exchange.Unreachable) {
+                break; // the first case will say so
+            }
+            if (e.getKey().equals(timed)) {
+                pacer.await();
+                long start = System.nanoTime();
+                Exchange second = exchange(request, generous);
+                if (second instanceof Exchange.Answered) {
+                    plainTime = Duration.ofNanos(System.nanoTime() - start);
+                    first = second;
+                }
+            }
+            if (first instanceof Exchange.Answered a) {
+                anchors.put(e.getKey(), a);
+            }
+        }
+        Duration timeout = settings.timeout();
+        if (plainTime != null && plainTime.multipliedBy(TIMEOUT_OVER_PLAIN).compareTo(timeout) > 0) {
+            timeout = plainTime.multipliedBy(TIMEOUT_OVER_PLAIN);
+        }
+        return new Calibration(timeout, plainTime, timed, Map.copyOf(anchors));
+    }
+
+    Exchange exchange(ProbeCase c, Duration timeout) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        int timeoutMillis = (int) Math.max(1, Math.min(Integer.MAX_VALUE, timeout.toMillis()));
         Socket plain = new Socket();
         Socket socket = plain;
         try {
@@ -82,9 +173,10 @@ public final class ProbeRunner {
                     return new Exchange.Unreachable("TLS handshake failed: " + ResponseReader.describe(e));
                 }
             }
-            send(socket, c.bytes(target.authority()));
+            byte[] request = c.bytes(target.authority());
+            send(socket, request);
             return new ResponseReader(socket, new BufferedInputStream(socket.getInputStream()), deadline,
-                    timeoutText()).read(c.framingAttack());
+                    timeoutText(timeout)).read(c.framingAttack(), c.raw(target.authority()).startsWith("HEAD "));
         } catch (IOException e) {
             // Only getInputStream() gets here, on a socket this side has broken: no verdict.
             return new Exchange.Unreachable(ResponseReader.describe(e));
@@ -133,8 +225,7 @@ public final class ProbeRunner {
         return ssl;
     }
 
-    private String timeoutText() {
-        Duration t = settings.timeout();
+    static String timeoutText(Duration t) {
         return t.toMillis() % 1000 == 0 ? t.toSeconds() + "s" : t.toMillis() + "ms";
     }
 

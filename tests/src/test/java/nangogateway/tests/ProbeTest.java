@@ -17,8 +17,11 @@ import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.IntFunction;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import mockwebserver3.Dispatcher;
@@ -117,12 +120,12 @@ class ProbeTest {
     static Result probe(String... args) {
         StringWriter out = new StringWriter();
         StringWriter err = new StringWriter();
-        CommandLine cli = new CommandLine(new Main());
-        cli.setOut(new PrintWriter(out, true));
-        cli.setErr(new PrintWriter(err, true));
         String[] all = new String[args.length + 1];
         all[0] = "probe";
         System.arraycopy(args, 0, all, 1, args.length);
+        CommandLine cli = Main.commandLine(all); // builds only the command named, as the launcher does
+        cli.setOut(new PrintWriter(out, true));
+        cli.setErr(new PrintWriter(err, true));
         int code = cli.execute(all);
         return new Result(code, out.toString(), err.toString());
     }
@@ -287,6 +290,61 @@ class ProbeTest {
         }
     }
 
+    /**
+     * A framing finding names its case and shows the bytes that make it (framing headers, line endings, body),
+     * escaped: every smuggling finding on the webhook route has its own line, not the same request line.
+     */
+    @Test
+    void framingFindingsShowTheirBytes() throws Exception {
+        try (CannedServer ok = new CannedServer("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok", true)) {
+            Result r = probe(ok.url(), "--rate", RATE, "--skip-port-check", "--only", "smuggling");
+            assertTrue(r.out().contains("  FINDING CL+TE\n      POST /webhook/0e9d1a52-3a44-4f0a-9a4c-3b6c5b8d2f10/probe "
+                    + "HTTP/1.1\\r\\nContent-Length: 5\\r\\nTransfer-Encoding: chunked\\r\\n\\r\\n5\\r\\nhello\\r\\n0"
+                    + "\\r\\n\\r\\n  -> 200: answered with success"), r.toString());
+            assertTrue(r.out().contains("      GET /oauth/callback HTTP/1.1\\nHost: "), r.toString()); // bare LF
+            assertTrue(r.out().contains("      GET /oauth/callback?x=[9000 x 'a'] HTTP/1.1\\r\\n\\r\\n  -> 200"),
+                    r.toString());
+            List<String> shown = r.out().lines().filter(l -> l.startsWith("      ")).toList();
+            assertEquals(count(ProbeKind.SMUGGLING), shown.size(), r.toString());
+            assertEquals(shown.size(), Set.copyOf(shown).size(), "two findings show the same bytes:\n" + r);
+        }
+    }
+
+    /** An answer without a status line is described as such, with its first bytes. */
+    @Test
+    void anAnswerWithoutAStatusLineShowsItsFirstBytes() throws Exception {
+        try (CannedServer raw = new CannedServer("oauth-callback\n<html>page</html>", true)) {
+            Result r = probe(raw.url(), "--rate", RATE, "--skip-port-check", "--only", "smuggling");
+            assertEquals(1, r.code(), r.toString());
+            assertFalse(r.out().contains("not an HTTP/1.x status line"), r.toString());
+            assertTrue(r.out().contains("-> not HTTP/1.x: an answer without a status line (HTTP/0.9-style raw bytes, "
+                    + "no status, no headers), first bytes: 'oauth-callback"), r.toString());
+        }
+    }
+
+    /**
+     * A target that answers its first requests slowly (a gateway that just started, on a loaded machine) gets a
+     * verdict for every request: the plain requests before the cases take the slowness and raise the timeout.
+     */
+    @Test
+    void aSlowStartIsNotLeftWithoutAVerdict() throws Exception {
+        String refusal = "HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
+        try (CannedServer cold = new CannedServer(refusal, true, n -> n <= 2 ? 700L : 0L)) {
+            Result r = probe(cold.url(), "--rate", RATE, "--timeout", "400ms", "--skip-port-check", "--only", "private");
+            assertEquals(0, r.code(), r.toString());
+            assertFalse(r.out().contains("NO VERDICT"), r.toString());
+            assertTrue(r.out().matches("(?s).*calibration: a plain GET /oauth/callback took \\d+ms, so each request got "
+                    + "\\d+ms instead of 400ms\n.*"), r.toString());
+        }
+        // one slow answer in the middle: tried once more, with twice the timeout
+        try (CannedServer hiccup = new CannedServer(refusal, true, n -> n == 3 ? 700L : 0L)) {
+            Result r = probe(hiccup.url(), "--rate", RATE, "--timeout", "400ms", "--skip-port-check", "--only",
+                    "private");
+            assertEquals(0, r.code(), r.toString());
+            assertFalse(r.out().contains("NO VERDICT"), r.toString());
+        }
+    }
+
     /** 502/504 mean the front end tried to reach Nango: a finding, never a refusal. */
     @Test
     void aBadGatewayAnswerIsAFinding() throws Exception {
@@ -348,17 +406,23 @@ class ProbeTest {
         final AtomicInteger connections = new AtomicInteger();
 
         CannedServer(String response, boolean close) throws IOException {
+            this(response, close, n -> 0L);
+        }
+
+        /** @param delayMillis how long to wait before answering the n-th connection (counted from 1) */
+        CannedServer(String response, boolean close, IntFunction<Long> delayMillis) throws IOException {
             socket = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
             byte[] bytes = response.getBytes(StandardCharsets.ISO_8859_1);
             acceptor = new Thread(() -> {
                 while (!socket.isClosed()) {
                     try (Socket c = socket.accept()) {
-                        connections.incrementAndGet();
+                        int n = connections.incrementAndGet();
                         c.setSoTimeout(2000);
                         InputStream in = c.getInputStream();
                         if (in.read() < 0) {
                             continue;
                         }
+                        Thread.sleep(delayMillis.apply(n));
                         c.getOutputStream().write(bytes);
                         c.getOutputStream().flush();
                         if (!close) {
@@ -368,6 +432,8 @@ class ProbeTest {
                         }
                     } catch (IOException e) {
                         // the client went away, or the server socket closed
+                    } catch (InterruptedException e) {
+                        return;
                     }
                 }
             }, "canned-server");
