@@ -24,6 +24,7 @@ import nangogateway.config.ConfigError;
 import nangogateway.config.ConfigException;
 import nangogateway.config.GatewayConfig;
 import nangogateway.config.ListenerConfig;
+import nangogateway.config.UpstreamConfig;
 import nangogateway.server.Gateway;
 import nangogateway.server.GatewayException;
 import nangogateway.tls.TlsMaterial;
@@ -106,8 +107,6 @@ final class RunCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         leakDetectionOffUnlessAsked();
-        // A production route file has a TLS listener; its set-up overlaps reading the file.
-        TlsMaterial.prepareInBackground();
         ConfigSource source = config.source();
         GatewayConfig initial;
         try {
@@ -119,6 +118,10 @@ final class RunCommand implements Callable<Integer> {
             err.flush();
             ready.completeExceptionally(e);
             return 1;
+        }
+        if (initial.listeners().stream().anyMatch(l -> l.tls() != null)
+                || initial.upstreams().values().stream().anyMatch(UpstreamConfig::tls)) {
+            TlsMaterial.prepareInBackground(); // overlaps the rest of start-up; a plain-HTTP file never loads TLS
         }
         // Signals are routed here before anything is bound, so a HUP or TERM arriving during start-up
         // is queued rather than killing the process with the JVM's default action.

@@ -9,7 +9,16 @@ import org.junit.jupiter.api.Test;
 class MainTest {
     @Test
     void nettyPinnedMemoryTrackingIsOffUnlessAskedFor() {
-        String key = "io.netty.trackPinnedMemory";
+        assertTunedUnlessGiven("io.netty.trackPinnedMemory");
+    }
+
+    @Test
+    void nettyFlightRecorderEventsAreOffUnlessAskedFor() {
+        assertTunedUnlessGiven("io.netty.jfr.enabled");
+    }
+
+    /** {@link Main#tuneNetty} sets {@code key} to false, and keeps a value given with {@code -D}. */
+    private static void assertTunedUnlessGiven(String key) {
         String before = System.getProperty(key);
         try {
             System.clearProperty(key);
@@ -19,23 +28,6 @@ class MainTest {
             System.setProperty(key, "true");
             Main.tuneNetty();
             assertEquals("true", System.getProperty(key), "a value given with -D is kept");
-        } finally {
-            if (before == null) {
-                System.clearProperty(key);
-            } else {
-                System.setProperty(key, before);
-            }
-        }
-    }
-
-    @Test
-    void nettyFlightRecorderEventsAreOffUnlessAskedFor() {
-        String key = "io.netty.jfr.enabled";
-        String before = System.getProperty(key);
-        try {
-            System.clearProperty(key);
-            Main.tuneNetty();
-            assertEquals("false", System.getProperty(key));
         } finally {
             if (before == null) {
                 System.clearProperty(key);

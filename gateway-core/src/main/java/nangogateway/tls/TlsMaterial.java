@@ -57,7 +57,7 @@ public final class TlsMaterial {
     /**
      * Starts, on a thread of its own, what Netty does once per process before the first TLS context: it sets up the
      * JDK's TLS stack with its CA store to learn the default protocols and suites (a seventh of a second). Started
-     * while the route file is read, the first listener's context does not wait for all of it.
+     * as soon as the route file is read, the first listener's context does not wait for all of it.
      */
     public static void prepareInBackground() {
         Thread thread = new Thread(() -> {

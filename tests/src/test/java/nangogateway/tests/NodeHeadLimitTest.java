@@ -103,6 +103,16 @@ class NodeHeadLimitTest {
                 }
             }
             assertTrue(statuses.contains(200) && statuses.contains(431), "the sizes straddle the limit: " + statuses);
+
+            // With a body: the webhook route buffers it whole before the head goes anywhere; refused all the same,
+            // the held body given back (leak detection is paranoid) and the connection closed.
+            String pad = "p".repeat(16_300); // the client's header block stays under the listener's 16 KiB
+            for (String framing : new String[] {"Content-Length: 5\r\n\r\nhello",
+                    "Transfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n"}) {
+                RawHttp.Response r = RawHttp.exchange(port, "POST /webhook/prod/github HTTP/1.1\r\n"
+                        + "Host: gw.example\r\nX-Pad: " + pad + "\r\n" + framing);
+                assertTrue(r != null && r.status() == 431, framing + ": " + r);
+            }
             assertEquals(UpstreamConfig.DEFAULT_MAX_REQUEST_HEAD - 1, lastCounted,
                     "the largest head forwarded is the largest Node takes: the gateway counts as Node does");
             assertTrue(said.stream().noneMatch(s -> s.startsWith("clientError")), "Node refused a head: " + said);
