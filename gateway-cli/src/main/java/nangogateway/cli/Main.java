@@ -26,6 +26,9 @@ public final class Main implements Callable<Integer> {
             RoutesCommand.class, ExplainCommand.class, ProbeCommand.class, CommandLine.HelpCommand.class,
             AutoComplete.GenerateCompletion.class);
 
+    /** The longest a command waits for the logging configuration before it runs (lines then reach it late). */
+    private static final long LOGGING_WAIT_MILLIS = 10_000;
+
     @Spec
     private CommandSpec spec;
 
@@ -98,9 +101,10 @@ public final class Main implements Callable<Integer> {
         return thread;
     }
 
+    /** Waits for the logging configuration, at most {@link #LOGGING_WAIT_MILLIS}: a stuck one never holds a start. */
     private static void await(Thread thread) {
         try {
-            thread.join();
+            thread.join(LOGGING_WAIT_MILLIS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
