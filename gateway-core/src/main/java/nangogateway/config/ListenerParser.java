@@ -45,12 +45,13 @@ final class ListenerParser {
     private static final Set<String> RESPOND_FORBIDDEN = Set.of("content-length", "transfer-encoding", "connection",
             "keep-alive", "upgrade", "te", "trailer", "proxy-connection");
 
-    // tls: {cert, key}
+    // tls: {cert, key, http2}
     private static final Key<Path> CERT =
             Key.required("cert", "cert: /etc/nango-gateway/tls/fullchain.pem", ListenerParser::path);
     private static final Key<Path> PRIVATE_KEY =
             Key.required("key", "key: /etc/nango-gateway/tls/privkey.pem", ListenerParser::path);
-    private static final Block TLS = new Block(CERT, PRIVATE_KEY);
+    private static final Key<Boolean> HTTP2 = Key.bool("http2", true);
+    private static final Block TLS = new Block(CERT, PRIVATE_KEY, HTTP2);
 
     // limits: sizes are bounded well below Integer.MAX_VALUE because the decoder's limits are ints.
     private static final ListenerLimits LIMIT_DEFAULTS = ListenerLimits.DEFAULTS;
@@ -341,7 +342,7 @@ final class ListenerParser {
 
     private static TlsConfig tls(NodeReader r, Node node, String what, String label) {
         Values v = TLS.read(r, node, label);
-        return v == null || !v.readAll().ok() ? null : new TlsConfig(v.get(CERT), v.get(PRIVATE_KEY));
+        return v == null || !v.readAll().ok() ? null : new TlsConfig(v.get(CERT), v.get(PRIVATE_KEY), v.get(HTTP2));
     }
 
     private static ListenerLimits limits(NodeReader r, Node node, String what, String label) {

@@ -66,6 +66,12 @@ public final class GatewayMetrics {
     private final Counter webhookRejected = counter("nango_gateway_webhook_rejected_total",
             "Webhook deliveries refused by their signature check, by listener, route and reason.",
             "listener", "route", "reason");
+    private final Counter http2Connections = counter("nango_gateway_http2_connections_total",
+            "Client connections that negotiated HTTP/2 (ALPN h2), by listener.", "listener");
+    private final Counter http2GoAways = counter("nango_gateway_http2_goaway_sent_total",
+            "GOAWAY frames sent to HTTP/2 clients, by listener and error code: NO_ERROR for a graceful close (idle,"
+                    + " drain); PROTOCOL_ERROR, ENHANCE_YOUR_CALM (floods, rapid reset), FLOW_CONTROL_ERROR,"
+                    + " COMPRESSION_ERROR, ... for a connection closed for what its client sent.", "listener", "code");
     private final Counter reloads = counter("nango_gateway_reloads_total",
             "Configuration reloads, by result (ok, or failed: the running configuration stayed).", "result");
 
@@ -358,6 +364,16 @@ public final class GatewayMetrics {
     /** A webhook delivery refused by its signature check ({@code missing}, {@code stale}, ...). */
     public void webhookRejected(String listener, String route, String reason) {
         webhookRejected.labelValues(listener, route, reason).inc();
+    }
+
+    /** A client connection that negotiated HTTP/2. */
+    public void http2Connection(String listener) {
+        http2Connections.labelValues(listener).inc();
+    }
+
+    /** A GOAWAY sent to an HTTP/2 client, with its error code's name. */
+    public void http2GoAway(String listener, String code) {
+        http2GoAways.labelValues(listener, code).inc();
     }
 
     /** A configuration reload that took effect ({@code ok}) or did not ({@code failed}). */

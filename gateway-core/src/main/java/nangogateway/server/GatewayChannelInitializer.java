@@ -2,11 +2,17 @@ package nangogateway.server;
 
 import nangogateway.exchange.GatewaySnapshot;
 import io.netty.channel.ChannelInitializer;
+import io.netty.handler.codec.http2.Http2FrameCodec;
+import io.netty.handler.codec.http2.Http2FrameCodecBuilder;
+import io.netty.handler.codec.http2.Http2MultiplexHandler;
+import io.netty.handler.codec.http2.Http2Settings;
+import io.netty.handler.codec.http2.Http2StreamChannel;
 import io.netty.channel.ChannelPipeline;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.handler.ssl.SslContext;
 import java.util.function.Supplier;
 import nangogateway.config.ListenerConfig;
+import nangogateway.config.ListenerLimits;
 import nangogateway.config.ListenerOptions;
 import nangogateway.lifecycle.ConnectionDrainHandler;
 import nangogateway.observe.AccessLogHandler;
@@ -21,6 +27,10 @@ import nangogateway.proxy.WebhookVerifyHandler;
  * conn-limit → [tls] → raw-watch → decoder / encoder → [hsts] → flow → drain → timeouts → access-log →
  * request-id → client-address → guard → router → verify → proxy → callback → errors
  *                                      (or guard → https-redirect, or guard → admin)
+ *
+ * HTTP/2 (a TLS listener, ALPN h2): conn-limit → tls → [alpn] → h2 (frame codec) → h2-watch → h2-streams → errors,
+ * and in each stream's own channel:
+ *      h2-stream → [hsts] → flow → timeouts → access-log → request-id → client-address → guard → router → ...
  * </pre>
  * {@code flow} hands decoded messages on one per {@code read()}, which is what makes back-pressure and
  * in-order pipelining hold: the next request is not even looked at until the current response is done.
@@ -29,6 +39,21 @@ import nangogateway.proxy.WebhookVerifyHandler;
  * current snapshot at each request.
  */
 public final class GatewayChannelInitializer extends ChannelInitializer<SocketChannel> {
+    /** Streams a client may have open at once on one HTTP/2 connection (nginx: 128); more are refused. */
+    static final int HTTP2_MAX_STREAMS = 100;
+    /**
+     * Each stream's receive window: what a client may send of a body before the gateway has read it. The connection's
+     * window stays at the protocol's 64 KiB, so a connection holds at most that much unread body in all.
+     */
+    static final int HTTP2_STREAM_WINDOW = 65_535;
+    /** Control frames (PING and SETTINGS answers) queued for a client that does not read them. */
+    static final int HTTP2_MAX_QUEUED_CONTROL_FRAMES = 1000;
+    /** Rapid Reset (CVE-2023-44487): streams a client may reset in a window. */
+    static final int HTTP2_MAX_RESETS = 200;
+    static final int HTTP2_RESET_WINDOW_SECONDS = 30;
+    /** CONTINUATION flood (CVE-2024-27316): small CONTINUATION frames allowed in one header block. */
+    static final int HTTP2_MAX_SMALL_CONTINUATIONS = 16;
+
     private final String listenerName;
     private final Supplier<GatewaySnapshot> snapshots;
     private final GatewayServices services;
@@ -52,6 +77,22 @@ public final class GatewayChannelInitializer extends ChannelInitializer<SocketCh
         ChannelPipeline p = ch.pipeline();
         addConnectionLimit(p, options);
         addTls(p, snapshot.tls(listenerName), ch);
+        if (offersHttp2(listener)) {
+            p.addLast("alpn", new AlpnSwitch(h1 -> addHttp1(h1, listener), h2 -> addHttp2(h2, listener)));
+            return;
+        }
+        addHttp1(p, listener);
+    }
+
+    /** HTTP/2 is offered (ALPN) on a TLS listener that routes requests and has not turned it off. */
+    static boolean offersHttp2(ListenerConfig listener) {
+        ListenerOptions options = listener.options();
+        return listener.tls() != null && listener.tls().http2() && !options.admin() && !options.redirectToHttps();
+    }
+
+    /** Everything after TLS for an HTTP/1.1 connection. */
+    private void addHttp1(ChannelPipeline p, ListenerConfig listener) {
+        ListenerOptions options = listener.options();
         SlowClientTimeoutHandler timeouts = new SlowClientTimeoutHandler(listener.limits());
         p.addLast("raw-watch", timeouts.rawWatcher());
         addHttpCodec(p, listener);
@@ -71,6 +112,53 @@ public final class GatewayChannelInitializer extends ChannelInitializer<SocketCh
             p.addLast("errors", ConnectionErrorHandler.INSTANCE);
             return;
         }
+        addRouting(p, listener);
+    }
+
+    /**
+     * Everything after TLS for an HTTP/2 connection: the frame codec with its limits, the connection's own rules,
+     * and one child channel per stream, whose pipeline is the HTTP/1.1 one from the flow handler on.
+     */
+    private void addHttp2(ChannelPipeline p, ListenerConfig listener) {
+        ListenerLimits limits = listener.limits();
+        Http2FrameCodec codec = Http2FrameCodecBuilder.forServer()
+                .initialSettings(Http2Settings.defaultSettings()
+                        .maxConcurrentStreams(HTTP2_MAX_STREAMS)
+                        .maxHeaderListSize((long) limits.maxRequestLine() + limits.maxHeaderBlock())
+                        .initialWindowSize(HTTP2_STREAM_WINDOW)
+                        .headerTableSize(4096))
+                .validateHeaders(true)
+                .decoupleCloseAndGoAway(true)
+                .encoderEnforceMaxQueuedControlFrames(HTTP2_MAX_QUEUED_CONTROL_FRAMES)
+                .decoderEnforceMaxConsecutiveEmptyDataFrames(2)
+                .decoderEnforceMaxRstFramesPerWindow(HTTP2_MAX_RESETS, HTTP2_RESET_WINDOW_SECONDS)
+                .decoderEnforceMaxSmallContinuationFrames(HTTP2_MAX_SMALL_CONTINUATIONS)
+                .build();
+        p.addLast("h2", codec);
+        p.addLast("h2-watch", new Http2ConnectionWatch(listener.name(), limits, services.metrics(),
+                codec.connection()));
+        p.addLast("h2-streams", new Http2MultiplexHandler(new ChannelInitializer<Http2StreamChannel>() {
+            @Override
+            protected void initChannel(Http2StreamChannel stream) {
+                stream.config().setAutoRead(false);
+                addStream(stream.pipeline(), listener);
+            }
+        }));
+        p.addLast("errors", ConnectionErrorHandler.INSTANCE);
+    }
+
+    /** One HTTP/2 stream: frames in and out, then the HTTP/1.1 pipeline's handlers (no decoder, no drain). */
+    private void addStream(ChannelPipeline p, ListenerConfig listener) {
+        p.addLast("h2-stream", new Http2StreamAdapter(listener.limits().maxHeaders()));
+        addHsts(p, listener);
+        p.addLast("flow", new MessagePerReadHandler());
+        p.addLast("timeouts", new SlowClientTimeoutHandler(listener.limits()));
+        addObservers(p, listener);
+        p.addLast("guard", new RequestGuardHandler());
+        addRouting(p, listener);
+    }
+
+    private void addRouting(ChannelPipeline p, ListenerConfig listener) {
         p.addLast("router", new RouterHandler(listener.name(), snapshots, services.rateLimiter(), services.metrics()));
         addActions(p, listener);
     }

@@ -278,7 +278,9 @@ public final class SlowClientTimeoutHandler extends ChannelDuplexHandler {
      */
     private boolean checkSending() {
         ChannelOutboundBuffer out = ctx.channel().unsafe().outboundBuffer();
-        long pending = out == null ? 0 : out.totalPendingWriteBytes();
+        // An HTTP/2 stream has no outbound buffer: its frames wait in the connection's flow control.
+        long pending = out != null ? out.totalPendingWriteBytes()
+                : Math.max(0, Http2StreamAdapter.pendingBytes(ctx.channel()));
         if (pending == 0) {
             sendCheckedAt = 0;
             return false;

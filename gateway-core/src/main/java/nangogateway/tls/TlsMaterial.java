@@ -91,7 +91,9 @@ public final class TlsMaterial {
                             ApplicationProtocolConfig.Protocol.ALPN,
                             ApplicationProtocolConfig.SelectorFailureBehavior.NO_ADVERTISE,
                             ApplicationProtocolConfig.SelectedListenerFailureBehavior.ACCEPT,
-                            ApplicationProtocolNames.HTTP_1_1),
+                            config.http2()
+                                    ? List.of(ApplicationProtocolNames.HTTP_2, ApplicationProtocolNames.HTTP_1_1)
+                                    : List.of(ApplicationProtocolNames.HTTP_1_1)),
                     ClientAuth.NONE, PROTOCOLS, false);
             return new Loaded(ctx, chain.get(0));
         } catch (IOException | GeneralSecurityException | RuntimeException e) {

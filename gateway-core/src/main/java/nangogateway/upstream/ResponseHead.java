@@ -105,6 +105,15 @@ public final class ResponseHead {
         }
     }
 
+    /**
+     * Whether line {@code i} reaches the client, as {@link #writeRelayed} decides: not dropped as hop-by-hop and not
+     * replaced by a header of the same name in {@code gatewaySet}. For a client that takes the lines one by one
+     * (HTTP/2).
+     */
+    public boolean relays(int i, HttpHeaders gatewaySet) {
+        return !dropped[i] && (gatewaySet.isEmpty() || !namedIn(i, gatewaySet));
+    }
+
     /** Whether a name in {@code headers} is the name of one of these lines. */
     private boolean namesAnyLine(HttpHeaders headers) {
         for (int i = 0; i < count; i++) {

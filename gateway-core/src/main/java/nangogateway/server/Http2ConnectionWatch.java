@@ -1,0 +1,177 @@
+package nangogateway.server;
+
+import io.netty.channel.ChannelDuplexHandler;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.handler.codec.http2.DefaultHttp2GoAwayFrame;
+import io.netty.handler.codec.http2.Http2Connection;
+import io.netty.handler.codec.http2.Http2ConnectionAdapter;
+import io.netty.handler.codec.http2.Http2Error;
+import io.netty.handler.codec.http2.Http2PingFrame;
+import io.netty.handler.codec.http2.Http2SettingsFrame;
+import io.netty.handler.codec.http2.Http2Stream;
+import io.netty.buffer.ByteBuf;
+import io.netty.util.ReferenceCountUtil;
+import io.netty.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import nangogateway.config.ListenerLimits;
+import nangogateway.lifecycle.DrainEvent;
+import nangogateway.observe.GatewayMetrics;
+
+/**
+ * The connection-wide rules of an HTTP/2 connection, which no stream owns:
+ * <ul>
+ *   <li>a connection without an open stream is closed (GOAWAY {@code NO_ERROR}) after {@code header_timeout} until
+ *       its first stream, {@code keepalive_timeout} after that: a client holds a connection only while it uses it;</li>
+ *   <li>on drain, GOAWAY {@code NO_ERROR} at once (the client opens no new stream here), and the connection closes
+ *       when its last stream is done;</li>
+ *   <li>PING and SETTINGS frames beyond {@value #CONTROL_FRAMES} in {@value #CONTROL_WINDOW_SECONDS} s close the
+ *       connection with GOAWAY {@code ENHANCE_YOUR_CALM}: answering them costs the gateway, and a browser sends a
+ *       handful. (Netty's codec bounds the rest: rapid reset, CONTINUATION and empty-frame floods, the queue of
+ *       unanswered control frames, header list size; each ends in a GOAWAY too.)</li>
+ *   <li>every GOAWAY sent is counted by error code, so abuse shows in the metrics.</li>
+ * </ul>
+ * Per-stream clocks (body, send) are the stream pipeline's {@link SlowClientTimeoutHandler}.
+ */
+final class Http2ConnectionWatch extends ChannelDuplexHandler {
+    static final int CONTROL_FRAMES = 1000;
+    static final int CONTROL_WINDOW_SECONDS = 10;
+
+    private final String listener;
+    private final GatewayMetrics metrics;
+    private final Http2Connection connection;
+    private final long headerNanos;
+    private final long keepaliveNanos;
+    private final long tick;
+    private ChannelHandlerContext ctx;
+    private ScheduledFuture<?> timer;
+    /** When the connection last had no open stream; 0 while it has one. */
+    private long idleSince;
+    private boolean streamsSeen;
+    private boolean draining;
+    private boolean closing;
+    private int controlFrames;
+    private long controlWindowStart;
+
+    Http2ConnectionWatch(String listener, ListenerLimits limits, GatewayMetrics metrics, Http2Connection connection) {
+        this.listener = listener;
+        this.metrics = metrics;
+        this.connection = connection;
+        this.headerNanos = limits.headerTimeout().toNanos();
+        this.keepaliveNanos = limits.keepaliveTimeout().toNanos();
+        this.tick = Math.max(TimeUnit.MILLISECONDS.toNanos(10), Math.min(headerNanos, keepaliveNanos) / 2);
+    }
+
+    @Override
+    public void handlerAdded(ChannelHandlerContext ctx) {
+        this.ctx = ctx;
+        metrics.http2Connection(listener);
+        idleSince = now();
+        controlWindowStart = idleSince;
+        connection.addListener(new Http2ConnectionAdapter() {
+            @Override
+            public void onStreamActive(Http2Stream stream) {
+                streamsSeen = true;
+                idleSince = 0;
+            }
+
+            @Override
+            public void onStreamClosed(Http2Stream stream) {
+                if (connection.numActiveStreams() == 0) {
+                    idleSince = now();
+                    if (draining) {
+                        goAwayAndClose(Http2Error.NO_ERROR);
+                    }
+                }
+            }
+
+            @Override
+            public void onGoAwaySent(int lastStreamId, long errorCode, ByteBuf debugData) {
+                Http2Error e = Http2Error.valueOf(errorCode);
+                metrics.http2GoAway(listener, e == null ? "0x" + Long.toHexString(errorCode) : e.name());
+            }
+        });
+        schedule();
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        if (msg instanceof Http2PingFrame || msg instanceof Http2SettingsFrame) {
+            ReferenceCountUtil.release(msg); // the codec has answered it already
+            long now = now();
+            if (now - controlWindowStart > TimeUnit.SECONDS.toNanos(CONTROL_WINDOW_SECONDS)) {
+                controlWindowStart = now;
+                controlFrames = 0;
+            }
+            if (++controlFrames > CONTROL_FRAMES) {
+                goAwayAndClose(Http2Error.ENHANCE_YOUR_CALM);
+            }
+            return;
+        }
+        ctx.fireChannelRead(msg);
+    }
+
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+        if (evt instanceof DrainEvent) {
+            draining = true;
+            if (connection.numActiveStreams() == 0) {
+                goAwayAndClose(Http2Error.NO_ERROR);
+            } else if (!connection.goAwaySent()) {
+                ctx.writeAndFlush(new DefaultHttp2GoAwayFrame(Http2Error.NO_ERROR));
+            }
+            return;
+        }
+        ctx.fireUserEventTriggered(evt);
+    }
+
+    private void goAwayAndClose(Http2Error error) {
+        if (closing) {
+            return;
+        }
+        closing = true;
+        if (!ctx.channel().isActive()) {
+            return;
+        }
+        if (connection.goAwaySent()) {
+            ctx.close();
+        } else {
+            ctx.writeAndFlush(new DefaultHttp2GoAwayFrame(error)).addListener(ChannelFutureListener.CLOSE);
+        }
+    }
+
+    private void schedule() {
+        timer = ctx.executor().schedule(this::check, tick, TimeUnit.NANOSECONDS);
+    }
+
+    private void check() {
+        timer = null;
+        if (!ctx.channel().isActive() || closing) {
+            return;
+        }
+        long idle = idleSince;
+        if (idle != 0 && now() - idle >= (streamsSeen ? keepaliveNanos : headerNanos)) {
+            goAwayAndClose(Http2Error.NO_ERROR);
+            return;
+        }
+        schedule();
+    }
+
+    private long now() {
+        return ctx.executor().ticker().nanoTime();
+    }
+
+    @Override
+    public void handlerRemoved(ChannelHandlerContext ctx) {
+        if (timer != null) {
+            timer.cancel(false);
+            timer = null;
+        }
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+        handlerRemoved(ctx);
+        ctx.fireChannelInactive();
+    }
+}

@@ -1,0 +1,274 @@
+package nangogateway.server;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelDuplexHandler;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelPromise;
+import io.netty.handler.codec.DecoderResult;
+import io.netty.handler.codec.http.DefaultHttpContent;
+import io.netty.handler.codec.http.DefaultLastHttpContent;
+import io.netty.handler.codec.http.FullHttpMessage;
+import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.handler.codec.http2.DefaultHttp2DataFrame;
+import io.netty.handler.codec.http2.DefaultHttp2Headers;
+import io.netty.handler.codec.http2.DefaultHttp2HeadersFrame;
+import io.netty.handler.codec.http2.DefaultHttp2ResetFrame;
+import io.netty.handler.codec.http2.Http2DataFrame;
+import io.netty.handler.codec.http2.Http2Error;
+import io.netty.handler.codec.http2.Http2Headers;
+import io.netty.handler.codec.http2.Http2HeadersFrame;
+import io.netty.handler.codec.http2.Http2Stream;
+import io.netty.handler.codec.http2.Http2StreamChannel;
+import io.netty.util.AsciiString;
+import io.netty.util.AttributeKey;
+import io.netty.util.ReferenceCountUtil;
+import io.netty.util.concurrent.PromiseCombiner;
+import java.util.Iterator;
+import java.util.Map;
+import nangogateway.http.BadMessage;
+import nangogateway.upstream.RelayedResponse;
+import nangogateway.upstream.ResponseHead;
+
+/**
+ * The first handler of an HTTP/2 stream's pipeline: it turns the stream's frames into the HTTP/1.x messages the
+ * rest of the pipeline reads (a request head, body pieces, the end), and the responses written back into frames.
+ * Everything after it is the pipeline an HTTP/1.1 connection has, so every rule applies to both alike.
+ *
+ * <p>In: the first HEADERS is checked and translated by {@link Http2RequestHead}; DATA become body pieces, counted
+ * against the declared {@code content-length}; a last HEADERS becomes trailers. A stream that breaks a rule gives
+ * a failed message the guard refuses (400), and the stream is then reset with {@code PROTOCOL_ERROR}
+ * (RFC 9113 section 8.1.1: an intermediary never forwards a malformed request). Out: a response head becomes
+ * HEADERS (names lowercased, connection-specific fields left out, Nango's relayed lines included), body pieces DATA,
+ * the end {@code END_STREAM}.
+ *
+ * <p>It also counts the response bytes written and not yet taken by the connection, which is what the send
+ * timeout reads on a stream (a stream has no outbound buffer of its own: its frames wait in the connection's flow
+ * control).
+ */
+final class Http2StreamAdapter extends ChannelDuplexHandler {
+    private static final AttributeKey<Http2StreamAdapter> KEY = AttributeKey.valueOf("nangogateway.h2stream");
+    private static final AsciiString[] CONNECTION_SPECIFIC = {
+        AsciiString.cached("connection"), AsciiString.cached("keep-alive"), AsciiString.cached("proxy-connection"),
+        AsciiString.cached("transfer-encoding"), AsciiString.cached("upgrade")};
+
+    private final int maxHeaders;
+    private boolean headSeen;
+    private boolean ended;
+    private boolean malformed;
+    /** The declared content-length, or -1. */
+    private final long[] declared = {-1};
+    private long received;
+    /** Response DATA bytes written towards the connection whose write has not completed. */
+    private long pending;
+
+    Http2StreamAdapter(int maxHeaders) {
+        this.maxHeaders = maxHeaders;
+    }
+
+    /** Response bytes of this stream still waiting to be taken by the client, or -1 when {@code ch} is not one. */
+    static long pendingBytes(Channel ch) {
+        Http2StreamAdapter a = ch.attr(KEY).get();
+        return a == null ? -1 : a.pending;
+    }
+
+    @Override
+    public void handlerAdded(ChannelHandlerContext ctx) {
+        ctx.channel().attr(KEY).set(this);
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        if (ended || malformed) {
+            ReferenceCountUtil.release(msg); // nothing after the end, or after a refusal
+            return;
+        }
+        if (msg instanceof Http2HeadersFrame h) {
+            onHeaders(ctx, h);
+        } else if (msg instanceof Http2DataFrame d) {
+            onData(ctx, d);
+        } else {
+            ReferenceCountUtil.release(msg); // resets and other frames: the stream channel acts on them itself
+        }
+    }
+
+    private void onHeaders(ChannelHandlerContext ctx, Http2HeadersFrame h) {
+        if (!headSeen) {
+            headSeen = true;
+            var request = Http2RequestHead.translate(h.headers(), h.isEndStream(), maxHeaders, declared);
+            ended = h.isEndStream();
+            if (request.decoderResult().isFailure()) {
+                malformed = true;
+            }
+            ctx.fireChannelRead(request);
+            return;
+        }
+        if (!h.isEndStream()) {
+            refuseBody(ctx, "HEADERS in the middle of a request body");
+            return;
+        }
+        LastHttpContent last = new DefaultLastHttpContent();
+        String problem = Http2RequestHead.checkTrailers(h.headers(), last.trailingHeaders());
+        if (problem == null) {
+            problem = lengthAtEnd();
+        }
+        if (problem != null) {
+            last.release();
+            refuseBody(ctx, problem);
+            return;
+        }
+        ended = true;
+        ctx.fireChannelRead(last);
+    }
+
+    private void onData(ChannelHandlerContext ctx, Http2DataFrame d) {
+        ByteBuf content = d.content();
+        received += content.readableBytes();
+        String problem = declared[0] >= 0 && received > declared[0]
+                ? "DATA beyond content-length " + declared[0] : d.isEndStream() ? lengthAtEnd() : null;
+        if (problem != null) {
+            d.release();
+            refuseBody(ctx, problem);
+            return;
+        }
+        if (d.isEndStream()) {
+            ended = true;
+            ctx.fireChannelRead(new DefaultLastHttpContent(content));
+        } else {
+            ctx.fireChannelRead(new DefaultHttpContent(content));
+        }
+    }
+
+    private String lengthAtEnd() {
+        return declared[0] >= 0 && received != declared[0]
+                ? "DATA add up to " + received + " bytes, content-length says " + declared[0] : null;
+    }
+
+    /** The body broke a rule: a failed piece the guard refuses. */
+    private void refuseBody(ChannelHandlerContext ctx, String reason) {
+        malformed = true;
+        LastHttpContent bad = new DefaultLastHttpContent();
+        bad.setDecoderResult(DecoderResult.failure(new BadMessage(reason)));
+        ctx.fireChannelRead(bad);
+    }
+
+    /** A malformed stream is reset with PROTOCOL_ERROR rather than CANCEL, unless it has already ended. */
+    @Override
+    public void close(ChannelHandlerContext ctx, ChannelPromise promise) {
+        if (malformed && ctx.channel() instanceof Http2StreamChannel s && s.stream().state() != Http2Stream.State.CLOSED
+                && s.parent().isActive()) {
+            ctx.write(new DefaultHttp2ResetFrame(Http2Error.PROTOCOL_ERROR));
+            ctx.flush();
+        }
+        ctx.close(promise);
+    }
+
+    @Override
+    public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
+        if (msg instanceof HttpResponse r) {
+            writeResponse(ctx, r, promise);
+        } else if (msg instanceof HttpContent c) {
+            writeContent(ctx, c, promise, null);
+        } else {
+            ctx.write(msg, promise);
+        }
+    }
+
+    private void writeResponse(ChannelHandlerContext ctx, HttpResponse r, ChannelPromise promise) {
+        Http2Headers headers = headers(r);
+        boolean informational = r.status().code() < 200;
+        if (!(r instanceof FullHttpMessage full)) {
+            ReferenceCountUtil.release(r);
+            ctx.write(new DefaultHttp2HeadersFrame(headers, false), promise);
+            return;
+        }
+        if (informational) {
+            full.release();
+            ctx.write(new DefaultHttp2HeadersFrame(headers, false), promise);
+            return;
+        }
+        if (!full.content().isReadable() && full.trailingHeaders().isEmpty()) {
+            full.release();
+            ctx.write(new DefaultHttp2HeadersFrame(headers, true), promise);
+            return;
+        }
+        PromiseCombiner all = new PromiseCombiner(ctx.executor());
+        all.add(ctx.write(new DefaultHttp2HeadersFrame(headers, false)));
+        writeContent(ctx, full, null, all);
+        all.finish(promise);
+    }
+
+    /** Body piece (or the end, with its trailers) as DATA, and HEADERS for trailers. */
+    private void writeContent(ChannelHandlerContext ctx, HttpContent c, ChannelPromise promise, PromiseCombiner into) {
+        boolean last = c instanceof LastHttpContent;
+        HttpHeaders trailers = last ? ((LastHttpContent) c).trailingHeaders() : null;
+        boolean hasTrailers = trailers != null && !trailers.isEmpty();
+        ByteBuf content = c.content();
+        int bytes = content.readableBytes();
+        if (bytes == 0 && !last) {
+            c.release();
+            if (promise != null) {
+                promise.setSuccess();
+            }
+            return;
+        }
+        PromiseCombiner all = into != null ? into : new PromiseCombiner(ctx.executor());
+        if (bytes > 0 || !hasTrailers) {
+            pending += bytes;
+            ChannelFuture data = ctx.write(new DefaultHttp2DataFrame(content, last && !hasTrailers));
+            if (bytes > 0) {
+                data.addListener((ChannelFutureListener) f -> pending -= bytes);
+            }
+            all.add(data);
+        } else {
+            content.release();
+        }
+        if (hasTrailers) {
+            Http2Headers t = new DefaultHttp2Headers(false);
+            copy(trailers, t);
+            all.add(ctx.write(new DefaultHttp2HeadersFrame(t, true)));
+        }
+        if (into == null) {
+            all.finish(promise);
+        }
+    }
+
+    /** The response head as HTTP/2 fields: lowercase names, no connection-specific ones, relayed lines included. */
+    private static Http2Headers headers(HttpResponse r) {
+        Http2Headers h = new DefaultHttp2Headers(false);
+        h.status(r.status().codeAsText());
+        HttpHeaders gatewaySet = r.headers();
+        if (r instanceof RelayedResponse relayed) {
+            ResponseHead lines = relayed.relayed();
+            for (int i = 0; i < lines.size(); i++) {
+                if (lines.relays(i, gatewaySet)) {
+                    add(h, lines.name(i), lines.value(i));
+                }
+            }
+        }
+        copy(gatewaySet, h);
+        return h;
+    }
+
+    private static void copy(HttpHeaders from, Http2Headers to) {
+        for (Iterator<Map.Entry<CharSequence, CharSequence>> it = from.iteratorCharSequence(); it.hasNext(); ) {
+            Map.Entry<CharSequence, CharSequence> e = it.next();
+            add(to, e.getKey(), e.getValue());
+        }
+    }
+
+    private static void add(Http2Headers to, CharSequence name, CharSequence value) {
+        AsciiString lower = AsciiString.of(name).toLowerCase();
+        for (AsciiString c : CONNECTION_SPECIFIC) {
+            if (c.contentEquals(lower)) {
+                return;
+            }
+        }
+        to.add(lower, value);
+    }
+}

@@ -1,0 +1,226 @@
+package nangogateway.tests;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.security.cert.X509Certificate;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import javax.net.ssl.SSLContext;
+import java.net.Socket;
+import javax.net.ssl.SSLEngine;
+import javax.net.ssl.TrustManager;
+import javax.net.ssl.X509ExtendedTrustManager;
+import mockwebserver3.MockResponse;
+import mockwebserver3.MockWebServer;
+import mockwebserver3.RecordedRequest;
+import nangogateway.config.GatewayConfig;
+import nangogateway.config.ListenerConfig;
+import nangogateway.config.ListenerLimits;
+import nangogateway.config.ServerSettings;
+import nangogateway.config.TlsConfig;
+import nangogateway.server.Gateway;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * HTTP/2 on a TLS listener, through the same admitted-request path as HTTP/1.1, with the JDK's own HTTP/2 client:
+ * ALPN picks h2, the allowlist answers 403 without touching Nango, allowed routes are proxied to Nango over
+ * HTTP/1.1 with the same forwarding headers, cookies split into crumbs arrive as one {@code Cookie}, bodies and
+ * many concurrent streams on one connection go through, and a listener with {@code http2: false} stays HTTP/1.1.
+ */
+class Http2Test {
+    @TempDir
+    static Path certs;
+    private MockWebServer nango;
+    private Gateway gateway;
+
+    @BeforeEach
+    void start() throws Exception {
+        nango = new MockWebServer();
+        nango.start();
+    }
+
+    @AfterEach
+    void stop() {
+        if (gateway != null) {
+            gateway.close();
+        }
+        nango.close();
+    }
+
+    private int startGateway(boolean http2) throws Exception {
+        if (!certs.resolve("fullchain.pem").toFile().exists()) {
+            TestCertificates.generate(certs, "gw.example", "EC");
+        }
+        TlsConfig tls = new TlsConfig(certs.resolve("fullchain.pem"), certs.resolve("privkey.pem"), http2);
+        ListenerConfig pub = new ListenerConfig("public", "127.0.0.1", 0, tls, TestConfigs.publicRoutes(), 403,
+                ListenerLimits.DEFAULTS);
+        gateway = Gateway.start(new GatewayConfig("test",
+                Map.of("nango", TestConfigs.nango(nango.getPort(), Duration.ofSeconds(5))), List.of(pub), Map.of(),
+                ServerSettings.DEFAULTS));
+        return gateway.port("public");
+    }
+
+    /** The JDK's client, trusting any certificate; an extended trust manager also skips the host name check. */
+    static HttpClient client() throws Exception {
+        SSLContext ctx = SSLContext.getInstance("TLS");
+        ctx.init(null, new TrustManager[] {new X509ExtendedTrustManager() {
+            @Override
+            public void checkClientTrusted(X509Certificate[] chain, String authType) {
+            }
+
+            @Override
+            public void checkServerTrusted(X509Certificate[] chain, String authType) {
+            }
+
+            @Override
+            public void checkClientTrusted(X509Certificate[] chain, String authType, Socket socket) {
+            }
+
+            @Override
+            public void checkServerTrusted(X509Certificate[] chain, String authType, Socket socket) {
+            }
+
+            @Override
+            public void checkClientTrusted(X509Certificate[] chain, String authType, SSLEngine engine) {
+            }
+
+            @Override
+            public void checkServerTrusted(X509Certificate[] chain, String authType, SSLEngine engine) {
+            }
+
+            @Override
+            public X509Certificate[] getAcceptedIssuers() {
+                return new X509Certificate[0];
+            }
+        }}, null);
+        return HttpClient.newBuilder().version(HttpClient.Version.HTTP_2).sslContext(ctx)
+                .followRedirects(HttpClient.Redirect.NEVER).connectTimeout(Duration.ofSeconds(5)).build();
+    }
+
+    private static HttpRequest.Builder get(int port, String target) {
+        return HttpRequest.newBuilder(URI.create("https://127.0.0.1:" + port + target)).timeout(Duration.ofSeconds(10));
+    }
+
+    @Test
+    void negotiatesH2AndProxiesAnAllowedRouteOverHttp11() throws Exception {
+        int port = startGateway(true);
+        nango.enqueue(new MockResponse.Builder().code(302).addHeader("Location", "https://provider/authorize?x=1")
+                .addHeader("Set-Cookie", "oauth2-abc=1; Path=/; HttpOnly").addHeader("Set-Cookie", "b=2")
+                .addHeader("Connection", "keep-alive").addHeader("Keep-Alive", "timeout=5").body("moved").build());
+        HttpResponse<String> r = client().send(get(port, "/oauth/connect/github?connect_session_token=t")
+                .header("Cookie", "a=b").header("Cookie", "c=d").header("User-Agent", "ua/1").build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertEquals(HttpClient.Version.HTTP_2, r.version());
+        assertEquals(302, r.statusCode());
+        assertEquals("https://provider/authorize?x=1", r.headers().firstValue("location").orElseThrow());
+        assertEquals(List.of("oauth2-abc=1; Path=/; HttpOnly", "b=2"), r.headers().allValues("set-cookie"));
+        assertTrue(r.headers().firstValue("connection").isEmpty(), "no connection-specific header in h2");
+        assertTrue(r.headers().firstValue("keep-alive").isEmpty());
+        assertEquals("moved", r.body());
+        RecordedRequest seen = nango.takeRequest(5, TimeUnit.SECONDS);
+        assertEquals("GET /oauth/connect/github?connect_session_token=t HTTP/1.1", seen.getRequestLine());
+        assertEquals("a=b; c=d", seen.getHeaders().get("Cookie"));
+        assertEquals("ua/1", seen.getHeaders().get("User-Agent"));
+        assertEquals("127.0.0.1:" + port, seen.getHeaders().get("X-Forwarded-Host"));
+        assertEquals("https", seen.getHeaders().get("X-Forwarded-Proto"));
+        assertEquals("1.1 nango-gateway", seen.getHeaders().get("Via"));
+        assertNull(seen.getHeaders().get("Transfer-Encoding"));
+    }
+
+    @Test
+    void deniesPrivateRoutesWithoutTouchingNango() throws Exception {
+        int port = startGateway(true);
+        HttpClient c = client();
+        for (String target : List.of("/api/v1/account", "/connection/abc", "/OAUTH/CALLBACK", "/config")) {
+            HttpResponse<String> r = c.send(get(port, target).build(), HttpResponse.BodyHandlers.ofString());
+            assertEquals(HttpClient.Version.HTTP_2, r.version());
+            assertEquals(403, r.statusCode(), target);
+        }
+        HttpResponse<String> dot = c.send(get(port, "/oauth/callback/%2e%2e/x").build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertEquals(400, dot.statusCode());
+        HttpResponse<String> post = c.send(get(port, "/oauth/callback").POST(HttpRequest.BodyPublishers.ofString("x"))
+                .build(), HttpResponse.BodyHandlers.ofString());
+        assertEquals(405, post.statusCode());
+        assertEquals("GET", post.headers().firstValue("allow").orElseThrow());
+        assertEquals(0, nango.getRequestCount());
+    }
+
+    @Test
+    void forwardsRequestBodiesWithAndWithoutContentLength() throws Exception {
+        int port = startGateway(true);
+        nango.enqueue(new MockResponse.Builder().body("one").build());
+        nango.enqueue(new MockResponse.Builder().body("two").build());
+        HttpClient c = client();
+        String body = "x".repeat(200_000);
+        HttpResponse<String> known = c.send(get(port, "/webhook/prod/github")
+                .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
+        assertEquals(200, known.statusCode());
+        RecordedRequest first = nango.takeRequest(5, TimeUnit.SECONDS);
+        assertEquals(body, first.getBody().utf8());
+        // A streamed body: the JDK sends no content-length, and DATA frames until END_STREAM.
+        HttpResponse<String> streamed = c.send(get(port, "/webhook/prod/github")
+                .POST(HttpRequest.BodyPublishers.ofInputStream(() -> new java.io.ByteArrayInputStream(
+                        body.getBytes(java.nio.charset.StandardCharsets.US_ASCII)))).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertEquals(200, streamed.statusCode());
+        assertEquals("two", streamed.body());
+        RecordedRequest second = nango.takeRequest(5, TimeUnit.SECONDS);
+        assertEquals(body, second.getBody().utf8());
+    }
+
+    @Test
+    void manyConcurrentStreamsOnOneConnection() throws Exception {
+        int port = startGateway(true);
+        int n = 60;
+        for (int i = 0; i < n; i++) {
+            nango.enqueue(new MockResponse.Builder().body("r").build());
+        }
+        HttpClient c = client();
+        List<CompletableFuture<HttpResponse<String>>> all = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            all.add(c.sendAsync(get(port, "/oauth/callback?i=" + i).build(), HttpResponse.BodyHandlers.ofString()));
+        }
+        int denied = 0;
+        for (int i = 0; i < n; i++) {
+            all.add(c.sendAsync(get(port, "/api/v1/x" + i).build(), HttpResponse.BodyHandlers.ofString()));
+        }
+        for (int i = 0; i < all.size(); i++) {
+            HttpResponse<String> r = all.get(i).get(20, TimeUnit.SECONDS);
+            assertEquals(HttpClient.Version.HTTP_2, r.version());
+            if (i < n) {
+                assertEquals(200, r.statusCode());
+                assertEquals("r", r.body());
+            } else {
+                assertEquals(403, r.statusCode());
+                denied++;
+            }
+        }
+        assertEquals(n, denied);
+        assertEquals(n, nango.getRequestCount());
+    }
+
+    @Test
+    void http2FalseKeepsTheListenerOnHttp11() throws Exception {
+        int port = startGateway(false);
+        nango.enqueue(new MockResponse.Builder().body("ok").build());
+        HttpResponse<String> r = client().send(get(port, "/oauth/callback").build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertEquals(HttpClient.Version.HTTP_1_1, r.version());
+        assertEquals(200, r.statusCode());
+    }
+}
