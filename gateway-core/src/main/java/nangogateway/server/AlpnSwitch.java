@@ -35,20 +35,24 @@ final class AlpnSwitch extends ChannelInboundHandlerAdapter {
                 ctx.close(); // the TLS handler has said why (its own log and the client's alert)
                 return;
             }
-            SslHandler tls = ctx.pipeline().get(SslHandler.class);
-            ChannelPipeline p = ctx.pipeline();
-            if (ApplicationProtocolNames.HTTP_2.equals(tls.applicationProtocol())) {
-                http2.accept(p);
-                p.remove(this);
-                ctx.channel().config().setAutoRead(true); // HTTP/2's own flow control bounds what a client sends
-            } else {
-                http1.accept(p);
-                ctx.fireChannelActive(); // for the HTTP/1.1 handlers just added: they start reading on it
-                p.remove(this);
-            }
+            configure(ctx, ctx.pipeline().get(SslHandler.class).applicationProtocol());
             return;
         }
         ctx.fireUserEventTriggered(evt);
+    }
+
+    /** Builds the pipeline for the protocol the handshake settled on ({@code h2}, else HTTP/1.1) and steps out. */
+    void configure(ChannelHandlerContext ctx, String protocol) {
+        ChannelPipeline p = ctx.pipeline();
+        if (ApplicationProtocolNames.HTTP_2.equals(protocol)) {
+            http2.accept(p);
+            p.remove(this);
+            ctx.channel().config().setAutoRead(true); // HTTP/2's own flow control bounds what a client sends
+        } else {
+            http1.accept(p);
+            ctx.fireChannelActive(); // for the HTTP/1.1 handlers just added: they start reading on it
+            p.remove(this);
+        }
     }
 
     @Override

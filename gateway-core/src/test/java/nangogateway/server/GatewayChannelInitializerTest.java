@@ -204,13 +204,29 @@ class GatewayChannelInitializerTest {
     void tlsListenerWithHstsHasEveryHandlerInOrder() throws Exception {
         // Any SslContext will do for the order: the initializer only asks it for a handler.
         SslContext tls = SslContextBuilder.forClient().build();
-        ListenerConfig l = listener(new TlsConfig(Path.of("cert.pem"), Path.of("key.pem")),
+        ListenerConfig l = listener(new TlsConfig(Path.of("cert.pem"), Path.of("key.pem"), false),
                 options("max-age=63072000", false));
         EmbeddedSocketChannel ch = initialise(new GatewaySnapshot(config(l), Map.of("public", tls)));
         assertEquals(FULL_ORDER, names(ch));
         assertInstanceOf(SslHandler.class, ch.pipeline().get("tls"));
         assertInstanceOf(HstsHandler.class, ch.pipeline().get("hsts"));
         assertTrue(ch.isOpen());
+    }
+
+    @Test
+    void http2ListenerWaitsForAlpnThenBuildsEitherPipeline() throws Exception {
+        SslContext tls = SslContextBuilder.forClient().build();
+        ListenerConfig l = listener(new TlsConfig(Path.of("cert.pem"), Path.of("key.pem")),
+                options("max-age=63072000", false));
+        EmbeddedSocketChannel h1 = initialise(new GatewaySnapshot(config(l), Map.of("public", tls)));
+        assertEquals(List.of("conn-limit", "tls", "alpn"), names(h1));
+        ((AlpnSwitch) h1.pipeline().get("alpn")).configure(h1.pipeline().context("alpn"), "http/1.1");
+        assertEquals(FULL_ORDER, names(h1));
+
+        EmbeddedSocketChannel h2 = initialise(new GatewaySnapshot(config(l), Map.of("public", tls)));
+        ((AlpnSwitch) h2.pipeline().get("alpn")).configure(h2.pipeline().context("alpn"), "h2");
+        assertEquals(List.of("conn-limit", "tls", "h2", "h2-watch", "h2-streams", "errors"), names(h2));
+        assertInstanceOf(Http2ConnectionWatch.class, h2.pipeline().get("h2-watch"));
     }
 
     @Test
