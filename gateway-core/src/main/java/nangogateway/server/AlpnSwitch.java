@@ -8,6 +8,7 @@ import io.netty.handler.ssl.SslHandler;
 import io.netty.handler.ssl.SslHandshakeCompletionEvent;
 import io.netty.util.ReferenceCountUtil;
 import java.util.function.Consumer;
+import nangogateway.lifecycle.DrainEvent;
 
 /**
  * On a TLS listener that offers HTTP/2: waits for the handshake, then builds the rest of the pipeline for the
@@ -36,6 +37,10 @@ final class AlpnSwitch extends ChannelInboundHandlerAdapter {
                 return;
             }
             configure(ctx, ctx.pipeline().get(SslHandler.class).applicationProtocol());
+            return;
+        }
+        if (evt instanceof DrainEvent) {
+            ctx.close(); // no request has started on a connection still in its handshake
             return;
         }
         ctx.fireUserEventTriggered(evt);
