@@ -13,7 +13,8 @@ import { join } from 'node:path';
 
 const cfg = JSON.parse(process.argv[2]);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-const out = { name: cfg.name, requests: [], documents: [], frames: [], websockets: [], screenshots: [], console: [] };
+const out = { name: cfg.name, requests: [], documents: [], frames: [], websockets: [], screenshots: [], console: [],
+  protocols: [] };
 await mkdir(cfg.outDir, { recursive: true });
 let callbackSeen;
 const callbackDone = new Promise((resolve) => { callbackSeen = resolve; });
@@ -25,6 +26,7 @@ const context = await chromium.launchPersistentContext(profile, {
   chromiumSandbox: false, // --no-sandbox: the test runs as root in CI
   args: ['--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
     '--disable-component-update', '--disable-sync'],
+  ignoreHTTPSErrors: true, // the HTTPS scenario's gateway has a self-signed certificate
   viewport: { width: 900, height: 640 },
 });
 try {
@@ -122,6 +124,9 @@ async function sdkFlow(page) {
       (e) => out.screenshots.push({ file: null, live: false, url, error: String(e).split('\n')[0] })));
     shots.push(popup.evaluate(() => document.body.innerText).then(
       (t) => { out.popupText = t; }, () => {}));
+    // The protocol the page came over (h2 or http/1.1), as the browser's own navigation timing says.
+    shots.push(popup.evaluate(() => performance.getEntriesByType('navigation')[0]?.nextHopProtocol).then(
+      (p) => out.protocols.push({ url, protocol: p ?? null }), () => {}));
   });
 
   // Done when the SDK's promise settled, or (Nango down: nothing will ever settle it) when the callback

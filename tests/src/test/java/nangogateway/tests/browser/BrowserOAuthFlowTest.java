@@ -107,6 +107,11 @@ class BrowserOAuthFlowTest {
      * edit to dev.yaml fails here rather than leaving the test to prove some other configuration.
      */
     private static String shippedDevYaml(int nangoPort, boolean gmailAlias) throws IOException {
+        return shippedDevYaml(nangoPort, gmailAlias, null);
+    }
+
+    /** As above; with {@code tlsDir}, the public listener also gets {@code tls:} with the PEM files there. */
+    private static String shippedDevYaml(int nangoPort, boolean gmailAlias, Path tlsDir) throws IOException {
         String yaml;
         try (InputStream in = BrowserOAuthFlowTest.class.getClassLoader().getResourceAsStream(EMBEDDED_DEV_YAML)) {
             assertNotNull(in, EMBEDDED_DEV_YAML + " is not on the class path (gateway-cli packages it)");
@@ -116,7 +121,11 @@ class BrowserOAuthFlowTest {
                 "the embedded default is conf/dev.yaml");
         yaml = once(yaml, "url: http://127.0.0.1:3003", "url: http://127.0.0.1:" + nangoPort);
         for (String port : List.of("8080", "8081", "9090")) {
-            yaml = once(yaml, "bind: 127.0.0.1:" + port + "\n", "bind: 127.0.0.1:0\n");
+            String tls = port.equals("8080") && tlsDir != null
+                    ? "    tls: { cert: " + tlsDir.resolve("fullchain.pem") + ", key: " + tlsDir.resolve("privkey.pem")
+                            + " }\n"
+                    : "";
+            yaml = once(yaml, "bind: 127.0.0.1:" + port + "\n", "bind: 127.0.0.1:0\n" + tls);
         }
         Matcher bind = Pattern.compile("(?m)^\\s*bind:\\s*(\\S+)").matcher(yaml);
         while (bind.find()) {
@@ -138,11 +147,16 @@ class BrowserOAuthFlowTest {
     }
 
     private void start(boolean gmailAlias) throws Exception {
+        start(gmailAlias, null);
+    }
+
+    /** With {@code tlsDir}: the public listener serves HTTPS (and HTTP/2) with the certificate there. */
+    private void start(boolean gmailAlias, Path tlsDir) throws Exception {
         nango = new StandInNango(Set.of("google-mail"));
         nango.start();
-        gateway = Gateway.start(ConfigLoader.parse(shippedDevYaml(nango.port(), gmailAlias),
+        gateway = Gateway.start(ConfigLoader.parse(shippedDevYaml(nango.port(), gmailAlias, tlsDir),
                 "dev.yaml (free ports, stand-in Nango)"));
-        gatewayOrigin = "http://127.0.0.1:" + gateway.port("public");
+        gatewayOrigin = (tlsDir == null ? "http" : "https") + "://127.0.0.1:" + gateway.port("public");
         String callbackUrl = gatewayOrigin + "/integrations/oauth-callback";
         provider = new StandInProvider(callbackUrl);
         provider.start();
@@ -178,7 +192,8 @@ class BrowserOAuthFlowTest {
             if (authorization != null) {
                 b.header("Authorization", authorization);
             }
-            return HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build()
+            return HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2))
+                    .sslContext(nangogateway.tests.TestCertificates.trustingAny()).build()
                     .send(b.build(), HttpResponse.BodyHandlers.ofString());
         } catch (Exception e) {
             throw new AssertionError(e);
@@ -245,6 +260,60 @@ class BrowserOAuthFlowTest {
 
     private List<StandInNango.Seen> nangoSaw(String pathPrefix) {
         return nango.seen.stream().filter(s -> s.target().startsWith(pathPrefix)).toList();
+    }
+
+    /**
+     * The same flow with the public listener on HTTPS: Chromium loads the gateway's pages over HTTP/2 (ALPN h2) and
+     * opens the SDK's WebSocket over HTTP/1.1 on a connection of its own, and everything else holds as over HTTP/1.1:
+     * the promise resolves, the 302s reach the browser with their cookie, the callback reaches Nango once.
+     */
+    @Test
+    void theConnectFlowWorksOverHttp2(@org.junit.jupiter.api.io.TempDir Path tls) throws Exception {
+        nangogateway.tests.TestCertificates.generate(tls, "127.0.0.1", "EC");
+        // The access log says which protocol each request came over: kept here for the assertions below.
+        var access = (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(
+                nangogateway.observe.AccessLogHandler.LOGGER);
+        var lines = new ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent>();
+        lines.start();
+        ch.qos.logback.classic.Level level = access.getLevel();
+        access.setLevel(ch.qos.logback.classic.Level.INFO);
+        access.setAdditive(false);
+        access.addAppender(lines);
+        Map<String, Object> r;
+        try {
+            start(true, tls);
+            r = drive("h2", "google-mail");
+        } finally {
+            access.detachAppender(lines);
+            access.setLevel(level);
+            access.setAdditive(true);
+        }
+        List<String> logged = lines.list.stream().map(e -> e.getFormattedMessage()).toList();
+        Map<String, Object> result = result(r);
+        assertNotNull(result, "the SDK's promise settled: " + r.get("ended") + " " + r.get("console"));
+        assertEquals("resolved", result.get("outcome"), result.toString());
+        assertEquals(gatewayOrigin.replace("https:", "wss:") + "/", BrowserDriver.list(r, "websockets").get(0).get("url"));
+        List<String> frames = framesIn(r);
+        assertEquals(2, frames.size(), frames.toString());
+        assertTrue(frames.get(1).contains("\"success\""), frames.toString());
+        // The popup's requests to the gateway came over HTTP/2, the WebSocket's upgrade over HTTP/1.1.
+        for (String request : List.of("GET /oauth/connect/google-mail?", "GET /integrations/oauth-callback?")) {
+            List<String> seen = logged.stream().filter(l -> l.contains("\"" + request)).toList();
+            assertEquals(1, seen.size(), request + " in " + logged);
+            assertTrue(seen.get(0).contains(" HTTP/2.0\""), seen.get(0));
+        }
+        assertTrue(logged.stream().anyMatch(l -> l.contains("\"GET / HTTP/1.1\" 101 ")), logged.toString());
+        // What the browser itself says of the pages it showed, when it said it before the popup closed.
+        List<Map<String, Object>> shown = BrowserDriver.list(r, "protocols").stream()
+                .filter(p -> ((String) p.get("url")).startsWith(gatewayOrigin)).toList();
+        assertTrue(shown.stream().allMatch(p -> "h2".equals(p.get("protocol"))), shown.toString());
+        assertBrowserFollowedRedirects(r, "/oauth/connect/google-mail?connect_session_token=" + StandInNango.TOKEN);
+        assertEquals(List.of("present"), nango.cookieChecks, "the oauth2-<session> cookie came back on the callback");
+        List<StandInNango.Seen> callbacks = nangoSaw("/oauth/callback?");
+        assertEquals(1, callbacks.size(), nango.seen.toString());
+        assertEquals("https", callbacks.get(0).forwardedProto());
+        assertEquals(List.of(Map.of("origin", gatewayOrigin, "type", "nango_oauth_callback_success")),
+                BrowserDriver.list(r, "messages"));
     }
 
     @Test
