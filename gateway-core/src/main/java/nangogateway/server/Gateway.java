@@ -203,7 +203,7 @@ public final class Gateway implements AutoCloseable {
                 try {
                     // fingerprint first: files renewed while loading are then seen as changed and loaded again
                     String print = CertificateWatcher.fingerprint(l.tls());
-                    loaded.put(l.name(), TlsMaterial.load(l.tls()));
+                    loaded.put(l.name(), TlsMaterial.load(l.tls(), GatewayChannelInitializer.offersHttp2(l)));
                     prints.put(l.name(), print);
                 } catch (TlsException e) {
                     problems.add("listener " + l.name() + ": " + e.getMessage());
@@ -469,7 +469,7 @@ public final class Gateway implements AutoCloseable {
             }
             try {
                 String print = CertificateWatcher.fingerprint(l.tls());
-                TlsMaterial.Loaded loaded = TlsMaterial.load(l.tls());
+                TlsMaterial.Loaded loaded = TlsMaterial.load(l.tls(), GatewayChannelInitializer.offersHttp2(l));
                 next = next.withTls(l.name(), loaded.context());
                 certificates.remember(l.name(), l.tls(), print);
                 recordExpiry(l.name(), loaded);

@@ -72,6 +72,11 @@ public final class TlsMaterial {
     }
 
     public static Loaded load(TlsConfig config) throws TlsException {
+        return load(config, config.http2());
+    }
+
+    /** {@code http2}: offer {@code h2} by ALPN (the listener's pipeline can serve it), else HTTP/1.1 only. */
+    public static Loaded load(TlsConfig config, boolean http2) throws TlsException {
         List<X509Certificate> chain = readChain(config.cert());
         PrivateKey key = readKey(config.key());
         if (!matches(key, chain.get(0).getPublicKey())) {
@@ -91,7 +96,7 @@ public final class TlsMaterial {
                             ApplicationProtocolConfig.Protocol.ALPN,
                             ApplicationProtocolConfig.SelectorFailureBehavior.NO_ADVERTISE,
                             ApplicationProtocolConfig.SelectedListenerFailureBehavior.ACCEPT,
-                            config.http2()
+                            http2
                                     ? List.of(ApplicationProtocolNames.HTTP_2, ApplicationProtocolNames.HTTP_1_1)
                                     : List.of(ApplicationProtocolNames.HTTP_1_1)),
                     ClientAuth.NONE, PROTOCOLS, false);
