@@ -94,7 +94,12 @@ final class H2Wire implements AutoCloseable {
         final List<Http2Headers> heads = new ArrayList<>();
         final ByteArrayOutputStream body = new ByteArrayOutputStream();
         boolean ended;
+        /**
+         * The first RST_STREAM's code, or -1: the answer. Frames the client had already sent on the stream may draw
+         * more (STREAM_CLOSED); all are in {@link #resets}.
+         */
         long reset = -1;
+        final List<Long> resets = new ArrayList<>();
 
         /** The final response's :status, or -1 when none came. */
         int status() {
@@ -113,7 +118,7 @@ final class H2Wire implements AutoCloseable {
 
         @Override
         public String toString() {
-            return "status=" + status() + " ended=" + ended + " reset=" + reset + " heads=" + heads + " body="
+            return "status=" + status() + " ended=" + ended + " resets=" + resets + " heads=" + heads + " body="
                     + bodyText();
         }
     }
@@ -380,7 +385,13 @@ final class H2Wire implements AutoCloseable {
                     streamWindows.put(f.stream(), streamWindows.getOrDefault(f.stream(), initialStreamWindow) + inc);
                 }
             }
-            case RST_STREAM -> stream(f.stream()).reset = f.errorCode();
+            case RST_STREAM -> {
+                StreamResult r = stream(f.stream());
+                r.resets.add(f.errorCode());
+                if (r.reset < 0) {
+                    r.reset = f.errorCode();
+                }
+            }
             case DATA -> {
                 StreamResult r = stream(f.stream());
                 r.body.write(unpad(f));

@@ -428,12 +428,12 @@ class Http2AbuseTest {
                 burst.writeBytes(H2Wire.encode(H2Wire.RST_STREAM, 0, stream, H2Wire.u32(CANCEL)));
             }
             w.write(burst.toByteArray());
-            Frame g = goAwayAndClose(w);
-            assertEquals(ENHANCE_YOUR_CALM, g.errorCode());
-            assertTrue(g.lastStreamId() <= 1 + 2 * 200, "no stream past the 201st reset: " + g.lastStreamId());
+            // (Its last-stream-id is 2^31-1: Netty's codec cannot tell which streams a hard shutdown cut short.)
+            assertEquals(ENHANCE_YOUR_CALM, goAwayAndClose(w).errorCode());
         }
         assertEquals(1.0, goAways("ENHANCE_YOUR_CALM"));
-        // What Nango saw is bounded by the streams opened before the limit, never all of them.
+        // What Nango saw is bounded by the streams opened before the limit (each reset at once, so in practice
+        // none), never all of them.
         assertTrue(nango.getRequestCount() <= 201, "Nango saw " + nango.getRequestCount());
         for (RecordedRequest r : seen) {
             int i = Integer.parseInt(r.getTarget().substring("/oauth/callback?rr=".length()));
@@ -646,18 +646,28 @@ class Http2AbuseTest {
         assertEquals(0, nango.getRequestCount());
     }
 
+    static String h2cUpgrade(String target) {
+        return "GET " + target + " HTTP/1.1\r\nHost: gw.example\r\nConnection: Upgrade, HTTP2-Settings\r\n"
+                + "Upgrade: h2c\r\nHTTP2-Settings: AAMAAABkAAQAAP__\r\n\r\n";
+    }
+
+    /** On a route that takes no upgrade, the request goes on as plain HTTP/1.1, its hop-by-hop fields dropped. */
     @Test
     void upgradeToH2cIsNeverHonoured() throws Exception {
-        for (String target : List.of("/oauth/callback?up=1", "/")) {
-            RawHttp.Response r = RawHttp.exchange(gateway.port("plain"), "GET " + target + " HTTP/1.1\r\n"
-                    + "Host: gw.example\r\nConnection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\n"
-                    + "HTTP2-Settings: AAMAAABkAAQAAP__\r\n\r\n");
-            assertTrue(r.status() != 101, target + ": " + r.statusLine());
-        }
-        for (RecordedRequest r : seen) {
-            assertNull(r.getHeaders().get("Upgrade"), r.getTarget() + " " + r.getHeaders());
-            assertNull(r.getHeaders().get("HTTP2-Settings"), r.getTarget() + " " + r.getHeaders());
-        }
+        RawHttp.Response r = RawHttp.exchange(gateway.port("plain"), h2cUpgrade("/oauth/callback?up=1"));
+        assertEquals(200, r.status(), r.statusLine());
+        assertEquals("nango saw /oauth/callback?up=1", r.bodyText());
+        nangoSaw("/oauth/callback?up=1");
+        assertNull(seen.get(0).getHeaders().get("Upgrade"), seen.get(0).getHeaders().toString());
+        assertNull(seen.get(0).getHeaders().get("HTTP2-Settings"), seen.get(0).getHeaders().toString());
+    }
+
+    /** The WebSocket route takes a websocket upgrade only: an h2c one matches no route, and is denied. */
+    @Test
+    void upgradeToH2cOnTheWebSocketRouteIsDenied() throws Exception {
+        RawHttp.Response r = RawHttp.exchange(gateway.port("plain"), h2cUpgrade("/"));
+        assertEquals(403, r.status(), r.statusLine());
+        assertEquals(0, nango.getRequestCount());
     }
 
     // ------------------------------------------------------------------------------------------------ sanity
