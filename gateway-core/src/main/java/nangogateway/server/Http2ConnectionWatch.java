@@ -5,8 +5,10 @@ import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.http2.DefaultHttp2GoAwayFrame;
 import io.netty.handler.codec.http2.Http2Connection;
+import io.netty.handler.codec.http2.Http2CodecUtil;
 import io.netty.handler.codec.http2.Http2ConnectionAdapter;
 import io.netty.handler.codec.http2.Http2Error;
+import io.netty.handler.codec.http2.Http2FrameStreamException;
 import io.netty.handler.codec.http2.Http2PingFrame;
 import io.netty.handler.codec.http2.Http2SettingsFrame;
 import io.netty.handler.codec.http2.Http2Stream;
@@ -17,6 +19,8 @@ import java.util.concurrent.TimeUnit;
 import nangogateway.config.ListenerLimits;
 import nangogateway.lifecycle.DrainEvent;
 import nangogateway.observe.GatewayMetrics;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The connection-wide rules of an HTTP/2 connection, which no stream owns:
@@ -29,11 +33,13 @@ import nangogateway.observe.GatewayMetrics;
  *       connection with GOAWAY {@code ENHANCE_YOUR_CALM}: answering them costs the gateway, and a browser sends a
  *       handful. (Netty's codec bounds the rest: rapid reset, CONTINUATION and empty-frame floods, the queue of
  *       unanswered control frames, header list size; each ends in a GOAWAY too.)</li>
+ *   <li>a connection error the codec found is left to the codec, which sends its GOAWAY and then closes;</li>
  *   <li>every GOAWAY sent is counted by error code, so abuse shows in the metrics.</li>
  * </ul>
  * Per-stream clocks (body, send) are the stream pipeline's {@link SlowClientTimeoutHandler}.
  */
 final class Http2ConnectionWatch extends ChannelDuplexHandler {
+    private static final Logger log = LoggerFactory.getLogger(Http2ConnectionWatch.class);
     static final int CONTROL_FRAMES = 1000;
     static final int CONTROL_WINDOW_SECONDS = 10;
 
@@ -109,6 +115,21 @@ final class Http2ConnectionWatch extends ChannelDuplexHandler {
             return;
         }
         ctx.fireChannelRead(msg);
+    }
+
+    /**
+     * A connection error the codec found (a flood past one of its limits, a window overflow, a frame out of place):
+     * the codec sends GOAWAY with the error's code and closes the connection as soon as this returns (RFC 9113
+     * section 5.4.1). Handed on, the error handler would close at once, before the GOAWAY is written, and log a
+     * client's fault as a warning. Stream errors go on to their streams.
+     */
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        if (!(cause instanceof Http2FrameStreamException) && Http2CodecUtil.getEmbeddedHttp2Exception(cause) != null) {
+            log.debug("{}: HTTP/2 connection error: {}", ctx.channel().remoteAddress(), cause.toString());
+            return;
+        }
+        ctx.fireExceptionCaught(cause);
     }
 
     @Override

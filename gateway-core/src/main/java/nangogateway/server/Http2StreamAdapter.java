@@ -19,8 +19,10 @@ import io.netty.handler.codec.http2.DefaultHttp2DataFrame;
 import io.netty.handler.codec.http2.DefaultHttp2Headers;
 import io.netty.handler.codec.http2.DefaultHttp2HeadersFrame;
 import io.netty.handler.codec.http2.DefaultHttp2ResetFrame;
+import io.netty.handler.codec.http2.Http2CodecUtil;
 import io.netty.handler.codec.http2.Http2DataFrame;
 import io.netty.handler.codec.http2.Http2Error;
+import io.netty.handler.codec.http2.Http2Exception;
 import io.netty.handler.codec.http2.Http2Headers;
 import io.netty.handler.codec.http2.Http2HeadersFrame;
 import io.netty.handler.codec.http2.Http2Stream;
@@ -155,6 +157,20 @@ final class Http2StreamAdapter extends ChannelDuplexHandler {
         LastHttpContent bad = new DefaultLastHttpContent();
         bad.setDecoderResult(DecoderResult.failure(new BadMessage(reason)));
         ctx.fireChannelRead(bad);
+    }
+
+    /**
+     * A stream error the codec found on this stream (DATA that do not add up to content-length, DATA after
+     * END_STREAM, a window overflow, ...): the multiplexer resets the stream with the error's own code as soon as
+     * this returns, and the rest of the pipeline learns of it by the channel closing. Handed on, the error handler
+     * would close first, which resets with CANCEL (not the RFC's code) and logs the client's fault as a warning.
+     */
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        if (Http2CodecUtil.getEmbeddedHttp2Exception(cause) instanceof Http2Exception.StreamException) {
+            return;
+        }
+        ctx.fireExceptionCaught(cause);
     }
 
     /** A malformed stream is reset with PROTOCOL_ERROR rather than CANCEL, unless it has already ended. */

@@ -1,0 +1,704 @@
+package nangogateway.tests;
+
+import static nangogateway.tests.H2Wire.CANCEL;
+import static nangogateway.tests.H2Wire.CONTINUATION;
+import static nangogateway.tests.H2Wire.DATA;
+import static nangogateway.tests.H2Wire.END_HEADERS;
+import static nangogateway.tests.H2Wire.ENHANCE_YOUR_CALM;
+import static nangogateway.tests.H2Wire.FLOW_CONTROL_ERROR;
+import static nangogateway.tests.H2Wire.HEADERS;
+import static nangogateway.tests.H2Wire.PING;
+import static nangogateway.tests.H2Wire.PROTOCOL_ERROR;
+import static nangogateway.tests.H2Wire.REFUSED_STREAM;
+import static nangogateway.tests.H2Wire.SETTINGS;
+import static nangogateway.tests.H2Wire.STREAM_CLOSED;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.stream.Stream;
+import mockwebserver3.Dispatcher;
+import mockwebserver3.MockResponse;
+import mockwebserver3.MockWebServer;
+import mockwebserver3.RecordedRequest;
+import nangogateway.config.GatewayConfig;
+import nangogateway.config.ListenerConfig;
+import nangogateway.config.ListenerLimits;
+import nangogateway.config.ServerSettings;
+import nangogateway.config.TlsConfig;
+import nangogateway.server.Gateway;
+import nangogateway.tests.H2Wire.Block;
+import nangogateway.tests.H2Wire.Frame;
+import nangogateway.tests.H2Wire.StreamResult;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * Malformed and abusive HTTP/2, written frame by frame ({@link H2Wire}) to a TLS listener that negotiated h2, each
+ * case getting the answer RFC 9113 asks for and reaching nothing upstream:
+ * <ul>
+ *   <li>a malformed request (section 8.1.1, 8.2, 8.3) is a stream error: {@code RST_STREAM PROTOCOL_ERROR}, with a
+ *       400 (or 431) before it when the gateway's own rules caught it, and the connection goes on serving;</li>
+ *   <li>the same target rules as HTTP/1.1 (400, private paths 403);</li>
+ *   <li>body framing that does not add up to content-length;</li>
+ *   <li>the HTTP/2 denial-of-service classes (Rapid Reset, CONTINUATION flood, HPACK bomb, SETTINGS/PING and
+ *       empty-DATA floods, too many streams, window overflow): the answer the RFC gives (REFUSED_STREAM,
+ *       FLOW_CONTROL_ERROR) or GOAWAY {@code ENHANCE_YOUR_CALM}, counted in the metrics, and the connection closed;</li>
+ *   <li>h2c (the plain-text preface, {@code Upgrade: h2c}) is never honoured.</li>
+ * </ul>
+ * Every case runs against a fresh gateway and a fresh Nango (MockWebServer); where the connection survives, a
+ * sentinel request on it must then pass, and Nango must have seen exactly that sentinel.
+ */
+class Http2AbuseTest {
+    private static final String HOOK = "/webhook/prod/github";
+
+    @TempDir
+    static Path certs;
+    private MockWebServer nango;
+    private final List<RecordedRequest> seen = new CopyOnWriteArrayList<>();
+    private Gateway gateway;
+    private int port;
+
+    @BeforeEach
+    void start() throws Exception {
+        nango = new MockWebServer();
+        nango.setDispatcher(new Dispatcher() {
+            @Override
+            public MockResponse dispatch(RecordedRequest request) {
+                seen.add(request);
+                return new MockResponse.Builder().code(200).body("nango saw " + request.getTarget()).build();
+            }
+        });
+        nango.start();
+        if (!certs.resolve("fullchain.pem").toFile().exists()) {
+            TestCertificates.generate(certs, "gw.example", "EC");
+        }
+        TlsConfig tls = new TlsConfig(certs.resolve("fullchain.pem"), certs.resolve("privkey.pem"), true);
+        ListenerConfig pub = new ListenerConfig("public", "127.0.0.1", 0, tls, TestConfigs.publicRoutes(), 403,
+                ListenerLimits.DEFAULTS);
+        ListenerConfig plain = new ListenerConfig("plain", "127.0.0.1", 0, null, TestConfigs.publicRoutes(), 403,
+                ListenerLimits.DEFAULTS);
+        gateway = Gateway.start(new GatewayConfig("test",
+                Map.of("nango", TestConfigs.nango(nango.getPort(), Duration.ofSeconds(5))), List.of(pub, plain),
+                Map.of(), ServerSettings.DEFAULTS));
+        port = gateway.port("public");
+    }
+
+    @AfterEach
+    void stop() {
+        if (gateway != null) {
+            gateway.close();
+        }
+        nango.close();
+    }
+
+    // ------------------------------------------------------------------------------------------------ helpers
+
+    /** The answer on a stream, in one comparable word: "403", "400+RST(PROTOCOL_ERROR)", "RST(REFUSED_STREAM)". */
+    static String answer(StreamResult r) {
+        String status = r.status() < 0 ? "" : Integer.toString(r.status());
+        String reset = r.reset < 0 ? "" : "RST(" + code(r.reset) + ")";
+        String both = status + (status.isEmpty() || reset.isEmpty() ? "" : "+") + reset;
+        return both.isEmpty() ? "nothing" : both;
+    }
+
+    static String code(long c) {
+        io.netty.handler.codec.http2.Http2Error e = io.netty.handler.codec.http2.Http2Error.valueOf(c);
+        return e == null ? "0x" + Long.toHexString(c) : e.name();
+    }
+
+    /**
+     * A GET on {@code stream} that Nango answers; the answer must come on this connection, and it is the last word:
+     * whatever the server sent on earlier streams before it (a RST after a 400) has been read by then.
+     */
+    static void sentinel(H2Wire w, int stream) throws IOException {
+        w.headers(stream, true, Block.request("GET", "/oauth/callback?sentinel=" + stream));
+        StreamResult r = w.awaitEnd(stream);
+        assertEquals(200, r.status(), "the connection still serves: " + r + " " + w.frames());
+        assertEquals("nango saw /oauth/callback?sentinel=" + stream, r.bodyText());
+        assertNull(w.goAway(), "no GOAWAY for a stream error");
+    }
+
+    /** Nango saw exactly these targets, in this order. */
+    void nangoSaw(String... targets) {
+        List<String> got = new ArrayList<>();
+        for (RecordedRequest r : seen) {
+            got.add(r.getTarget());
+        }
+        assertEquals(List.of(targets), got, "what reached Nango");
+        assertEquals(targets.length, nango.getRequestCount());
+    }
+
+    /**
+     * One request on stream 1 of a new connection, then the sentinel on stream 3: the answer stream 1 got. Nango
+     * must have seen the sentinel alone.
+     */
+    String oneRequest(Block block, boolean endStream, byte[]... data) throws Exception {
+        try (H2Wire w = H2Wire.tls(port)) {
+            ByteArrayOutputStream burst = new ByteArrayOutputStream();
+            burst.writeBytes(H2Wire.encode(HEADERS, END_HEADERS | (endStream ? H2Wire.END_STREAM : 0), 1,
+                    block.bytes()));
+            for (int i = 0; i < data.length; i++) {
+                burst.writeBytes(H2Wire.encode(DATA, i == data.length - 1 ? H2Wire.END_STREAM : 0, 1, data[i]));
+            }
+            w.write(burst.toByteArray());
+            StreamResult r = w.awaitEnd(1);
+            sentinel(w, 3);
+            nangoSaw("/oauth/callback?sentinel=3");
+            return answer(r);
+        }
+    }
+
+    double goAways(String code) {
+        String want = "nango_gateway_http2_goaway_sent_total{";
+        for (String line : gateway.metrics().render().split("\n")) {
+            if (line.startsWith(want) && line.contains("code=\"" + code + "\"")
+                    && line.contains("listener=\"public\"")) {
+                return Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
+            }
+        }
+        return 0;
+    }
+
+    /** Reads the GOAWAY the server must send, then the end of the connection. */
+    static Frame goAwayAndClose(H2Wire w) throws IOException {
+        Frame g = w.awaitGoAway();
+        assertNotNull(g, "a GOAWAY before the close: " + w.frames());
+        w.awaitClose();
+        assertTrue(w.closed(), "the connection is closed after the GOAWAY");
+        return g;
+    }
+
+    static Block get(String path) {
+        return Block.request("GET", path);
+    }
+
+    static Block get(String path, String... fields) {
+        Block b = Block.request("GET", path);
+        for (int i = 0; i < fields.length; i += 2) {
+            b.field(fields[i], fields[i + 1]);
+        }
+        return b;
+    }
+
+    static Arguments c(String name, String answer, Block block) {
+        return Arguments.of(name, answer, block);
+    }
+
+    // ------------------------------------------------------------------------------------------------ 8.2, 8.3
+
+    static final String RST = "RST(PROTOCOL_ERROR)";
+    static final String BAD = "400+RST(PROTOCOL_ERROR)";
+
+    static Stream<Arguments> malformedHeads() {
+        String p = "/oauth/callback?case=";
+        return Stream.of(
+                // RFC 9113 section 8.2: field names and values
+                c("uppercase name", RST, get(p + 1, "X-Upper", "1")),
+                c("CR in a value", RST, get(p + 2, "x-a", "a\rb")),
+                c("LF in a value", RST, get(p + 3, "x-a", "a\nb")),
+                c("NUL in a value", RST, get(p + 4, "x-a", "a\0b")),
+                c("leading space in a value", RST, get(p + 5, "x-a", " a")),
+                c("trailing space in a value", BAD, get(p + 6, "x-a", "a ")),
+                c("leading tab in a value", RST, get(p + 7, "x-a", "\ta")),
+                c("connection", RST, get(p + 8, "connection", "close")),
+                c("keep-alive", RST, get(p + 9, "keep-alive", "timeout=5")),
+                c("proxy-connection", RST, get(p + 10, "proxy-connection", "keep-alive")),
+                c("transfer-encoding", RST, get(p + 11, "transfer-encoding", "chunked")),
+                c("upgrade", RST, get(p + 12, "upgrade", "websocket")),
+                c("te: gzip", RST, get(p + 13, "te", "gzip")),
+                c("empty name", RST, get(p + 14, "", "x")),
+                c("_ in a name", BAD, get(p + 15, "x_forwarded_for", "1.2.3.4")),
+                c("space in a name", RST, get(p + 16, "x a", "1")),
+                // section 8.3: pseudo-header fields
+                c("missing :method", BAD, new Block().field(":scheme", "https").field(":authority", "gw.example")
+                        .field(":path", p + 20)),
+                c("missing :scheme", BAD, new Block().field(":method", "GET").field(":authority", "gw.example")
+                        .field(":path", p + 21)),
+                c("missing :path", BAD, new Block().field(":method", "GET").field(":scheme", "https")
+                        .field(":authority", "gw.example")),
+                c("empty :path", RST, get("")),
+                c("duplicated :path", RST, get(p + 22).field(":path", p + 22)),
+                c("duplicated :method", RST, get(p + 23).field(":method", "GET")),
+                c("duplicated :authority", RST, get(p + 24).field(":authority", "gw.example")),
+                c(":protocol", BAD, get(p + 25).field(":protocol", "websocket")),
+                c("unknown pseudo-header", RST, get(p + 26).field(":foo", "bar")),
+                c(":status in a request", RST, get(p + 27).field(":status", "200")),
+                c("pseudo-header after a regular one", RST, new Block().field(":method", "GET")
+                        .field(":scheme", "https").field("x-a", "1").field(":path", p + 28)),
+                c(":path in absolute form", BAD, get("http://gw.example/oauth/callback?case=29")),
+                c(":path * with GET", BAD, get("*")),
+                c(":scheme http", BAD, new Block().field(":method", "GET").field(":scheme", "http")
+                        .field(":authority", "gw.example").field(":path", p + 30)),
+                c(":authority with userinfo", BAD, new Block().field(":method", "GET").field(":scheme", "https")
+                        .field(":authority", "user:pw@gw.example").field(":path", p + 31)),
+                c(":authority and host differ", BAD, get(p + 32, "host", "other.example")),
+                c("CONNECT", BAD, new Block().field(":method", "CONNECT").field(":authority", "nango:3003")),
+                c("bad :method", BAD, Block.request("G(T", p + 33)),
+                c("too many fields", "431+" + RST, manyFields(p + 34, 101)));
+    }
+
+    static Block manyFields(String path, int n) {
+        Block b = get(path);
+        for (int i = 0; i < n; i++) {
+            b.field("x-f" + i, "1");
+        }
+        return b;
+    }
+
+    @ParameterizedTest(name = "{0}: {1}")
+    @MethodSource("malformedHeads")
+    void malformedRequestIsAStreamErrorAndNeverForwarded(String name, String answer, Block block) throws Exception {
+        assertEquals(answer, oneRequest(block, true), name);
+    }
+
+    /** The controls: the rules refuse only what they must. */
+    @Test
+    void wellFormedEdgesPass() throws Exception {
+        try (H2Wire w = H2Wire.tls(port)) {
+            w.headers(1, true, get("/oauth/callback?edge=te", "te", "trailers", "x-a", "in  side", "host",
+                    "GW.example"));
+            assertEquals("200", answer(w.awaitEnd(1)));
+            w.headers(3, true, new Block().field(":method", "GET").field(":scheme", "https").field(":path",
+                    "/oauth/callback?edge=no-authority").field("host", "gw.example"));
+            assertEquals("200", answer(w.awaitEnd(3)));
+            w.headers(5, true, get("/oauth/callback?edge=cookies", "cookie", "a=b", "cookie", "c=d"));
+            assertEquals("200", answer(w.awaitEnd(5)));
+        }
+        nangoSaw("/oauth/callback?edge=te", "/oauth/callback?edge=no-authority", "/oauth/callback?edge=cookies");
+        assertEquals("gw.example", seen.get(0).getHeaders().get("X-Forwarded-Host"), "the authority, host agreeing");
+        assertEquals("gw.example", seen.get(1).getHeaders().get("X-Forwarded-Host"), "host without :authority");
+        assertEquals("in  side", seen.get(0).getHeaders().get("x-a"));
+        assertEquals("a=b; c=d", seen.get(2).getHeaders().get("Cookie"));
+    }
+
+    // ------------------------------------------------------------------------------------------------ targets
+
+    static Stream<Arguments> targets() {
+        return Stream.of(
+                c("dot segments", "400", get("/oauth/callback/../api/v1/account")),
+                c("encoded dot segments", "400", get("/oauth/callback/%2e%2e/api/v1/account")),
+                c("encoded slash", "400", get("/oauth/callback%2f..%2fapi")),
+                c("backslash", "400", get("/oauth/callback\\..\\api")),
+                c("semicolon", "400", get("/oauth/callback;x=1")),
+                c("private: api", "403", get("/api/v1/account")),
+                c("private: connection", "403", get("/connection/abc")),
+                c("private: case", "403", get("/OAUTH/CALLBACK")),
+                c("private: config", "403", get("/config")));
+    }
+
+    @ParameterizedTest(name = "{0}: {1}")
+    @MethodSource("targets")
+    void sameTargetRulesAsHttp11(String name, String answer, Block block) throws Exception {
+        assertEquals(answer, oneRequest(block, true), name);
+    }
+
+    // ------------------------------------------------------------------------------------------------ framing
+
+    static Block post(String length) {
+        Block b = Block.request("POST", HOOK);
+        return length == null ? b : b.field("content-length", length);
+    }
+
+    @Test
+    void contentLengthLargerThanTheData() throws Exception {
+        assertEquals(RST, oneRequest(post("10"), false, "hello".getBytes(StandardCharsets.US_ASCII)));
+    }
+
+    @Test
+    void contentLengthSmallerThanTheData() throws Exception {
+        assertEquals(RST, oneRequest(post("3"), false, "hel".getBytes(StandardCharsets.US_ASCII),
+                "lo".getBytes(StandardCharsets.US_ASCII)));
+    }
+
+    @Test
+    void contentLengthOnAHeadersFrameThatEndsTheStream() throws Exception {
+        assertEquals(RST, oneRequest(post("5"), true));
+    }
+
+    @Test
+    void twoDifferentContentLengths() throws Exception {
+        assertEquals(RST, oneRequest(post("5").field("content-length", "6"), false,
+                "hello".getBytes(StandardCharsets.US_ASCII)));
+    }
+
+    /**
+     * Two equal content-length fields: Netty's codec replaces them with one before the gateway sees the head (RFC
+     * 9110 section 8.6 allows either that or a refusal; HTTP/1.1 refuses). One length, so nothing is ambiguous: the
+     * request goes on with exactly one Content-Length, and its DATA are checked against it.
+     */
+    @Test
+    void twoEqualContentLengthsAreFoldedIntoOne() throws Exception {
+        try (H2Wire w = H2Wire.tls(port)) {
+            w.headers(1, false, post("5").field("content-length", "5"));
+            w.data(1, true, "hello".getBytes(StandardCharsets.US_ASCII));
+            assertEquals("200", answer(w.awaitEnd(1)));
+        }
+        nangoSaw(HOOK);
+        assertEquals(List.of("5"), seen.get(0).getHeaders().values("Content-Length"));
+        assertEquals("hello", seen.get(0).getBody().utf8());
+    }
+
+    @Test
+    void badContentLength() throws Exception {
+        assertEquals(RST, oneRequest(post("+5"), false, "hello".getBytes(StandardCharsets.US_ASCII)));
+    }
+
+    @Test
+    void dataAfterEndStream() throws Exception {
+        try (H2Wire w = H2Wire.tls(port)) {
+            ByteArrayOutputStream burst = new ByteArrayOutputStream();
+            burst.writeBytes(H2Wire.encode(HEADERS, END_HEADERS, 1, post("5").bytes()));
+            burst.writeBytes(H2Wire.encode(DATA, H2Wire.END_STREAM, 1, "hello".getBytes(StandardCharsets.US_ASCII)));
+            burst.writeBytes(H2Wire.encode(DATA, 0, 1, "smuggled".getBytes(StandardCharsets.US_ASCII)));
+            w.write(burst.toByteArray());
+            StreamResult r = w.awaitReset(1);
+            assertEquals(STREAM_CLOSED, r.reset, "section 5.1: DATA on a half-closed (remote) stream: " + r);
+            sentinel(w, 3);
+        }
+        // The request before the extra DATA was whole and well-formed: Nango may or may not have had it when the
+        // stream was reset, but never anything of what followed.
+        for (RecordedRequest r : seen) {
+            if (r.getTarget().equals(HOOK)) {
+                assertEquals("hello", r.getBody().utf8());
+            }
+        }
+        assertEquals("/oauth/callback?sentinel=3", seen.get(seen.size() - 1).getTarget());
+    }
+
+    @Test
+    void headersInTheMiddleOfABody() throws Exception {
+        try (H2Wire w = H2Wire.tls(port)) {
+            ByteArrayOutputStream burst = new ByteArrayOutputStream();
+            burst.writeBytes(H2Wire.encode(HEADERS, END_HEADERS, 1, post(null).bytes()));
+            burst.writeBytes(H2Wire.encode(DATA, 0, 1, "abc".getBytes(StandardCharsets.US_ASCII)));
+            burst.writeBytes(H2Wire.encode(HEADERS, END_HEADERS, 1, new Block().field("x-a", "1").bytes()));
+            burst.writeBytes(H2Wire.encode(DATA, H2Wire.END_STREAM, 1, "def".getBytes(StandardCharsets.US_ASCII)));
+            w.write(burst.toByteArray());
+            assertEquals(RST, answer(w.awaitReset(1)));
+            sentinel(w, 3);
+        }
+        nangoSaw("/oauth/callback?sentinel=3");
+    }
+
+    @Test
+    void badTrailersAreRefused() throws Exception {
+        try (H2Wire w = H2Wire.tls(port)) {
+            ByteArrayOutputStream burst = new ByteArrayOutputStream();
+            burst.writeBytes(H2Wire.encode(HEADERS, END_HEADERS, 1, post(null).bytes()));
+            burst.writeBytes(H2Wire.encode(DATA, 0, 1, "abc".getBytes(StandardCharsets.US_ASCII)));
+            burst.writeBytes(H2Wire.encode(HEADERS, END_HEADERS | H2Wire.END_STREAM, 1,
+                    new Block().field("content-length", "3").bytes()));
+            w.write(burst.toByteArray());
+            assertEquals("400", answer(w.awaitEnd(1)));
+            sentinel(w, 3);
+        }
+        nangoSaw("/oauth/callback?sentinel=3");
+    }
+
+    // ------------------------------------------------------------------------------------------------ floods
+
+    @Test
+    void rapidResetEndsTheConnectionWithEnhanceYourCalm() throws Exception {
+        int pairs = 210;
+        try (H2Wire w = H2Wire.tls(port)) {
+            w.timeout(20_000); // each stream is routed before its reset is read: slow on a loaded machine
+            ByteArrayOutputStream burst = new ByteArrayOutputStream();
+            for (int i = 0; i < pairs; i++) {
+                int stream = 1 + 2 * i;
+                burst.writeBytes(H2Wire.encode(HEADERS, END_HEADERS | H2Wire.END_STREAM, stream,
+                        get("/oauth/callback?rr=" + i).bytes()));
+                burst.writeBytes(H2Wire.encode(H2Wire.RST_STREAM, 0, stream, H2Wire.u32(CANCEL)));
+            }
+            w.write(burst.toByteArray());
+            // (Its last-stream-id is 2^31-1: Netty's codec cannot tell which streams a hard shutdown cut short.)
+            assertEquals(ENHANCE_YOUR_CALM, goAwayAndClose(w).errorCode());
+        }
+        assertEquals(1.0, goAways("ENHANCE_YOUR_CALM"));
+        // What Nango saw is bounded by the streams opened before the limit (each reset at once, so in practice
+        // none), never all of them.
+        assertTrue(nango.getRequestCount() <= 201, "Nango saw " + nango.getRequestCount());
+        for (RecordedRequest r : seen) {
+            int i = Integer.parseInt(r.getTarget().substring("/oauth/callback?rr=".length()));
+            assertTrue(i <= 200, r.getTarget());
+        }
+    }
+
+    @Test
+    void continuationFloodEndsTheConnection() throws Exception {
+        try (H2Wire w = H2Wire.tls(port)) {
+            byte[] block = get("/oauth/callback?cont=1").bytes();
+            ByteArrayOutputStream burst = new ByteArrayOutputStream();
+            burst.writeBytes(H2Wire.encode(HEADERS, H2Wire.END_STREAM, 1, java.util.Arrays.copyOf(block, 4)));
+            for (int i = 0; i < 40; i++) {
+                burst.writeBytes(H2Wire.encode(CONTINUATION, 0, 1, i % 2 == 0 ? new byte[0] : new byte[] {0}));
+            }
+            w.write(burst.toByteArray());
+            assertEquals(ENHANCE_YOUR_CALM, goAwayAndClose(w).errorCode());
+        }
+        assertEquals(1.0, goAways("ENHANCE_YOUR_CALM"));
+        assertEquals(0, nango.getRequestCount());
+    }
+
+    @Test
+    void largeContinuationsStopAtTheHeaderListLimit() throws Exception {
+        try (H2Wire w = H2Wire.tls(port)) {
+            // Three full-size fragments (not "small", so only the size bound applies): the block would be 48 KiB,
+            // over 1.25 x the advertised header list size (8 KiB + 16 KiB); it is never held whole.
+            ByteArrayOutputStream burst = new ByteArrayOutputStream();
+            byte[] fragment = new byte[16_384];
+            burst.writeBytes(H2Wire.encode(HEADERS, H2Wire.END_STREAM, 1, fragment));
+            burst.writeBytes(H2Wire.encode(CONTINUATION, 0, 1, fragment));
+            burst.writeBytes(H2Wire.encode(CONTINUATION, END_HEADERS, 1, fragment));
+            w.write(burst.toByteArray());
+            assertEquals(PROTOCOL_ERROR, goAwayAndClose(w).errorCode());
+        }
+        assertEquals(1.0, goAways("PROTOCOL_ERROR"));
+        assertEquals(0, nango.getRequestCount());
+    }
+
+    @Test
+    void hpackBombIsAnswered431AndNeverForwarded() throws Exception {
+        try (H2Wire w = H2Wire.tls(port)) {
+            // One 4000-byte literal enters the dynamic table and is referenced 30 times: 4 KiB on the wire,
+            // 120 KiB once decoded, five times the header list size.
+            Block bomb = get("/oauth/callback?bomb=1").indexedField("x-bomb", "a".repeat(4000));
+            for (int i = 0; i < 30; i++) {
+                bomb.ref(62);
+            }
+            w.headers(1, true, bomb);
+            StreamResult r = w.awaitEnd(1);
+            sentinel(w, 3);
+            assertEquals("431+" + RST, answer(r), r.toString());
+        }
+        nangoSaw("/oauth/callback?sentinel=3");
+    }
+
+    /** Sends {@code total} control frames in batches, reading the acknowledgements between them. */
+    static void controlFlood(H2Wire w, int type, int total) throws IOException {
+        int sent = 0;
+        int acks = 0;
+        while (sent < total && w.goAway() == null) {
+            ByteArrayOutputStream burst = new ByteArrayOutputStream();
+            for (int i = 0; i < 100; i++) {
+                burst.writeBytes(H2Wire.encode(type, 0, 0, type == PING ? new byte[8] : new byte[0]));
+            }
+            w.write(burst.toByteArray());
+            sent += 100;
+            while (acks < sent && w.goAway() == null && w.pump()) {
+                List<Frame> f = w.frames();
+                Frame last = f.get(f.size() - 1);
+                if (last.type() == type && last.has(H2Wire.ACK)) {
+                    acks++;
+                }
+            }
+        }
+    }
+
+    @Test
+    void settingsFloodEndsTheConnectionWithEnhanceYourCalm() throws Exception {
+        try (H2Wire w = H2Wire.tls(port)) {
+            controlFlood(w, SETTINGS, 1100);
+            assertEquals(ENHANCE_YOUR_CALM, goAwayAndClose(w).errorCode());
+        }
+        assertEquals(1.0, goAways("ENHANCE_YOUR_CALM"));
+    }
+
+    @Test
+    void pingFloodEndsTheConnectionWithEnhanceYourCalm() throws Exception {
+        try (H2Wire w = H2Wire.tls(port)) {
+            controlFlood(w, PING, 1100);
+            assertEquals(ENHANCE_YOUR_CALM, goAwayAndClose(w).errorCode());
+        }
+        assertEquals(1.0, goAways("ENHANCE_YOUR_CALM"));
+    }
+
+    @Test
+    void pingsUnderTheLimitAreAnswered() throws Exception {
+        try (H2Wire w = H2Wire.tls(port)) {
+            controlFlood(w, PING, 900);
+            assertNull(w.goAway());
+            sentinel(w, 1);
+        }
+        nangoSaw("/oauth/callback?sentinel=1");
+    }
+
+    @Test
+    void emptyDataFloodEndsTheConnectionWithEnhanceYourCalm() throws Exception {
+        try (H2Wire w = H2Wire.tls(port)) {
+            ByteArrayOutputStream burst = new ByteArrayOutputStream();
+            burst.writeBytes(H2Wire.encode(HEADERS, END_HEADERS, 1, post(null).bytes()));
+            for (int i = 0; i < 10; i++) {
+                burst.writeBytes(H2Wire.encode(DATA, 0, 1, new byte[0]));
+            }
+            w.write(burst.toByteArray());
+            assertEquals(ENHANCE_YOUR_CALM, goAwayAndClose(w).errorCode());
+        }
+        assertEquals(1.0, goAways("ENHANCE_YOUR_CALM"));
+        assertEquals(0, nango.getRequestCount());
+    }
+
+    @Test
+    void streamsBeyondTheHundredthAreRefused() throws Exception {
+        try (H2Wire w = H2Wire.tls(port)) {
+            ByteArrayOutputStream burst = new ByteArrayOutputStream();
+            int n = 110;
+            w.timeout(20_000);
+            for (int i = 0; i < n; i++) {
+                // A body announced and not sent: each stream stays open, and nothing is forwarded before its body.
+                burst.writeBytes(H2Wire.encode(HEADERS, END_HEADERS, 1 + 2 * i, post("1").bytes()));
+            }
+            w.write(burst.toByteArray());
+            for (int i = 100; i < n; i++) {
+                assertEquals("RST(REFUSED_STREAM)", answer(w.awaitReset(1 + 2 * i)), "stream " + (1 + 2 * i));
+            }
+            for (int i = 0; i < 100; i++) {
+                assertEquals("nothing", answer(w.stream(1 + 2 * i)), "stream " + (1 + 2 * i) + " is open");
+            }
+            assertNull(w.goAway());
+            // A stream given up frees its place for the next one.
+            w.rst(1, CANCEL);
+            sentinel(w, 1 + 2 * n);
+        }
+        nangoSaw("/oauth/callback?sentinel=" + (1 + 2 * 110));
+    }
+
+    @Test
+    void connectionWindowOverflowIsAFlowControlError() throws Exception {
+        try (H2Wire w = H2Wire.tls(port)) {
+            w.windowUpdate(0, 0x7fffffffL);
+            Frame g = goAwayAndClose(w);
+            assertEquals(FLOW_CONTROL_ERROR, g.errorCode());
+        }
+        assertEquals(1.0, goAways("FLOW_CONTROL_ERROR"));
+    }
+
+    @Test
+    void streamWindowOverflowResetsTheStream() throws Exception {
+        try (H2Wire w = H2Wire.tls(port)) {
+            w.headers(1, false, post("1"));
+            w.windowUpdate(1, 0x7fffffffL);
+            assertEquals("RST(FLOW_CONTROL_ERROR)", answer(w.awaitReset(1)));
+            sentinel(w, 3);
+        }
+        nangoSaw("/oauth/callback?sentinel=3");
+    }
+
+    @Test
+    void zeroWindowIncrementIsAProtocolError() throws Exception {
+        try (H2Wire w = H2Wire.tls(port)) {
+            w.headers(1, false, post("1"));
+            w.windowUpdate(1, 0);
+            assertEquals(RST, answer(w.awaitReset(1)));
+            sentinel(w, 3);
+            w.windowUpdate(0, 0);
+            assertEquals(PROTOCOL_ERROR, goAwayAndClose(w).errorCode());
+        }
+        nangoSaw("/oauth/callback?sentinel=3");
+        assertEquals(1.0, goAways("PROTOCOL_ERROR"));
+    }
+
+    // ------------------------------------------------------------------------------------------------ h2c
+
+    /** Everything the server sends until it closes (bounded by the socket timeout). */
+    static String untilClosed(Socket s) throws IOException {
+        s.setSoTimeout(5_000);
+        InputStream in = s.getInputStream();
+        ByteArrayOutputStream got = new ByteArrayOutputStream();
+        byte[] buf = new byte[4096];
+        try {
+            for (int n; (n = in.read(buf)) >= 0; ) {
+                got.write(buf, 0, n);
+            }
+        } catch (java.net.SocketException reset) {
+            // closed with unread bytes: what came before is what counts
+        }
+        return got.toString(StandardCharsets.ISO_8859_1);
+    }
+
+    @Test
+    void plainTextPrefaceIsRefused() throws Exception {
+        try (Socket s = new Socket("127.0.0.1", gateway.port("plain"))) {
+            s.getOutputStream().write(H2Wire.PREFACE);
+            s.getOutputStream().write(H2Wire.encode(SETTINGS, 0, 0, new byte[0]));
+            s.getOutputStream().write(H2Wire.encode(HEADERS, END_HEADERS | H2Wire.END_STREAM, 1,
+                    get("/oauth/callback?h2c=1").bytes()));
+            s.getOutputStream().flush();
+            String got = untilClosed(s);
+            assertTrue(got.startsWith("HTTP/1.1 400 "), got);
+        }
+        assertEquals(0, nango.getRequestCount());
+    }
+
+    static String h2cUpgrade(String target) {
+        return "GET " + target + " HTTP/1.1\r\nHost: gw.example\r\nConnection: Upgrade, HTTP2-Settings\r\n"
+                + "Upgrade: h2c\r\nHTTP2-Settings: AAMAAABkAAQAAP__\r\n\r\n";
+    }
+
+    /** On a route that takes no upgrade, the request goes on as plain HTTP/1.1, its hop-by-hop fields dropped. */
+    @Test
+    void upgradeToH2cIsNeverHonoured() throws Exception {
+        RawHttp.Response r = RawHttp.exchange(gateway.port("plain"), h2cUpgrade("/oauth/callback?up=1"));
+        assertEquals(200, r.status(), r.statusLine());
+        assertEquals("nango saw /oauth/callback?up=1", r.bodyText());
+        nangoSaw("/oauth/callback?up=1");
+        assertNull(seen.get(0).getHeaders().get("Upgrade"), seen.get(0).getHeaders().toString());
+        assertNull(seen.get(0).getHeaders().get("HTTP2-Settings"), seen.get(0).getHeaders().toString());
+    }
+
+    /** The WebSocket route takes a websocket upgrade only: an h2c one matches no route, and is denied. */
+    @Test
+    void upgradeToH2cOnTheWebSocketRouteIsDenied() throws Exception {
+        RawHttp.Response r = RawHttp.exchange(gateway.port("plain"), h2cUpgrade("/"));
+        assertEquals(403, r.status(), r.statusLine());
+        assertEquals(0, nango.getRequestCount());
+    }
+
+    // ------------------------------------------------------------------------------------------------ sanity
+
+    @Test
+    void goodRequestsPassOnANewConnectionAfterAbuse() throws Exception {
+        try (H2Wire w = H2Wire.tls(port)) {
+            controlFlood(w, PING, 1100);
+            goAwayAndClose(w);
+        }
+        byte[] body = new byte[200_000];
+        for (int i = 0; i < body.length; i++) {
+            body[i] = (byte) (i * 31 + (i >>> 8));
+        }
+        try (H2Wire w = H2Wire.tls(port)) {
+            w.headers(1, true, get("/oauth/callback?after=1"));
+            assertEquals("200", answer(w.awaitEnd(1)));
+            w.headers(3, false, post(Integer.toString(body.length)));
+            w.body(3, body);
+            StreamResult r = w.awaitEnd(3);
+            assertEquals("200", answer(r));
+            assertEquals("nango saw " + HOOK, r.bodyText());
+            w.headers(5, false, post(null));
+            w.body(5, body);
+            assertEquals("200", answer(w.awaitEnd(5)));
+        }
+        nangoSaw("/oauth/callback?after=1", HOOK, HOOK);
+        assertArrayEquals(body, seen.get(1).getBody().toByteArray(), "the body, byte for byte (content-length)");
+        assertArrayEquals(body, seen.get(2).getBody().toByteArray(), "the body, byte for byte (chunked)");
+        assertEquals(Integer.toString(body.length), seen.get(1).getHeaders().get("Content-Length"));
+    }
+}
