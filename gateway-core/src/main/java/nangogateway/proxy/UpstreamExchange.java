@@ -12,6 +12,7 @@ import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.Future;
 import io.netty.util.concurrent.ScheduledFuture;
+import io.netty.handler.codec.http2.Http2StreamChannel;
 import java.io.IOException;
 import java.util.ArrayDeque;
 import java.util.Iterator;
@@ -167,7 +168,20 @@ final class UpstreamExchange implements UpstreamChannelHandler.Listener {
             relay.failed(431);
             return;
         }
-        connect(false);
+        if (ctx.channel() instanceof Http2StreamChannel) {
+            // An HTTP/2 stream reset in the same socket read as its HEADERS is closed only when that read is done:
+            // leasing after it, a reset stream never takes an upstream connection or a place in the pool's queue
+            // (a Rapid Reset burst under the codec's limit would otherwise hold them all for a moment).
+            ctx.executor().execute(this::connectIfWanted);
+        } else {
+            connect(false);
+        }
+    }
+
+    private void connectIfWanted() {
+        if (active && ctx.channel().isActive() && channel == null && leasing == null) {
+            connect(false);
+        }
     }
 
     /**

@@ -442,6 +442,41 @@ class Http2AbuseTest {
         }
     }
 
+    /**
+     * A burst of HEADERS each reset at once, under the Rapid Reset limit and in one socket read: the streams are gone
+     * before any takes an upstream connection, so none fills the pool or its queue (before, 199 such streams opened
+     * 32 connections to Nango and filled the queue, and about 40 of them were answered 503 "upstream busy"), and the
+     * connection goes on serving.
+     */
+    @Test
+    void streamsResetInTheReadOfTheirHeadersTakeNoUpstreamConnection() throws Exception {
+        int pairs = 199;
+        try (H2Wire w = H2Wire.tls(port)) {
+            w.timeout(20_000);
+            ByteArrayOutputStream burst = new ByteArrayOutputStream();
+            for (int i = 0; i < pairs; i++) {
+                int stream = 1 + 2 * i;
+                burst.writeBytes(H2Wire.encode(HEADERS, END_HEADERS | H2Wire.END_STREAM, stream,
+                        get("/oauth/callback?rr=" + i).bytes()));
+                burst.writeBytes(H2Wire.encode(H2Wire.RST_STREAM, 0, stream, H2Wire.u32(CANCEL)));
+            }
+            w.write(burst.toByteArray());
+            sentinel(w, 1 + 2 * pairs); // the same connection, after the burst: answered by Nango
+        }
+        assertEquals(0.0, metric("nango_gateway_upstream_errors_total{", "kind=\"busy\""),
+                "no reset stream waited for an upstream connection");
+        assertEquals(1, nango.getRequestCount(), "only the sentinel reached Nango");
+    }
+
+    double metric(String prefix, String label) {
+        for (String line : gateway.metrics().render().split("\n")) {
+            if (line.startsWith(prefix) && line.contains(label)) {
+                return Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
+            }
+        }
+        return 0;
+    }
+
     @Test
     void continuationFloodEndsTheConnection() throws Exception {
         try (H2Wire w = H2Wire.tls(port)) {
