@@ -13,6 +13,7 @@ import io.netty.handler.codec.http.DefaultLastHttpContent;
 import io.netty.handler.codec.http.FullHttpMessage;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.handler.codec.http.HttpObject;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.handler.codec.http2.DefaultHttp2DataFrame;
@@ -31,6 +32,7 @@ import io.netty.util.AsciiString;
 import io.netty.util.AttributeKey;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.PromiseCombiner;
+import java.nio.channels.ClosedChannelException;
 import java.util.Iterator;
 import java.util.Map;
 import nangogateway.http.BadMessage;
@@ -186,6 +188,15 @@ final class Http2StreamAdapter extends ChannelDuplexHandler {
 
     @Override
     public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
+        if (msg instanceof HttpObject && ctx.channel() instanceof Http2StreamChannel s
+                && s.stream().state() == Http2Stream.State.CLOSED) {
+            // The stream was reset (by the client, or by a timeout here) while its response was still coming: the
+            // channel is about to close, and a frame now would be an error in the codec. An I/O failure instead,
+            // which the pipeline takes as the client having gone.
+            ReferenceCountUtil.release(msg);
+            promise.tryFailure(new ClosedChannelException());
+            return;
+        }
         if (msg instanceof HttpResponse r) {
             writeResponse(ctx, r, promise);
         } else if (msg instanceof HttpContent c) {

@@ -57,12 +57,16 @@ class Http2Test {
     }
 
     private int startGateway(boolean http2) throws Exception {
+        return startGateway(http2, ListenerLimits.DEFAULTS);
+    }
+
+    private int startGateway(boolean http2, ListenerLimits limits) throws Exception {
         if (!certs.resolve("fullchain.pem").toFile().exists()) {
             TestCertificates.generate(certs, "gw.example", "EC");
         }
         TlsConfig tls = new TlsConfig(certs.resolve("fullchain.pem"), certs.resolve("privkey.pem"), http2);
         ListenerConfig pub = new ListenerConfig("public", "127.0.0.1", 0, tls, TestConfigs.publicRoutes(), 403,
-                ListenerLimits.DEFAULTS);
+                limits);
         gateway = Gateway.start(new GatewayConfig("test",
                 Map.of("nango", TestConfigs.nango(nango.getPort(), Duration.ofSeconds(5))), List.of(pub), Map.of(),
                 ServerSettings.DEFAULTS));
@@ -202,6 +206,64 @@ class Http2Test {
         assertTrue(p.waitFor(20, TimeUnit.SECONDS));
         assertEquals("slow 2 200; 0 000;", new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8));
         assertTrue(took < TimeUnit.SECONDS.toNanos(15), "the drain ended with its last stream, not at its deadline");
+    }
+
+    /** Short clocks: 1 s for a head, keep-alive and a stalled send. */
+    private static final ListenerLimits SHORT = new ListenerLimits(8 * 1024, 16 * 1024, 100, Duration.ofSeconds(1),
+            Duration.ofSeconds(1), Duration.ofSeconds(30), ListenerLimits.DEFAULT_MIN_BODY_RATE, Duration.ofSeconds(1),
+            0);
+
+    @Test
+    void aConnectionWithoutAStreamIsClosedWithGoAway() throws Exception {
+        int port = startGateway(true, SHORT);
+        try (H2Wire never = H2Wire.tls(port); H2Wire once = H2Wire.tls(port)) {
+            never.timeout(15_000);
+            once.timeout(15_000);
+            once.headers(1, true, H2Wire.Block.request("GET", "/api/v1/account"));
+            assertEquals(403, once.awaitEnd(1).status());
+            for (H2Wire w : List.of(never, once)) {
+                while (w.pump()) {
+                    // until the server closes
+                }
+                assertTrue(w.goAway() != null, "GOAWAY before the close: " + w.frames());
+                assertEquals(0, H2Wire.u32(w.goAway().payload(), 4), "NO_ERROR");
+            }
+        }
+        assertEquals(0, nango.getRequestCount());
+    }
+
+    /**
+     * A client that stops giving the window back (it reads nothing more) holds its stream only for
+     * {@code send_timeout}: the stream is reset, Nango's response is not waited on, and the budgets the response was
+     * buffered in are given back.
+     */
+    @Test
+    void aStreamWhoseReaderStallsIsResetAfterTheSendTimeout() throws Exception {
+        int port = startGateway(true, SHORT);
+        nango.enqueue(new MockResponse.Builder().body("y".repeat(4 * 1024 * 1024)).build());
+        try (H2Wire w = H2Wire.tls(port)) {
+            w.timeout(20_000);
+            w.headers(1, true, H2Wire.Block.request("GET", "/oauth/callback?big=1"));
+            // Not a byte read for longer than send_timeout: no WINDOW_UPDATE goes back, the stream's window stays shut.
+            Thread.sleep(3_000);
+            H2Wire.StreamResult r = w.awaitReset(1);
+            assertEquals(200, r.status());
+            assertTrue(r.body.size() < 4 * 1024 * 1024, "the body was cut: " + r.body.size());
+            assertEquals(8, r.reset, "RST_STREAM CANCEL");
+            assertTrue(w.goAway() == null, "the connection itself goes on");
+        }
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        String buffered = "";
+        while (System.nanoTime() < deadline) {
+            buffered = gateway.metrics().render().lines()
+                    .filter(l -> l.startsWith("nango_gateway_buffered_bytes{") && !l.endsWith(" 0.0")).toList()
+                    .toString();
+            if (buffered.equals("[]")) {
+                break;
+            }
+            Thread.sleep(50);
+        }
+        assertEquals("[]", buffered, "every buffered byte given back");
     }
 
     @Test
