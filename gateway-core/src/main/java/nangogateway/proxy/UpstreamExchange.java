@@ -436,6 +436,7 @@ final class UpstreamExchange implements UpstreamChannelHandler.Listener {
             return; // interim responses are not relayed
         }
         responseDeadline = 0;
+        dropTimerOfAStream();
         responseStarted = true;
         upstreamKeepAlive = response.keepAlive();
         facts.upstreamResponded(code, System.nanoTime() - upstreamStart);
@@ -521,11 +522,23 @@ final class UpstreamExchange implements UpstreamChannelHandler.Listener {
         active = false;
         source = null;
         responseDeadline = 0;
+        dropTimerOfAStream();
         awaitingUpstreamWritable = false;
         head = null;
         HttpContent c;
         while ((c = pending.poll()) != null) {
             c.release();
+        }
+    }
+
+    /**
+     * A connection's timer is kept for its next exchange (re-armed without scheduling); an HTTP/2 stream has no next
+     * exchange, and a timer left to run out would hold the stream's whole pipeline for {@code response_timeout}.
+     */
+    private void dropTimerOfAStream() {
+        if (responseTimer != null && ctx.channel() instanceof Http2StreamChannel) {
+            responseTimer.cancel(false);
+            responseTimer = null;
         }
     }
 

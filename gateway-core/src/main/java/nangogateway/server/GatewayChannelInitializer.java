@@ -149,7 +149,8 @@ public final class GatewayChannelInitializer extends ChannelInitializer<SocketCh
 
     /** One HTTP/2 stream: frames in and out, then the HTTP/1.1 pipeline's handlers (no decoder, no drain). */
     private void addStream(ChannelPipeline p, ListenerConfig listener) {
-        p.addLast("h2-stream", new Http2StreamAdapter(listener.limits().maxHeaders()));
+        p.addLast("h2-stream", new Http2StreamAdapter(listener.limits().maxRequestLine(),
+                listener.limits().maxHeaders()));
         addHsts(p, listener);
         p.addLast("flow", new MessagePerReadHandler());
         p.addLast("timeouts", new SlowClientTimeoutHandler(listener.limits()));

@@ -48,7 +48,11 @@ final class Http2ConnectionWatch extends ChannelDuplexHandler {
     private final Http2Connection connection;
     private final long headerNanos;
     private final long keepaliveNanos;
+    private final long sendNanos;
     private final long tick;
+    /** Bytes waiting in the connection's socket queue at the last check, and when they last went down. */
+    private long lastPending;
+    private long sendProgressAt;
     private ChannelHandlerContext ctx;
     private ScheduledFuture<?> timer;
     /** When the connection last had no open stream; 0 while it has one. */
@@ -65,7 +69,12 @@ final class Http2ConnectionWatch extends ChannelDuplexHandler {
         this.connection = connection;
         this.headerNanos = limits.headerTimeout().toNanos();
         this.keepaliveNanos = limits.keepaliveTimeout().toNanos();
-        this.tick = Math.max(TimeUnit.MILLISECONDS.toNanos(10), Math.min(headerNanos, keepaliveNanos) / 2);
+        this.sendNanos = limits.sendTimeout().toNanos();
+        long shortest = Math.min(headerNanos, keepaliveNanos);
+        if (sendNanos > 0) {
+            shortest = Math.min(shortest, sendNanos);
+        }
+        this.tick = Math.max(TimeUnit.MILLISECONDS.toNanos(10), shortest / 2);
     }
 
     @Override
@@ -74,6 +83,7 @@ final class Http2ConnectionWatch extends ChannelDuplexHandler {
         metrics.http2Connection(listener);
         idleSince = now();
         controlWindowStart = idleSince;
+        sendProgressAt = idleSince;
         connection.addListener(new Http2ConnectionAdapter() {
             @Override
             public void onStreamActive(Http2Stream stream) {
@@ -146,6 +156,10 @@ final class Http2ConnectionWatch extends ChannelDuplexHandler {
         ctx.fireUserEventTriggered(evt);
     }
 
+    /**
+     * GOAWAY, then the close once it is written; if a client that reads nothing keeps it from being written, the
+     * connection is closed all the same after a short grace (the smaller of {@code send_timeout} and 5 s).
+     */
     private void goAwayAndClose(Http2Error error) {
         if (closing) {
             return;
@@ -154,6 +168,10 @@ final class Http2ConnectionWatch extends ChannelDuplexHandler {
         if (!ctx.channel().isActive()) {
             return;
         }
+        long grace = Math.min(sendNanos > 0 ? sendNanos : Long.MAX_VALUE, TimeUnit.SECONDS.toNanos(5));
+        ctx.executor().schedule(() -> {
+            ctx.channel().close();
+        }, grace, TimeUnit.NANOSECONDS);
         if (connection.goAwaySent()) {
             ctx.close();
         } else {
@@ -170,12 +188,47 @@ final class Http2ConnectionWatch extends ChannelDuplexHandler {
         if (!ctx.channel().isActive() || closing) {
             return;
         }
+        long now = now();
+        if (sendStalled(now)) {
+            ctx.channel().close(); // a client that takes nothing: no GOAWAY could reach it either
+            return;
+        }
         long idle = idleSince;
-        if (idle != 0 && now() - idle >= (streamsSeen ? keepaliveNanos : headerNanos)) {
+        if (idle != 0 && now - idle >= (streamsSeen ? keepaliveNanos : headerNanos)) {
             goAwayAndClose(Http2Error.NO_ERROR);
             return;
         }
         schedule();
+    }
+
+    /**
+     * The connection's own send clock, under its streams' ones: when bytes wait in its socket queue and none has been
+     * taken for {@code send_timeout}, the client has stopped reading the connection as a whole (a stream's reset
+     * cannot even be written then), and the connection is cut as an HTTP/1.1 one would be.
+     */
+    private boolean sendStalled(long now) {
+        if (sendNanos <= 0) {
+            return false;
+        }
+        var out = ctx.channel().unsafe().outboundBuffer();
+        long pending = out == null ? 0 : out.totalPendingWriteBytes();
+        if (pending == 0 || pending < lastPending) {
+            sendProgressAt = now;
+        }
+        lastPending = pending;
+        return pending > 0 && now - sendProgressAt >= sendNanos;
+    }
+
+    /**
+     * The socket queue fell under its low-water mark: the client took bytes. (Streams write more only once it is
+     * writable again, so between such events a queue that does not shrink is a client that takes nothing.)
+     */
+    @Override
+    public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+        if (ctx.channel().isWritable()) {
+            sendProgressAt = now();
+        }
+        ctx.fireChannelWritabilityChanged();
     }
 
     private long now() {

@@ -12,6 +12,7 @@ import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.TooLongHttpHeaderException;
+import io.netty.handler.codec.http.TooLongHttpLineException;
 import io.netty.handler.codec.http2.Http2Headers;
 import java.util.Map;
 import nangogateway.http.BadMessage;
@@ -48,11 +49,12 @@ final class Http2RequestHead {
      * The request, or a failed one carrying the reason. {@code endStream}: the HEADERS frame ended the stream (no
      * body). {@code declaredLength} receives the content-length, or -1 when none was sent.
      */
-    static HttpRequest translate(Http2Headers in, boolean endStream, int maxHeaders, long[] declaredLength) {
+    static HttpRequest translate(Http2Headers in, boolean endStream, int maxRequestLine, int maxHeaders,
+            long[] declaredLength) {
         declaredLength[0] = -1;
         try {
-            return read(in, endStream, maxHeaders, declaredLength);
-        } catch (BadMessage | TooLongHttpHeaderException e) {
+            return read(in, endStream, maxRequestLine, maxHeaders, declaredLength);
+        } catch (BadMessage | TooLongHttpHeaderException | TooLongHttpLineException e) {
             return failed(e);
         }
     }
@@ -65,8 +67,8 @@ final class Http2RequestHead {
         return bad;
     }
 
-    private static HttpRequest read(Http2Headers in, boolean endStream, int maxHeaders, long[] declaredLength)
-            throws BadMessage {
+    private static HttpRequest read(Http2Headers in, boolean endStream, int maxRequestLine, int maxHeaders,
+            long[] declaredLength) throws BadMessage {
         CharSequence method = null;
         CharSequence scheme = null;
         CharSequence path = null;
@@ -128,6 +130,9 @@ final class Http2RequestHead {
             throw new BadMessage(":scheme " + scheme + " on a TLS connection");
         }
         String target = path.toString();
+        if (target.length() > maxRequestLine) {
+            throw new TooLongHttpLineException(":path over " + maxRequestLine + " bytes"); // 414, as in HTTP/1.1
+        }
         boolean asterisk = target.equals("*") && "OPTIONS".contentEquals(method);
         if (!asterisk && (target.isEmpty() || target.charAt(0) != '/')) {
             throw new BadMessage(":path not in origin form");

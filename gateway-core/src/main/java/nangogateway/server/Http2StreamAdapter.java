@@ -26,6 +26,7 @@ import io.netty.handler.codec.http2.Http2Error;
 import io.netty.handler.codec.http2.Http2Exception;
 import io.netty.handler.codec.http2.Http2Headers;
 import io.netty.handler.codec.http2.Http2HeadersFrame;
+import io.netty.handler.codec.http2.Http2ResetFrame;
 import io.netty.handler.codec.http2.Http2Stream;
 import io.netty.handler.codec.http2.Http2StreamChannel;
 import io.netty.util.AsciiString;
@@ -59,10 +60,15 @@ final class Http2StreamAdapter extends ChannelDuplexHandler {
     private static final AttributeKey<Http2StreamAdapter> KEY = AttributeKey.valueOf("nangogateway.h2stream");
     private static final AsciiString[] CONNECTION_SPECIFIC = {
         AsciiString.cached("connection"), AsciiString.cached("keep-alive"), AsciiString.cached("proxy-connection"),
-        AsciiString.cached("transfer-encoding"), AsciiString.cached("upgrade")};
+        AsciiString.cached("transfer-encoding"), AsciiString.cached("upgrade"), AsciiString.cached("te")};
 
+    private final int maxRequestLine;
     private final int maxHeaders;
     private boolean headSeen;
+    /** The request is a HEAD: its response carries no DATA, whatever is written. */
+    private boolean head;
+    /** END_STREAM has been written: the response is whole. */
+    private boolean responseEnded;
     private boolean ended;
     private boolean malformed;
     /** The declared content-length, or -1. */
@@ -71,7 +77,8 @@ final class Http2StreamAdapter extends ChannelDuplexHandler {
     /** Response DATA bytes written towards the connection whose write has not completed. */
     private long pending;
 
-    Http2StreamAdapter(int maxHeaders) {
+    Http2StreamAdapter(int maxRequestLine, int maxHeaders) {
+        this.maxRequestLine = maxRequestLine;
         this.maxHeaders = maxHeaders;
     }
 
@@ -104,8 +111,10 @@ final class Http2StreamAdapter extends ChannelDuplexHandler {
     private void onHeaders(ChannelHandlerContext ctx, Http2HeadersFrame h) {
         if (!headSeen) {
             headSeen = true;
-            var request = Http2RequestHead.translate(h.headers(), h.isEndStream(), maxHeaders, declared);
+            var request = Http2RequestHead.translate(h.headers(), h.isEndStream(), maxRequestLine, maxHeaders,
+                    declared);
             ended = h.isEndStream();
+            head = request.method().equals(io.netty.handler.codec.http.HttpMethod.HEAD);
             if (request.decoderResult().isFailure()) {
                 malformed = true;
             }
@@ -169,19 +178,45 @@ final class Http2StreamAdapter extends ChannelDuplexHandler {
      */
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-        if (Http2CodecUtil.getEmbeddedHttp2Exception(cause) instanceof Http2Exception.StreamException) {
+        if (Http2CodecUtil.getEmbeddedHttp2Exception(cause) instanceof Http2Exception.StreamException e) {
+            // Found writing too (a failed void-promise write): the stream is reset with the error's code here, and
+            // closed. For one found reading, the codec's own reset then finds it already sent.
+            resetUnlessClosed(ctx, e.error());
+            ctx.close();
             return;
         }
         ctx.fireExceptionCaught(cause);
     }
 
-    /** A malformed stream is reset with PROTOCOL_ERROR rather than CANCEL, unless it has already ended. */
+    /** The client reset the stream: it is closed now, even with DATA still queued for a read nobody will ask for. */
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+        if (evt instanceof Http2ResetFrame) {
+            ctx.close();
+            return;
+        }
+        ctx.fireUserEventTriggered(evt);
+    }
+
+    private static void resetUnlessClosed(ChannelHandlerContext ctx, Http2Error error) {
+        if (ctx.channel() instanceof Http2StreamChannel s && s.stream().state() != Http2Stream.State.CLOSED
+                && s.parent().isActive()) {
+            ctx.write(new DefaultHttp2ResetFrame(error));
+            ctx.flush();
+        }
+    }
+
+    /**
+     * A malformed stream is reset with PROTOCOL_ERROR rather than CANCEL; one whose response is whole while the
+     * client is still sending (a 413, a 403 to a POST) with NO_ERROR, so the client reads the answer (RFC 9113
+     * section 8.1); a stream already ended both ways gets no reset at all.
+     */
     @Override
     public void close(ChannelHandlerContext ctx, ChannelPromise promise) {
-        if (malformed && ctx.channel() instanceof Http2StreamChannel s && s.stream().state() != Http2Stream.State.CLOSED
-                && s.parent().isActive()) {
-            ctx.write(new DefaultHttp2ResetFrame(Http2Error.PROTOCOL_ERROR));
-            ctx.flush();
+        if (malformed) {
+            resetUnlessClosed(ctx, Http2Error.PROTOCOL_ERROR);
+        } else if (responseEnded && !ended) {
+            resetUnlessClosed(ctx, Http2Error.NO_ERROR);
         }
         ctx.close(promise);
     }
@@ -209,6 +244,13 @@ final class Http2StreamAdapter extends ChannelDuplexHandler {
     private void writeResponse(ChannelHandlerContext ctx, HttpResponse r, ChannelPromise promise) {
         Http2Headers headers = headers(r);
         boolean informational = r.status().code() < 200;
+        if (head && !informational) {
+            // A HEAD's answer is its HEADERS alone, whoever wrote it (Nango's, or one of the gateway's own).
+            ReferenceCountUtil.release(r);
+            responseEnded = true;
+            ctx.write(new DefaultHttp2HeadersFrame(headers, true), promise);
+            return;
+        }
         if (!(r instanceof FullHttpMessage full)) {
             ReferenceCountUtil.release(r);
             ctx.write(new DefaultHttp2HeadersFrame(headers, false), promise);
@@ -221,6 +263,7 @@ final class Http2StreamAdapter extends ChannelDuplexHandler {
         }
         if (!full.content().isReadable() && full.trailingHeaders().isEmpty()) {
             full.release();
+            responseEnded = true;
             ctx.write(new DefaultHttp2HeadersFrame(headers, true), promise);
             return;
         }
@@ -235,8 +278,18 @@ final class Http2StreamAdapter extends ChannelDuplexHandler {
         boolean last = c instanceof LastHttpContent;
         HttpHeaders trailers = last ? ((LastHttpContent) c).trailingHeaders() : null;
         boolean hasTrailers = trailers != null && !trailers.isEmpty();
+        if (responseEnded) { // after a HEAD's HEADERS: its body pieces and end go nowhere
+            c.release();
+            if (promise != null) {
+                promise.setSuccess();
+            }
+            return;
+        }
         ByteBuf content = c.content();
         int bytes = content.readableBytes();
+        if (last) {
+            responseEnded = true;
+        }
         if (bytes == 0 && !last) {
             c.release();
             if (promise != null) {

@@ -266,6 +266,32 @@ class Http2Test {
         assertEquals("[]", buffered, "every buffered byte given back");
     }
 
+    /**
+     * A client that opens wide flow-control windows and then reads nothing from its socket fills the connection's
+     * socket queue: even a stream's reset cannot be written then, so no stream ever closes. The connection's own send
+     * clock cuts it after {@code send_timeout}, as an HTTP/1.1 connection would be.
+     */
+    @Test
+    void aConnectionWhoseClientReadsNothingIsClosedAfterTheSendTimeout() throws Exception {
+        int port = startGateway(true, SHORT);
+        nango.enqueue(new MockResponse.Builder().body("z".repeat(16 * 1024 * 1024)).build());
+        try (H2Wire w = H2Wire.tls(port)) {
+            byte[] window = new byte[6];
+            window[1] = 0x4; // SETTINGS_INITIAL_WINDOW_SIZE = 2^31 - 1
+            System.arraycopy(H2Wire.u32(0x7fffffffL), 0, window, 2, 4);
+            w.frame(H2Wire.SETTINGS, 0, 0, window);
+            w.frame(H2Wire.WINDOW_UPDATE, 0, 0, H2Wire.u32(0x7fffffffL - 65_535));
+            w.headers(1, true, H2Wire.Block.request("GET", "/oauth/callback?huge=1"));
+            Thread.sleep(6_000); // not a byte read: the kernel's buffers fill, then the gateway's queue
+            w.timeout(20_000);
+            while (w.pump()) {
+                // what was already on its way, then the end; a read that times out throws
+            }
+            assertTrue(w.closed(), "the gateway closed the connection");
+            assertTrue(w.stream(1).body.size() < 16 * 1024 * 1024, "not the whole body: " + w.stream(1).body.size());
+        }
+    }
+
     @Test
     void http2FalseKeepsTheListenerOnHttp11() throws Exception {
         int port = startGateway(false);
