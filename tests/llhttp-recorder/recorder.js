@@ -127,18 +127,28 @@ function requestStart(buf, n) {
 }
 
 /**
- * llhttp's reading of a whole stream: the messages, then how it ended. A request whose method llhttp refuses in
- * HTTP/1.x (a token it does not know, RTSP's, PRI) or takes as a tunnel (CONNECT) ends Node's reading of the
- * connection; the gateway may still answer such a request itself and read on, so the reading goes on past it as if
- * its method were GET, and the request is marked: llhttp would not have read it, and Node must never be sent it.
+ * llhttp's reading of a whole stream: the messages, then how it ended. Where llhttp stops on something the gateway
+ * may take, by design, the reading goes on past it, and the message is marked, so what follows still has
+ * llhttp's reading to be held to:
+ *   refused   a request whose method llhttp refuses in HTTP/1.x (a token it does not know, RTSP's, PRI) or takes
+ *             as a tunnel (CONNECT): read on as if its method were GET. Node must never be sent it; the gateway
+ *             may answer it itself and read on.
+ *   bws       whitespace in a chunk line's extensions (RFC 9112 section 7.1.1's BWS), which llhttp refuses: read
+ *             on without it. The gateway reads the extension and drops it, re-framing the body.
+ *   trailer   a trailer naming the framing (Content-Length, Transfer-Encoding: llhttp fails) or the connection
+ *             (Connection: close: llhttp reads no further): read on without it. The gateway drops trailers.
  */
 function read(kind, buf, method) {
   const msgs = [];
   let data = buf;
   let base = 0; // where data starts in buf, for the offsets reported
   let refusedNext = null;
-  /** Messages (by number) read past whitespace in a chunk line that llhttp refuses and RFC 9112 allows. */
-  const bws = new Set();
+  /** Marks by message number (bws, trailer). */
+  const marks = new Map();
+  const mark = (i, what) => {
+    if (!marks.has(i)) marks.set(i, new Set());
+    marks.get(i).add(what);
+  };
   let end = null;
   const take = (list) => {
     for (const m of list) {
@@ -147,19 +157,67 @@ function read(kind, buf, method) {
         m.refused = true;
         refusedNext = null;
       }
-      m.bws = bws.has(msgs.length);
+      m.marks = marks.get(msgs.length) || new Set();
       msgs.push(m);
     }
+  };
+  const lineAround = (d, i) => {
+    const from = d.lastIndexOf(10, i - 1) + 1;
+    const lf = d.indexOf(10, i);
+    return { from, to: lf < 0 ? d.length : lf + 1, text: d.subarray(from, lf < 0 ? d.length : lf).toString('latin1') };
   };
   /** Whether the byte at i, SP or HTAB, is in a chunk line's extensions: hex digits, then ';' extensions. */
   const inChunkExtension = (d, i) => {
     if (d[i] !== 32 && d[i] !== 9) return false;
-    const from = d.lastIndexOf(10, i) + 1;
-    const cr = d.indexOf(13, i);
-    if (cr < 0) return false;
-    const line = d.subarray(from, cr).toString('latin1');
-    return /^[0-9A-Fa-f]+[ \t]*;/.test(line) || /^[0-9A-Fa-f]+[ \t]*$/.test(line.slice(0, i - from + 1))
-      && line.slice(i - from).trimStart().startsWith(';');
+    const l = lineAround(d, i);
+    if (!l.text.endsWith('\r')) return false;
+    const line = l.text.slice(0, -1);
+    return /^[0-9A-Fa-f]+[ \t]*;/.test(line) || (/^[0-9A-Fa-f]+[ \t]*$/.test(line.slice(0, i - l.from + 1))
+      && line.slice(i - l.from).trimStart().startsWith(';'));
+  };
+  /** The trailer lines (from, to) of the chunked message whose trailer section holds offset i, or null. */
+  const trailerLines = (d, i) => {
+    const lines = [];
+    let l = lineAround(d, i);
+    while (l.from > 0) {
+      if (/^0+(;.*)?\r$/.test(l.text)) return lines;
+      if (!/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+:.*\r$/.test(l.text)) return null;
+      lines.push(l);
+      l = lineAround(d, l.from - 1);
+    }
+    return null;
+  };
+  const FRAMING = /^(content-length|transfer-encoding|connection)\s*:/i;
+  /** Where the n-th message of d starts (a response stream holds one message at a time here). */
+  const requestStartOf = (d, n) => (kind === HTTPParser.REQUEST ? requestStart(d, n) : 0);
+  /**
+   * The framing trailer lines, last first, of the first chunked body's trailer section after from: the lines
+   * after a last-chunk line ("0", extensions allowed) up to the empty line, when every one is a field line.
+   */
+  const framingTrailers = (d, from) => {
+    const head = d.indexOf('\r\n\r\n', from);
+    if (head < 0) return null;
+    let pos = head + 4;
+    while (pos < d.length) {
+      const l = lineAround(d, pos);
+      if (/^0+(;.*)?\r$/.test(l.text)) {
+        const found = [];
+        let q = l.to;
+        while (q < d.length) {
+          const t = lineAround(d, q);
+          if (t.text === '\r') return found.reverse();
+          if (!/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+:.*\r$/.test(t.text)) break;
+          if (FRAMING.test(t.text)) found.push(t);
+          q = t.to;
+        }
+        return found.length ? found.reverse() : null;
+      }
+      pos = l.to;
+    }
+    return null;
+  };
+  const cut = (from, to) => {
+    data = Buffer.concat([data.subarray(0, from), data.subarray(to)]);
   };
   const resync = (n, token) => {
     // the n-th request of data, whose method is token, is read again as a GET
@@ -172,8 +230,19 @@ function read(kind, buf, method) {
   while (end === null) {
     const r = parseOnce(kind, data, method);
     const done = r.msgs.filter((m) => m.complete);
-    if (r.ret instanceof Error) {
+    const last = r.msgs[r.msgs.length - 1];
+    let framing = null;
+    if ((r.ret instanceof Error || r.ret < data.length) && last && !last.complete
+      && last.headers.some((x, j) => j % 2 === 0 && x.toLowerCase() === 'transfer-encoding')) {
+      // llhttp fails on a trailer naming the framing or the connection (or, in an upgrade, stops at it)
+      framing = framingTrailers(data, requestStartOf(data, done.length));
+    }
+    if (framing !== null && framing.length > 0) {
+      mark(msgs.length + r.msgs.length - 1, 'trailer');
+      for (const x of framing) cut(x.from, x.to); // last line first: earlier offsets stay good
+    } else if (r.ret instanceof Error) {
       const code = r.ret.code;
+      const at = r.ret.bytesParsed - 1;
       let token = null;
       if (kind === HTTPParser.REQUEST && ['HPE_INVALID_METHOD', 'HPE_INVALID_CONSTANT', 'HPE_INVALID_VERSION']
         .includes(code) && r.msgs.length === done.length) {
@@ -184,21 +253,31 @@ function read(kind, buf, method) {
           token = t;
         }
       }
-      const at = r.ret.bytesParsed - 1;
+      let closing = null;
+      if (code === 'HPE_CLOSED_CONNECTION' && done.length > 0 && done[done.length - 1].trailers.some((x, j) =>
+        j % 2 === 0 && x.toLowerCase() === 'connection')) {
+        // the Connection trailer of the message before: its section ends with the CRLF just before at + 1
+        let e = r.ret.bytesParsed;
+        while (e > 0 && data[e - 1] !== 10) e--;
+        const lines = e >= 2 ? trailerLines(data, e - 3) : null;
+        closing = lines === null ? null : lines.filter((x) => /^connection\s*:/i.test(x.text));
+        if (closing !== null && closing.length === 0) closing = null;
+      }
       if (token !== null) {
         take(done);
         resync(done.length, token);
-      } else if (kind === HTTPParser.REQUEST && ['HPE_STRICT', 'HPE_INVALID_CHUNK_SIZE'].includes(code) && at >= 0
-        && r.msgs.length > 0 && !r.msgs[r.msgs.length - 1].complete && inChunkExtension(data, at)) {
-        // BWS in a chunk extension (RFC 9112 section 7.1.1): read again without that byte, the message marked
-        bws.add(msgs.length + r.msgs.length - 1);
-        data = Buffer.concat([data.subarray(0, at), data.subarray(at + 1)]);
+      } else if (['HPE_STRICT', 'HPE_INVALID_CHUNK_SIZE'].includes(code) && at >= 0 && last && !last.complete
+        && inChunkExtension(data, at)) {
+        mark(msgs.length + r.msgs.length - 1, 'bws');
+        cut(at, at + 1);
+      } else if (closing !== null) {
+        mark(msgs.length + done.length - 1, 'trailer');
+        for (const x of closing) cut(x.from, x.to); // last line first: earlier offsets stay good
       } else {
         take(r.msgs);
         end = ['error', code, base + r.ret.bytesParsed];
       }
     } else if (r.ret < data.length) {
-      const last = r.msgs[r.msgs.length - 1];
       if (kind === HTTPParser.REQUEST && last && last.method === 'CONNECT') {
         take(r.msgs.slice(0, -1));
         resync(r.msgs.length - 1, 'CONNECT');
@@ -217,7 +296,8 @@ function read(kind, buf, method) {
   }
   let out = '';
   for (const m of msgs) {
-    out += ['m', m.complete ? 1 : 0, m.upgrade ? 1 : 0, m.keepAlive ? 1 : 0, m.refused ? 1 : 0, m.bws ? 1 : 0,
+    out += ['m', m.complete ? 1 : 0, m.upgrade ? 1 : 0, m.keepAlive ? 1 : 0, m.refused ? 1 : 0,
+      m.marks.size ? [...m.marks].sort().join(',') : '-',
       m.major + '.' + m.minor, b64(m.method), b64(m.url), m.status || 0, b64(m.reason), b64(Buffer.concat(m.body)),
       pairs(m.headers), pairs(m.trailers)].join(' ') + '\n';
   }

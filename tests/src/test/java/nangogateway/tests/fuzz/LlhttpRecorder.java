@@ -47,7 +47,7 @@ final class LlhttpRecorder implements AutoCloseable {
 
     /** One message llhttp read: a request (method, url) or a response (status, reason). */
     record Message(boolean complete, boolean upgrade, boolean keepAlive, boolean refusedMethod,
-            boolean chunkExtensionWhitespace, String version,
+            java.util.Set<String> lenient, String version,
             String method, String url, int status, String reason, byte[] body, List<Field> headers,
             List<Field> trailers) {
         String describe() {
@@ -56,8 +56,10 @@ final class LlhttpRecorder implements AutoCloseable {
                     + " headers=" + headers + (trailers.isEmpty() ? "" : " trailers=" + trailers) + " body="
                     + Escapes.escape(body) + (complete ? "" : " (incomplete)") + (upgrade ? " (upgrade)" : "")
                     + (refusedMethod ? " (llhttp refuses this method; read on as if it were GET)" : "")
-                    + (chunkExtensionWhitespace ? " (llhttp refuses whitespace in a chunk extension; read on"
-                            + " without it)" : "");
+                    + (lenient.contains("bws") ? " (llhttp refuses whitespace in a chunk extension; read on"
+                            + " without it)" : "")
+                    + (lenient.contains("trailer") ? " (llhttp refuses, or ends the connection on, a trailer naming"
+                            + " the framing or the connection; read on without it)" : "");
         }
     }
 
@@ -227,14 +229,16 @@ final class LlhttpRecorder implements AutoCloseable {
                 boolean upgrade = f.next().equals("1");
                 boolean keepAlive = f.next().equals("1");
                 boolean refused = f.next().equals("1");
-                boolean bws = f.next().equals("1");
+                String marks = f.next();
+                java.util.Set<String> lenient = marks.equals("-") ? java.util.Set.of()
+                        : java.util.Set.of(marks.split(","));
                 String version = f.next();
                 String method = f.text();
                 String url = f.text();
                 int status = Integer.parseInt(f.next());
                 String reason = f.text();
                 byte[] body = f.bytes();
-                messages.add(new Message(complete, upgrade, keepAlive, refused, bws, version, method, url, status, reason, body,
+                messages.add(new Message(complete, upgrade, keepAlive, refused, lenient, version, method, url, status, reason, body,
                         f.fields(), f.fields()));
             } else if (type.equals("e")) {
                 String end = f.next();

@@ -482,7 +482,7 @@ final class RequestStreams {
             case 5 -> q.lastChunk = pick(r, new String[] {"0", "00", "000", "0 ", "", "1", "0x0", " 0"});
             case 6 -> {
                 Line t = new Line(pick(r, new String[] {"X-T", "Content-Length", "Transfer-Encoding", "Host",
-                    " folded", "bad trailer", "X_T", ""}), pick(r, VALUES));
+                    " folded", "bad trailer", "X_T", "", "Connection", "Trailer", "Upgrade"}), pick(r, VALUES));
                 if (r.nextInt(4) == 0) {
                     t.eol = pick(r, EOLS);
                 }
