@@ -166,14 +166,21 @@ function read(kind, buf, method) {
     const lf = d.indexOf(10, i);
     return { from, to: lf < 0 ? d.length : lf + 1, text: d.subarray(from, lf < 0 ? d.length : lf).toString('latin1') };
   };
-  /** Whether the byte at i, SP or HTAB, is in a chunk line's extensions: hex digits, then ';' extensions. */
+  /**
+   * Whether the byte at i, SP or HTAB, is BWS in a chunk line's extensions as RFC 9112 section 7.1.1 places it:
+   * before a ';', or around the '=' of a name and value (chunk-ext = *( BWS ";" BWS name [ BWS "=" BWS value ] )).
+   * Whitespace elsewhere (at the end of the line, inside a name) is not BWS, and the gateway refuses it too.
+   */
   const inChunkExtension = (d, i) => {
     if (d[i] !== 32 && d[i] !== 9) return false;
     const l = lineAround(d, i);
     if (!l.text.endsWith('\r')) return false;
     const line = l.text.slice(0, -1);
-    return /^[0-9A-Fa-f]+[ \t]*;/.test(line) || (/^[0-9A-Fa-f]+[ \t]*$/.test(line.slice(0, i - l.from + 1))
-      && line.slice(i - l.from).trimStart().startsWith(';'));
+    const at = i - l.from;
+    if (!/^[0-9A-Fa-f]+[ \t]*;/.test(line)) return false;
+    const before = line.slice(0, at).trimEnd();
+    const after = line.slice(at).trimStart();
+    return after.startsWith(';') || after.startsWith('=') || before.endsWith(';') || before.endsWith('=');
   };
   /** The trailer lines (from, to) of the chunked message whose trailer section holds offset i, or null. */
   const trailerLines = (d, i) => {
@@ -188,31 +195,27 @@ function read(kind, buf, method) {
     return null;
   };
   const FRAMING = /^(content-length|transfer-encoding|connection)\s*:/i;
-  /** Where the n-th message of d starts (a response stream holds one message at a time here). */
-  const requestStartOf = (d, n) => (kind === HTTPParser.REQUEST ? requestStart(d, n) : 0);
+  const FIELD_LINE = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+:.*\r$/;
   /**
-   * The framing trailer lines, last first, of the first chunked body's trailer section after from: the lines
-   * after a last-chunk line ("0", extensions allowed) up to the empty line, when every one is a field line.
+   * The framing trailer lines, last first, of the trailer section holding offset i: the field lines after a
+   * last-chunk line ("0", extensions allowed) up to the empty line. Null when i is not in one.
    */
-  const framingTrailers = (d, from) => {
-    const head = d.indexOf('\r\n\r\n', from);
-    if (head < 0) return null;
-    let pos = head + 4;
-    while (pos < d.length) {
-      const l = lineAround(d, pos);
-      if (/^0+(;.*)?\r$/.test(l.text)) {
-        const found = [];
-        let q = l.to;
-        while (q < d.length) {
-          const t = lineAround(d, q);
-          if (t.text === '\r') return found.reverse();
-          if (!/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+:.*\r$/.test(t.text)) break;
-          if (FRAMING.test(t.text)) found.push(t);
-          q = t.to;
-        }
-        return found.length ? found.reverse() : null;
-      }
-      pos = l.to;
+  const framingTrailersAround = (d, i) => {
+    let l = lineAround(d, i);
+    if (!FIELD_LINE.test(l.text)) return null;
+    let first = l;
+    for (;;) {
+      if (first.from === 0) return null;
+      const before = lineAround(d, first.from - 1);
+      if (/^0+(;.*)?\r$/.test(before.text)) break;
+      if (!FIELD_LINE.test(before.text)) return null;
+      first = before;
+    }
+    const found = [];
+    for (l = first; l.to <= d.length; l = lineAround(d, l.to)) {
+      if (l.text === '\r') return found.reverse();
+      if (!FIELD_LINE.test(l.text) || l.to === d.length) return found.length ? found.reverse() : null;
+      if (FRAMING.test(l.text)) found.push(l);
     }
     return null;
   };
@@ -235,7 +238,8 @@ function read(kind, buf, method) {
     if ((r.ret instanceof Error || r.ret < data.length) && last && !last.complete
       && last.headers.some((x, j) => j % 2 === 0 && x.toLowerCase() === 'transfer-encoding')) {
       // llhttp fails on a trailer naming the framing or the connection (or, in an upgrade, stops at it)
-      framing = framingTrailers(data, requestStartOf(data, done.length));
+      const at = (r.ret instanceof Error ? r.ret.bytesParsed : r.ret) - 1;
+      framing = at >= 0 ? framingTrailersAround(data, at) : null;
     }
     if (framing !== null && framing.length > 0) {
       mark(msgs.length + r.msgs.length - 1, 'trailer');

@@ -224,10 +224,10 @@ final class RequestStreams {
         "/PROXY/x", "/proxy/x%", "/proxy/x%4", "/stream/%7e"};
     private static final String[] VERSIONS = {"HTTP/1.1", "HTTP/1.0", "HTTP/1.2", "HTTP/2.0", "http/1.1",
         "HTTP/1.10", "HTTP/1", "HTTP/01.1", "HTTP/1.1 ", "", "HTTP/0.9", "HTTP/1.1\u0000", "HTTPS/1.1", "HTTP/1.1x"};
-    private static final String[] SPACES = {" ", "  ", "\t", "\u000b", "\f", "\r", "", " \t", "\u0000", "\u00a0"};
-    private static final String[] EOLS = {"\r\n", "\n", "\r", "\r\r\n", "\n\r", "", "\r\n ", "\r\n\t", " \r\n",
+    static final String[] SPACES = {" ", "  ", "\t", "\u000b", "\f", "\r", "", " \t", "\u0000", "\u00a0"};
+    static final String[] EOLS = {"\r\n", "\n", "\r", "\r\r\n", "\n\r", "", "\r\n ", "\r\n\t", " \r\n",
         "\u0000\r\n", "\r\u0000\n"};
-    private static final String[] SEPS = {": ", ":", ":  ", ":\t", " :", "\t:", "::", ": \t ", ":\u000b", " : ",
+    static final String[] SEPS = {": ", ":", ":  ", ":\t", " :", "\t:", "::", ": \t ", ":\u000b", " : ",
         ":\r\n "};
     private static final String[] NAMES = {"Content-Length", "content-length", "CONTENT-LENGTH", "Transfer-Encoding",
         "transfer-encoding", "Content-Length ", " Content-Length", "Content_Length", "Transfer_Encoding",
@@ -235,25 +235,25 @@ final class RequestStreams {
         "X-Request-Id", "Trailer", "TE", "Keep-Alive", "Proxy-Connection", "X-A:B", "X A", "X\u0000A", "X\u00ffA",
         "", "Cookie", "Authorization", "X-HTTP-Method-Override", "Base-Url-Override", "Forwarded", "Via",
         "Content-Length\u0000", "X-Hop", "\u0000"};
-    private static final String[] VALUES = {"", " ", "chunked", "0", "5", "close", "keep-alive", "100-continue",
+    static final String[] VALUES = {"", " ", "chunked", "0", "5", "close", "keep-alive", "100-continue",
         "a\u0000b", "a\rb", "a\nb", "a\r\nX-Injected: 1", "\u00ff\u00fe", "v ", " v", "a\tb", "\u007f", "x".repeat(64),
         "gw.example", "gw.example:80", "127.0.0.1", "[::1]", "a, b", "\"quoted\"", "X-Kept", "X-Hop", "Host",
         "Content-Length", "upgrade", "websocket", "h2c", "keep-alive, X-Kept", "1.1 evil", "trailers"};
-    private static final String[] LENGTHS = {"0", "1", "-1", "+5", "5,5", "5, 6", " 5", "5 ", "0x5", "05", "1e2", "",
+    static final String[] LENGTHS = {"0", "1", "-1", "+5", "5,5", "5, 6", " 5", "5 ", "0x5", "05", "1e2", "",
         "\uff15", "99999999999999999999", "18446744073709551616", "4294967296", "5\u0000", "5\t", "00000000000000000005",
         "1000000"};
-    private static final String[] ENCODINGS = {"chunked", "Chunked", "CHUNKED", "chunked ", " chunked", "\tchunked",
+    static final String[] ENCODINGS = {"chunked", "Chunked", "CHUNKED", "chunked ", " chunked", "\tchunked",
         "chunked\t", "chunked, chunked", "gzip, chunked", "chunked, gzip", "identity", "identity, chunked", "chunk",
         "chunkedx", "x chunked", "chunked;q=1", "\"chunked\"", "chunked\u0000", "chu\u000bnked", "", ",chunked",
         "chunked,", "gzip", "chunked\r\n Transfer-Encoding: chunked", "cHuNkEd"};
-    private static final String[] CHUNK_SIZES = {"0", "1", "3", "03", "0003", "A", "a", "F", "10", "+3", "-3", "0x3",
+    static final String[] CHUNK_SIZES = {"0", "1", "3", "03", "0003", "A", "a", "F", "10", "+3", "-3", "0x3",
         "3 ", " 3", "3\t", "ffffffffffffffffff", "fffffffffffffff", "7fffffffffffffff", "", "g", "3\u0000", "3;"};
-    private static final String[] EXTENSIONS = {"", ";a=b", ";a", "; a = b", ";a=\"q\\\"x\"", ";a=\"q;b\"", ";", ";=",
+    static final String[] EXTENSIONS = {"", ";a=b", ";a", "; a = b", ";a=\"q\\\"x\"", ";a=\"q;b\"", ";", ";=",
         ";a=\"unterminated", ";a=b\u0000", ";a=b;c", " ;a=b", ";a=\u00ff", ";a=\"\r\n\"", ";a=b\t", ";a=\"\u0001\""};
-    private static final String[] BYTES = {"\r", "\n", "\r\n", " ", "\t", "\u0000", "\u007f", "\u0080", "\u00ff", ":",
+    static final String[] BYTES = {"\r", "\n", "\r\n", " ", "\t", "\u0000", "\u007f", "\u0080", "\u00ff", ":",
         ";", ",", "\"", "\\", "0", "1", "a", "f", "/", "?", "#", "%", "\u000b", "\f", "\r\n\r\n", "0\r\n\r\n"};
 
-    private static String pick(SplittableRandom r, String[] a) {
+    static String pick(SplittableRandom r, String[] a) {
         return a[r.nextInt(a.length)];
     }
 
@@ -298,7 +298,26 @@ final class RequestStreams {
 
     /** One structural mutation of a request. */
     static void mutate(Request q, SplittableRandom r) {
-        switch (r.nextInt(22)) {
+        switch (r.nextInt(24)) {
+            case 22 -> dualFraming(q, r);
+            case 23 -> {
+                if (q.chunks == null) {
+                    reframe(q, r);
+                }
+                Chunk c = q.chunks.isEmpty() ? null : q.chunks.get(r.nextInt(q.chunks.size()));
+                String e = pick(r, EOLS);
+                switch (r.nextInt(3)) {
+                    case 0 -> q.lastEol = e;
+                    case 1 -> q.finalEol = e;
+                    default -> {
+                        if (c != null) {
+                            c.eol = e;
+                        } else {
+                            q.lastEol = e;
+                        }
+                    }
+                }
+            }
             case 0 -> q.method = pick(r, METHODS);
             case 1 -> q.target = pick(r, TARGETS);
             case 2 -> q.target = insert(q.target, pick(r, BYTES), r);
@@ -418,6 +437,27 @@ final class RequestStreams {
         }
     }
 
+    /**
+     * Both framings, each with a value that would be plausible alone: a chunked body also given a length (of its
+     * data, or of its chunked encoding), or a body with a length also declared chunked. The classic CL.TE and
+     * TE.CL pair, which the gateway must refuse.
+     */
+    private static void dualFraming(Request q, SplittableRandom r) {
+        if (q.chunks == null && r.nextBoolean()) {
+            reframe(q, r);
+        }
+        int at = r.nextInt(q.headers.size() + 1);
+        if (q.chunks != null) {
+            String w = q.write();
+            int encoded = w.length() - w.indexOf("\r\n\r\n") - 4;
+            String v = Integer.toString(r.nextBoolean() ? q.bodyText().length() : encoded);
+            q.headers.add(at, new Line(pick(r, new String[] {"Content-Length", "content-length"}), v));
+        } else {
+            q.headers.add(at, new Line(pick(r, new String[] {"Transfer-Encoding", "transfer-encoding"}),
+                    pick(r, new String[] {"chunked", "chunked", "Chunked", "gzip, chunked"})));
+        }
+    }
+
     /** The same body framed the other way (chunked for a length, a length for chunks). */
     private static void reframe(Request q, SplittableRandom r) {
         String b = q.bodyText();
@@ -519,7 +559,7 @@ final class RequestStreams {
         }
     }
 
-    private static String insert(String s, String what, SplittableRandom r) {
+    static String insert(String s, String what, SplittableRandom r) {
         int at = r.nextInt(s.length() + 1);
         return s.substring(0, at) + what + s.substring(at);
     }
