@@ -414,6 +414,11 @@ final class ResponseFuzz {
         if (g.complete() && !f.complete()) {
             return "the gateway relayed a whole response; llhttp reads it unfinished";
         }
+        if (!g.complete() && f.complete() && f.status() != 205) {
+            // The gateway cuts a response it began to relay only when its body turns out broken: llhttp reads
+            // this one whole, so the client lost the end of a good response.
+            return "the gateway cut off a response llhttp reads whole";
+        }
         boolean bodyOk = f.status() == 205 ? g.body().length == 0
                 : g.complete() ? Arrays.equals(g.body(), f.body())
                 : g.body().length <= f.body().length && Arrays.equals(g.body(), 0, g.body().length, f.body(), 0,
