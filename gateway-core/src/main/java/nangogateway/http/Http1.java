@@ -1,6 +1,7 @@
 package nangogateway.http;
 
 import io.netty.buffer.ByteBuf;
+import java.util.Set;
 
 /**
  * The HTTP/1.1 message syntax both of the gateway's parsers read (RFC 9110 section 5, RFC 9112): the client's
@@ -21,6 +22,18 @@ public final class Http1 {
             FIELD[c] = c == '\t' || (c >= 0x20 && c != 0x7f);
         }
     }
+
+    /**
+     * The request methods Node's parser (llhttp) reads in an HTTP/1.x request line: those of Node's
+     * {@code http.METHODS}, but for CONNECT, which it takes as the start of a tunnel (the bytes after the head are
+     * not read as HTTP, and a server without a 'connect' listener, as Nango's, drops the connection), and QUERY,
+     * which only recent llhttp knows. Any other token (unknown, lower case, RTSP's DESCRIBE or SETUP, HTTP/2's PRI)
+     * fails Node's parse: the request is lost and the connection with it. Matched exactly, as llhttp does.
+     */
+    public static final Set<String> NODE_METHODS = Set.of("ACL", "BIND", "CHECKOUT", "COPY", "DELETE", "GET",
+            "HEAD", "LINK", "LOCK", "M-SEARCH", "MERGE", "MKACTIVITY", "MKCALENDAR", "MKCOL", "MOVE", "NOTIFY",
+            "OPTIONS", "PATCH", "POST", "PROPFIND", "PROPPATCH", "PURGE", "PUT", "REBIND", "REPORT", "SEARCH",
+            "SOURCE", "SUBSCRIBE", "TRACE", "UNBIND", "UNLINK", "UNLOCK", "UNSUBSCRIBE");
 
     /** A token character (RFC 9110 section 5.6.2): what a method or a header name is made of. */
     public static boolean tchar(byte c) {

@@ -29,6 +29,7 @@ import nangogateway.config.ProxyAction;
 import nangogateway.config.ServerSettings;
 import nangogateway.limits.BufferBudgets;
 import nangogateway.config.UpstreamConfig;
+import nangogateway.exchange.LocalAnswer;
 import nangogateway.exchange.LocalResponses;
 import nangogateway.exchange.Refusal;
 import nangogateway.exchange.RequestFacts;
@@ -405,6 +406,9 @@ public final class ProxyHandler extends ChannelInboundHandlerAdapter implements 
 
     private void answerError(FullHttpResponse response) {
         boolean started = headWritten;
+        if (current != null) {
+            LocalAnswer.prepare(current.admitted(), response, true); // a HEAD's answer has no body; it closes
+        }
         endClientSide();
         if (started) {
             response.release();

@@ -31,6 +31,7 @@ import nangogateway.config.MetricsAction;
 import nangogateway.config.RateLimit;
 import nangogateway.config.RespondAction;
 import nangogateway.config.RouteConfig;
+import nangogateway.http.Http1;
 import nangogateway.limits.RateLimiter;
 import nangogateway.observe.GatewayMetrics;
 import nangogateway.routing.RouteDecision;
@@ -38,8 +39,9 @@ import nangogateway.routing.RouteTable;
 
 /**
  * Applies the listener's route table to each admitted request, using the config snapshot current when the
- * request arrived. Denied requests (403/405 or {@code otherwise}) and {@code respond} routes are answered here and
- * never open an upstream connection; requests for {@code proxy} and {@code callback} routes go on as a
+ * request arrived. Denied requests (403/405 or {@code otherwise}, 501 for a method Node cannot read on a route
+ * that takes every method) and {@code respond} routes are answered here and never open an upstream connection;
+ * requests for {@code proxy} and {@code callback} routes go on as a
  * {@link RoutedRequest}, followed by their body. {@code Expect: 100-continue} is answered only once a route
  * admitted the request and its declared length fits.
  */
@@ -167,6 +169,13 @@ public final class RouterHandler extends ChannelInboundHandlerAdapter {
 
     private void forward(ChannelHandlerContext ctx, AdmittedRequest admitted, RouteConfig route,
             Map<String, String> params, GatewaySnapshot snapshot, long maxBody) {
+        if (!Http1.NODE_METHODS.contains(admitted.request().method().name())) {
+            // A route that takes every method still never sends Node one its parser cannot read: Node would drop
+            // the connection (or, for CONNECT, read what follows as a tunnel).
+            facts.deny("method-not-implemented", Refusal.METHOD);
+            answer(ctx, admitted, LocalResponses.text(ctx.alloc(), 501, false));
+            return;
+        }
         if (admitted.contentLength() > maxBody && admitted.hasBody()) {
             answer(ctx, admitted, LocalResponses.text(ctx.alloc(), 413, true));
             return;

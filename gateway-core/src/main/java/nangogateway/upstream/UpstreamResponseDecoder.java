@@ -20,10 +20,10 @@ import nangogateway.http.Http1;
  * three-digit status, header lines of a token name, a colon and a value of visible characters, spaces and tabs,
  * each ended by CRLF. Anything else (obs-fold, a bare CR or LF, control bytes, whitespace before the colon, an
  * unreadable or repeated {@code Content-Length}, a {@code Transfer-Encoding} other than exactly {@code chunked},
- * both of them, a head over 72 KiB) is a failed {@link UpstreamResponse} or body piece, which the proxy answers
- * with 502 and the connection is not used again. Bodies come out as content pieces of at most 64 KiB as they
- * arrive: by {@code Content-Length}, by chunks (re-framed for the client, trailers dropped), or until the
- * upstream closes; none for a HEAD request, 1xx, 204 and 304. After a 101 the decoder stops, and the bytes it
+ * whitespace after either value, both of them, a head over 72 KiB) is a failed {@link UpstreamResponse} or body
+ * piece, which the proxy answers with 502 and the connection is not used again. Bodies come out as content pieces
+ * of at most 64 KiB as they arrive: by {@code Content-Length}, by chunks (re-framed for the client, trailers
+ * dropped), or until the upstream closes; none for a HEAD request, 1xx, 204 and 304. After a 101 the decoder stops, and the bytes it
  * holds go to the tunnel when it is removed.
  */
 public final class UpstreamResponseDecoder extends ByteToMessageDecoder {
@@ -186,6 +186,9 @@ public final class UpstreamResponseDecoder extends ByteToMessageDecoder {
             lines[n + 3] = ve;
             switch (kind) {
                 case Names.CONTENT_LENGTH -> {
+                    if (ve != at[3]) {
+                        throw new BadMessage("whitespace after a Content-Length value");
+                    }
                     if (contentLength >= 0) {
                         throw new BadMessage("repeated Content-Length");
                     }
@@ -195,6 +198,10 @@ public final class UpstreamResponseDecoder extends ByteToMessageDecoder {
                     }
                 }
                 case Names.TRANSFER_ENCODING -> {
+                    if (ve != at[3]) {
+                        // llhttp reads "chunked<HTAB>" as another coding, and the body to the close
+                        throw new BadMessage("whitespace after a Transfer-Encoding value");
+                    }
                     if (transferEncoding) {
                         throw new BadMessage("repeated Transfer-Encoding");
                     }

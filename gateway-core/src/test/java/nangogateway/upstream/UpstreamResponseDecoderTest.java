@@ -289,6 +289,10 @@ class UpstreamResponseDecoderTest {
             "HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked\r\n\r\n0\r\n\r\n",
             "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
             "HTTP/1.1 200 OK\r\nTransfer-Encoding: xchunked\r\n\r\n0\r\n\r\n",
+            "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\t\r\n\r\n0\r\n\r\n", // llhttp: not chunked, to the close
+            "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked \r\n\r\n0\r\n\r\n",
+            "HTTP/1.1 200 OK\r\nContent-Length: 1\t\r\n\r\nx",                 // llhttp refuses it
+            "HTTP/1.1 304 Not Modified\r\nContent-Length: 5 \r\n\r\n",
             "HTTP/2.0 200 OK\r\nContent-Length: 0\r\n\r\n",
             "HTTP/1.2 200 OK\r\nContent-Length: 0\r\n\r\n",
             "http/1.1 200 OK\r\nContent-Length: 0\r\n\r\n",
