@@ -270,6 +270,8 @@ start_gateway() {   # start_gateway g1|parallel
     fi
     GW_PID=$!
     wait_port "$GW_PORT" "$GW_PID" "gateway ($1)"
+    # The JVM's own command line: the options above plus what the launcher adds (-XX:TrimNativeHeapInterval).
+    GW_CMDLINE=$(tr '\0' ' ' < "/proc/$GW_PID/cmdline")
     log "gateway up (pid $GW_PID, $1)"
 }
 stop_gateway() { stop_pid "$GW_PID" 40; GW_PID=""; }
@@ -467,7 +469,7 @@ NGINX_MAX_RSS_KB=$(sort -n "$NGINX_RSS_FILE" | tail -1)
     echo "upstream: one nginx ($UP_WORKERS worker) on 127.0.0.1:$UP_PORT, 200 + 1024-byte body, keep-alive, used by both"
     echo "nginx:   $(nginx -v 2>&1 | sed 's/.*: //'), worker_processes $PROXY_WORKERS, upstream keepalive 64, $([ "$LOGS" = on ] && echo "access_log combined to a file" || echo "access_log off")"
     echo "gateway: $GW_MODE"
-    echo "         $("$JAVA" -version 2>&1 | sed -n 1p); flags: $(jvm_flags "$GC" | sed "s#$BENCH_DIR/##")"
+    echo "         $("$JAVA" -version 2>&1 | sed -n 1p); command line: $(echo "$GW_CMDLINE" | sed "s#$ROOT/##g")"
     echo "         $([ "$LOGS" = on ] && echo "access log ON (conf/logback.xml, stdout to a file: $(cat "$WORK"/gateway-*.log | grep -c ' listener=') lines; nginx: $(wc -l < "$PXD/access.log") lines)" || echo "access log OFF (logback-bench.xml)"); $(nproc) event loops (availableProcessors);" \
         "$(grep -o '([a-z_]* transport' "$WORK/gateway-$GW_SEQ-$GC.log" | tr -d '(' | head -1)"
     echo "         $GC_NOTE"

@@ -17,17 +17,26 @@ class MainTest {
         assertTunedUnlessGiven("io.netty.jfr.enabled");
     }
 
-    /** {@link Main#tuneNetty} sets {@code key} to false, and keeps a value given with {@code -D}. */
+    @Test
+    void nettyPooledChunksAreOneMebibyteUnlessAskedFor() {
+        assertTunedUnlessGiven("io.netty.allocator.maxOrder", "7", "9");
+    }
+
     private static void assertTunedUnlessGiven(String key) {
+        assertTunedUnlessGiven(key, "false", "true");
+    }
+
+    /** {@link Main#tuneNetty} sets {@code key} to {@code tuned}, and keeps a value given with {@code -D}. */
+    private static void assertTunedUnlessGiven(String key, String tuned, String given) {
         String before = System.getProperty(key);
         try {
             System.clearProperty(key);
             Main.tuneNetty();
-            assertEquals("false", System.getProperty(key));
+            assertEquals(tuned, System.getProperty(key));
 
-            System.setProperty(key, "true");
+            System.setProperty(key, given);
             Main.tuneNetty();
-            assertEquals("true", System.getProperty(key), "a value given with -D is kept");
+            assertEquals(given, System.getProperty(key), "a value given with -D is kept");
         } finally {
             if (before == null) {
                 System.clearProperty(key);
