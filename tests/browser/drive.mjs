@@ -13,8 +13,7 @@ import { join } from 'node:path';
 
 const cfg = JSON.parse(process.argv[2]);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-const out = { name: cfg.name, requests: [], documents: [], frames: [], websockets: [], screenshots: [], console: [],
-  protocols: [] };
+const out = { name: cfg.name, requests: [], documents: [], frames: [], websockets: [], screenshots: [], console: [] };
 await mkdir(cfg.outDir, { recursive: true });
 let callbackSeen;
 const callbackDone = new Promise((resolve) => { callbackSeen = resolve; });
@@ -124,9 +123,6 @@ async function sdkFlow(page) {
       (e) => out.screenshots.push({ file: null, live: false, url, error: String(e).split('\n')[0] })));
     shots.push(popup.evaluate(() => document.body.innerText).then(
       (t) => { out.popupText = t; }, () => {}));
-    // The protocol the page came over (h2 or http/1.1), as the browser's own navigation timing says.
-    shots.push(popup.evaluate(() => performance.getEntriesByType('navigation')[0]?.nextHopProtocol).then(
-      (p) => out.protocols.push({ url, protocol: p ?? null }), () => {}));
   });
 
   // Done when the SDK's promise settled, or (Nango down: nothing will ever settle it) when the callback
