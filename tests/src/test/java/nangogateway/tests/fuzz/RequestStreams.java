@@ -290,7 +290,7 @@ final class RequestStreams {
                 s = mutateBytes(s, r);
             }
         }
-        if (r.nextInt(20) != 0) {
+        if (r.nextInt(40) != 0) {
             s += SENTINEL;
         }
         return s.getBytes(StandardCharsets.ISO_8859_1);
