@@ -61,8 +61,9 @@ final class RequestFuzz {
         int gatewayAnswered;
         int stricter;
         /**
-         * Requests forwarded that llhttp reads only past something the gateway takes by design and drops, re-framing
-         * the body: whitespace in a chunk extension (RFC 9112's BWS), a trailer naming the framing or the connection.
+         * Requests forwarded that llhttp reads only past something the gateway takes by design and drops: whitespace
+         * in a chunk extension (RFC 9112's BWS), a trailer naming the framing or the connection (the body is
+         * re-framed), a Proxy-Connection header (hop-by-hop; llhttp reads it as Connection).
          */
         final Map<String, Integer> lenient = new TreeMap<>();
         final Map<Integer, Integer> ownStatuses = new TreeMap<>();
@@ -87,8 +88,9 @@ final class RequestFuzz {
             return streams + " streams: llhttp read " + llhttpRequests + " whole requests; the gateway forwarded "
                     + forwarded + " whole and " + cut + " cut off inside the body, answered " + gatewayAnswered
                      + " itself " + ownStatuses + " (" + stricter + " of them requests llhttp read whole), forwarded "
-                    + lenient + " that llhttp reads only past whitespace in a chunk extension (bws) or a framing "
-                    + "trailer (trailer), which the gateway drops; llhttp's readings ended " + llhttpEnds + "; " + discrepancies.size() + " discrepancies";
+                    + lenient + " that llhttp reads only past whitespace in a chunk extension (bws), a framing trailer "
+                    + "(trailer) or Proxy-Connection (proxy-connection), which the gateway drops; llhttp's readings "
+                    + "ended " + llhttpEnds + "; " + discrepancies.size() + " discrepancies";
         }
     }
 
@@ -263,17 +265,22 @@ final class RequestFuzz {
         if (o.clientProblem() != null) {
             stats.discrepancies.add(new Discrepancy(o.c(), o.clientProblem(), detail));
         }
-        // Each of Node's records is the gateway's request k: the answer with its request id, in order (an answer
-        // lost to a reset after the gateway closed can only be at the end).
+        // Each of Node's records is the gateway's request k: the answer that relays Node's (X-Recorder-Seq), or
+        // else the gateway's own answer with the record's request id, in order (an answer lost to a reset after
+        // the gateway closed can only be at the end).
         int[] index = new int[records.size()];
         int from = 0;
         for (int i = 0; i < records.size(); i++) {
             NodeRecord r = records.get(i);
             int k = -1;
-            for (int j = from; j < answers.size(); j++) {
-                if (r.requestId().equals(answers.get(j).header("X-Request-Id"))) {
+            for (int j = from; j < answers.size() && k < 0; j++) {
+                if (answers.get(j).recorderSeq() == r.seq()) {
                     k = j;
-                    break;
+                }
+            }
+            for (int j = from; j < answers.size() && k < 0; j++) {
+                if (answers.get(j).recorderSeq() < 0 && r.requestId().equals(answers.get(j).header("X-Request-Id"))) {
+                    k = j;
                 }
             }
             if (k < 0) {
