@@ -137,6 +137,9 @@ function requestStart(buf, n) {
  *             on without it. The gateway reads the extension and drops it, re-framing the body.
  *   trailer   a trailer naming the framing (Content-Length, Transfer-Encoding: llhttp fails) or the connection
  *             (Connection: close: llhttp reads no further): read on without it. The gateway drops trailers.
+ *   proxy-connection
+ *             a Proxy-Connection header, which llhttp reads as Connection (close: it reads no further): read on
+ *             without it. The gateway drops it as hop-by-hop, and its keep-alive follows Connection alone.
  */
 function read(kind, buf, method) {
   const msgs = [];
@@ -162,7 +165,7 @@ function read(kind, buf, method) {
     }
   };
   const lineAround = (d, i) => {
-    const from = d.lastIndexOf(10, i - 1) + 1;
+    const from = i > 0 ? d.lastIndexOf(10, i - 1) + 1 : 0; // (a negative offset would count from the end)
     const lf = d.indexOf(10, i);
     return { from, to: lf < 0 ? d.length : lf + 1, text: d.subarray(from, lf < 0 ? d.length : lf).toString('latin1') };
   };
@@ -257,6 +260,19 @@ function read(kind, buf, method) {
           token = t;
         }
       }
+      let proxyClose = null;
+      if (kind === HTTPParser.REQUEST && code === 'HPE_CLOSED_CONNECTION' && done.length > 0
+        && done[done.length - 1].headers.some((x, j) => j % 2 === 0 && x.toLowerCase() === 'proxy-connection')) {
+        // llhttp reads Proxy-Connection as Connection; the gateway drops it (hop-by-hop) and reads on
+        const from = requestStart(data, done.length - 1);
+        const headEnd = data.indexOf('\r\n\r\n', from);
+        proxyClose = [];
+        for (let l = lineAround(data, from); headEnd >= 0 && l.from < headEnd; l = lineAround(data, l.to)) {
+          if (/^proxy-connection\s*:/i.test(l.text)) proxyClose.unshift(l);
+          if (l.to >= data.length) break;
+        }
+        if (proxyClose.length === 0) proxyClose = null;
+      }
       let closing = null;
       if (code === 'HPE_CLOSED_CONNECTION' && done.length > 0 && done[done.length - 1].trailers.some((x, j) =>
         j % 2 === 0 && x.toLowerCase() === 'connection')) {
@@ -274,6 +290,9 @@ function read(kind, buf, method) {
         && inChunkExtension(data, at)) {
         mark(msgs.length + r.msgs.length - 1, 'bws');
         cut(at, at + 1);
+      } else if (proxyClose !== null) {
+        mark(msgs.length + done.length - 1, 'proxy-connection');
+        for (const x of proxyClose) cut(x.from, x.to); // last line first: earlier offsets stay good
       } else if (closing !== null) {
         mark(msgs.length + done.length - 1, 'trailer');
         for (const x of closing) cut(x.from, x.to); // last line first: earlier offsets stay good

@@ -213,6 +213,8 @@ public final class RequestGuardHandler extends ChannelDuplexHandler {
     }
 
     private void reject(ChannelHandlerContext ctx, Object msg, int status, Refusal kind, String reason) {
+        boolean head = msg instanceof HttpRequest r && r.decoderResult().isSuccess()
+                && r.method().equals(HttpMethod.HEAD);
         ReferenceCountUtil.release(msg);
         rejected = true;
         if (log.isDebugEnabled()) {
@@ -223,7 +225,11 @@ public final class RequestGuardHandler extends ChannelDuplexHandler {
             ctx.close(); // a response is already on its way: the only honest answer is to cut it
             return;
         }
-        ctx.writeAndFlush(LocalResponses.text(ctx.alloc(), status, true)).addListener(ChannelFutureListener.CLOSE);
+        var answer = LocalResponses.text(ctx.alloc(), status, true);
+        if (head) {
+            answer.content().clear(); // a HEAD's answer has no body (RFC 9110 section 9.3.2), as LocalAnswer has it
+        }
+        ctx.writeAndFlush(answer).addListener(ChannelFutureListener.CLOSE);
     }
 
     private void answerOptionsAsterisk(ChannelHandlerContext ctx, Object msg) {

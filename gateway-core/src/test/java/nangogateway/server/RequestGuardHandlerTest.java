@@ -226,6 +226,23 @@ class RequestGuardHandlerTest {
         assertRejected(failed(new TooLongHttpHeaderException("headers")), 431);
     }
 
+    /** A HEAD refused here is answered as every HEAD is (RFC 9110 section 9.3.2): its headers, no body. */
+    @Test
+    void aRefusedHeadIsAnsweredWithoutABody() {
+        for (HttpMethod m : new HttpMethod[] {HttpMethod.HEAD, HttpMethod.GET}) {
+            EmbeddedChannel c = new EmbeddedChannel(new RequestGuardHandler());
+            c.writeInbound(full(m, "/", "")); // no Host
+            FullHttpResponse response = c.readOutbound();
+            try {
+                assertEquals(400, response.status().code());
+                assertEquals(m == HttpMethod.HEAD, response.content().readableBytes() == 0, m + ": " + response);
+            } finally {
+                response.release();
+                c.finishAndReleaseAll();
+            }
+        }
+    }
+
     @Test
     void missingHostIs400() {
         assertRejected(get("/"), 400);

@@ -94,12 +94,12 @@ final class ClientAnswers {
                 }
                 a = new Answer(status, headers, body.toByteArray(), complete);
             } else if (cl != null) {
-                int n = Integer.parseInt(cl.get(0));
+                long n = Long.parseLong(cl.get(0));
                 boolean bodiless = n > 0 && (pos == b.length || startsWith(b, pos, "HTTP/1."));
                 if (bodiless) {
                     a = new Answer(status, headers, new byte[0], true);
                 } else {
-                    int take = Math.min(n, b.length - pos);
+                    int take = (int) Math.min(n, b.length - pos);
                     byte[] body = java.util.Arrays.copyOfRange(b, pos, pos + take);
                     pos += take;
                     a = new Answer(status, headers, body, take == n);

@@ -59,7 +59,9 @@ final class LlhttpRecorder implements AutoCloseable {
                     + (lenient.contains("bws") ? " (llhttp refuses whitespace in a chunk extension; read on"
                             + " without it)" : "")
                     + (lenient.contains("trailer") ? " (llhttp refuses, or ends the connection on, a trailer naming"
-                            + " the framing or the connection; read on without it)" : "");
+                            + " the framing or the connection; read on without it)" : "")
+                    + (lenient.contains("proxy-connection") ? " (llhttp ends the connection on Proxy-Connection: close;"
+                            + " read on without it)" : "");
         }
     }
 
@@ -238,8 +240,8 @@ final class LlhttpRecorder implements AutoCloseable {
                 int status = Integer.parseInt(f.next());
                 String reason = f.text();
                 byte[] body = f.bytes();
-                messages.add(new Message(complete, upgrade, keepAlive, refused, lenient, version, method, url, status, reason, body,
-                        f.fields(), f.fields()));
+                messages.add(new Message(complete, upgrade, keepAlive, refused, lenient, version, method, url, status,
+                        reason, body, f.fields(), f.fields()));
             } else if (type.equals("e")) {
                 String end = f.next();
                 String code = f.text();

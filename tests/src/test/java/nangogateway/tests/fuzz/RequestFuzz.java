@@ -61,8 +61,9 @@ final class RequestFuzz {
         int gatewayAnswered;
         int stricter;
         /**
-         * Requests forwarded that llhttp reads only past something the gateway takes by design and drops, re-framing
-         * the body: whitespace in a chunk extension (RFC 9112's BWS), a trailer naming the framing or the connection.
+         * Requests forwarded that llhttp reads only past something the gateway takes by design and drops: whitespace
+         * in a chunk extension (RFC 9112's BWS), a trailer naming the framing or the connection (the body is
+         * re-framed), a Proxy-Connection header (hop-by-hop; llhttp reads it as Connection).
          */
         final Map<String, Integer> lenient = new TreeMap<>();
         final Map<Integer, Integer> ownStatuses = new TreeMap<>();
@@ -87,8 +88,9 @@ final class RequestFuzz {
             return streams + " streams: llhttp read " + llhttpRequests + " whole requests; the gateway forwarded "
                     + forwarded + " whole and " + cut + " cut off inside the body, answered " + gatewayAnswered
                      + " itself " + ownStatuses + " (" + stricter + " of them requests llhttp read whole), forwarded "
-                    + lenient + " that llhttp reads only past whitespace in a chunk extension (bws) or a framing "
-                    + "trailer (trailer), which the gateway drops; llhttp's readings ended " + llhttpEnds + "; " + discrepancies.size() + " discrepancies";
+                    + lenient + " that llhttp reads only past whitespace in a chunk extension (bws), a framing trailer "
+                    + "(trailer) or Proxy-Connection (proxy-connection), which the gateway drops; llhttp's readings "
+                    + "ended " + llhttpEnds + "; " + discrepancies.size() + " discrepancies";
         }
     }
 
@@ -104,7 +106,8 @@ final class RequestFuzz {
      * The fuzz listener: the public surface's kinds of route (GET-only proxied paths, a webhook POST, a header
      * condition, a local answer, a CORS preflight with no body allowed) and the internal listener's prefix route
      * that takes every method, each buffering the body first; plus two prefixes that stream the body as it comes,
-     * one with a 32-byte cap. Short timeouts end a stream that stops inside a request.
+     * one with a 32-byte cap. Short timeouts (300 ms) end a stream that stops inside a request or after its last:
+     * they decide when a stream ends, never what the oracle holds it to.
      */
     static GatewayConfig config(int nodePort) {
         ProxyAction buffered = new ProxyAction("nango", 1024 * 1024, ProxyAction.BaseUrlOverrideMode.STRIP, null);
@@ -127,8 +130,8 @@ final class RequestFuzz {
                 new RouteConfig("small", List.of(), "/small/", Set.of(), List.of(), false,
                         new ProxyAction("nango", 32, ProxyAction.BaseUrlOverrideMode.STRIP, null, null, false, false),
                         1));
-        ListenerLimits limits = new ListenerLimits(8 * 1024, 16 * 1024, 100, Duration.ofSeconds(1),
-                Duration.ofSeconds(1), Duration.ofSeconds(1));
+        ListenerLimits limits = new ListenerLimits(8 * 1024, 16 * 1024, 100, Duration.ofMillis(300),
+                Duration.ofMillis(300), Duration.ofMillis(300));
         ListenerConfig l = new ListenerConfig("public", "127.0.0.1", 0, null, routes, 403, limits,
                 ListenerOptions.DEFAULTS);
         return new GatewayConfig("fuzz", Map.of("nango", TestConfigs.nango(nodePort, Duration.ofSeconds(5))),
@@ -214,7 +217,7 @@ final class RequestFuzz {
         try (Socket s = new Socket()) {
             s.bind(new InetSocketAddress(ip, 0));
             s.connect(new InetSocketAddress("127.0.0.1", port), 10_000);
-            // A hang guard, not a timing assertion: the gateway ends every stream within its 1 s timeouts.
+            // A hang guard, not a timing assertion: the gateway ends every stream within its 300 ms timeouts.
             s.setSoTimeout(30_000);
             try {
                 s.getOutputStream().write(c.bytes());
@@ -262,17 +265,22 @@ final class RequestFuzz {
         if (o.clientProblem() != null) {
             stats.discrepancies.add(new Discrepancy(o.c(), o.clientProblem(), detail));
         }
-        // Each of Node's records is the gateway's request k: the answer with its request id, in order (an answer
-        // lost to a reset after the gateway closed can only be at the end).
+        // Each of Node's records is the gateway's request k: the answer that relays Node's (X-Recorder-Seq), or
+        // else the gateway's own answer with the record's request id, in order (an answer lost to a reset after
+        // the gateway closed can only be at the end).
         int[] index = new int[records.size()];
         int from = 0;
         for (int i = 0; i < records.size(); i++) {
             NodeRecord r = records.get(i);
             int k = -1;
-            for (int j = from; j < answers.size(); j++) {
-                if (r.requestId().equals(answers.get(j).header("X-Request-Id"))) {
+            for (int j = from; j < answers.size() && k < 0; j++) {
+                if (answers.get(j).recorderSeq() == r.seq()) {
                     k = j;
-                    break;
+                }
+            }
+            for (int j = from; j < answers.size() && k < 0; j++) {
+                if (answers.get(j).recorderSeq() < 0 && r.requestId().equals(answers.get(j).header("X-Request-Id"))) {
+                    k = j;
                 }
             }
             if (k < 0) {

@@ -218,7 +218,8 @@ final class RequestStreams {
         "CONNECT", "PRI", "QUERY", "PROPFIND", "M-SEARCH", "SOURCE", "LINK", "MKCALENDAR", "PURGE", "FOO", "get",
         "Get", "GET1", "G\u0000T", "BREW", "DESCRIBE", "SETUP", "", "GET ", "\tGET", "POST\u00ff", "PUT!", "PO"};
     private static final String[] TARGETS = {"/proxy/x", "/proxy/a/../b", "/proxy/./a", "//proxy/x", "/proxy//x",
-        "/proxy/%2e%2e/x", "/proxy/%2F", "/proxy/a%20b", "/proxy/a%zz", "/proxy/a#frag", "*", "http://gw.example/proxy/x",
+        "/proxy/%2e%2e/x", "/proxy/%2F", "/proxy/a%20b", "/proxy/a%zz", "/proxy/a#frag", "*",
+        "http://gw.example/proxy/x",
         "gw.example:443", "/proxy/a;b", "/proxy/a\\b", "/proxy/\u00e9", "/proxy/a?b=\u0000", "/proxy/a?x y",
         "/stream/x?q=%41", "/proxy/", "/", "/healthz", "/small/", "/webhook/prod/x", "/proxy/x?", "/proxy/x?a=b?c",
         "/PROXY/x", "/proxy/x%", "/proxy/x%4", "/stream/%7e"};
@@ -240,7 +241,8 @@ final class RequestStreams {
         "gw.example", "gw.example:80", "127.0.0.1", "[::1]", "a, b", "\"quoted\"", "X-Kept", "X-Hop", "Host",
         "Content-Length", "upgrade", "websocket", "h2c", "keep-alive, X-Kept", "1.1 evil", "trailers"};
     static final String[] LENGTHS = {"0", "1", "-1", "+5", "5,5", "5, 6", " 5", "5 ", "0x5", "05", "1e2", "",
-        "\uff15", "99999999999999999999", "18446744073709551616", "4294967296", "5\u0000", "5\t", "00000000000000000005",
+        "\uff15", "99999999999999999999", "18446744073709551616", "4294967296", "5\u0000", "5\t",
+        "00000000000000000005",
         "1000000"};
     static final String[] ENCODINGS = {"chunked", "Chunked", "CHUNKED", "chunked ", " chunked", "\tchunked",
         "chunked\t", "chunked, chunked", "gzip, chunked", "chunked, gzip", "identity", "identity, chunked", "chunk",
@@ -290,7 +292,7 @@ final class RequestStreams {
                 s = mutateBytes(s, r);
             }
         }
-        if (r.nextInt(20) != 0) {
+        if (r.nextInt(40) != 0) {
             s += SENTINEL;
         }
         return s.getBytes(StandardCharsets.ISO_8859_1);

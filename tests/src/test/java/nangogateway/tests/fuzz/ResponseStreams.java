@@ -200,7 +200,8 @@ final class ResponseStreams {
         "099", "600", "999", "20", "2000", "2OO", " 200", "200 ", "302", "404", "500", "502", ""};
     private static final String[] VERSIONS = {"HTTP/1.1", "HTTP/1.0", "HTTP/1.2", "HTTP/2", "http/1.1", "HTTP/1",
         "HTTP/1.1 ", "ICY", "HTTP/1.10", " HTTP/1.1", "HTTP/0.9"};
-    private static final String[] REASONS = {"OK", "", null, "Not \u00e9", "a\u0000b", "a\rb", "OK\t", " OK", "O\u007fK",
+    private static final String[] REASONS = {"OK", "", null, "Not \u00e9", "a\u0000b", "a\rb", "OK\t", " OK",
+        "O\u007fK",
         "X".repeat(200)};
     private static final String[] NAMES = {"Content-Length", "content-length", "CONTENT-LENGTH", "Transfer-Encoding",
         "transfer-encoding", "Content-Length ", " Content-Length", "Content_Length", "Connection", "Keep-Alive",
