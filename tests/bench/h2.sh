@@ -245,7 +245,7 @@ done
             ratios=(); p99r=()
             for ((i = 0; i < ${#g[@]}; i++)); do
                 ratios+=("$(awk -v a="${g[i]}" -v b="${n[i]}" 'BEGIN { printf "%.3f", a / b }')")
-                p99r+=("$(awk -v a="${gp[i]}" -v b="${np[i]}" 'BEGIN { printf "%.2f", b > 0 ? a / b : 0 }')")
+                p99r+=("$(awk -v a="${gp[i]}" -v b="${np[i]}" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }')")
             done
             printf '%-8s %-12s %14.0f %14.0f %8s %12s %12s %8s\n' "$kind" "$name" "$(median "${g[@]}")" \
                 "$(median "${n[@]}")" "$(median "${ratios[@]}")" "$(median "${gp[@]}")" "$(median "${np[@]}")" \
