@@ -134,6 +134,8 @@ check "the launcher runs the jar: nango-gateway --version" inside nango-gateway 
 check "systemd-analyze verify: no complaint about the unit" sh -c "! timeout 60 nsenter -t $LEADER -a \
   systemd-analyze verify nango-gateway.service 2>&1 | grep nango-gateway.service"
 check "bash completion installed" inside test -s /usr/share/bash-completion/completions/nango-gateway
+check "man page installed: nango-gateway(8)" sh -c "timeout 30 nsenter -t $LEADER -a zcat \
+  /usr/share/man/man8/nango-gateway.8.gz | grep -q '^.TH NANGO-GATEWAY 8'"
 check "conffiles registered" sh -c "timeout 30 nsenter -t $LEADER -a dpkg-query -W -f '\${Conffiles}' nango-gateway \
   | grep -q /etc/nango-gateway/gateway.yaml"
 
