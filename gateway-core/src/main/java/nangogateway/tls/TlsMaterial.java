@@ -4,7 +4,10 @@ import io.netty.handler.ssl.ApplicationProtocolConfig;
 import io.netty.handler.ssl.ApplicationProtocolNames;
 import io.netty.handler.ssl.ClientAuth;
 import io.netty.handler.ssl.JdkSslContext;
+import io.netty.handler.ssl.OpenSsl;
 import io.netty.handler.ssl.SslContext;
+import io.netty.handler.ssl.SslContextBuilder;
+import io.netty.handler.ssl.SslProvider;
 import io.netty.handler.ssl.SupportedCipherSuiteFilter;
 import java.io.IOException;
 import java.io.InputStream;
@@ -62,7 +65,9 @@ public final class TlsMaterial {
     public static void prepareInBackground() {
         Thread thread = new Thread(() -> {
             try {
-                Class.forName("io.netty.handler.ssl.JdkSslContext", true, TlsMaterial.class.getClassLoader());
+                if (!openSsl()) {
+                    Class.forName("io.netty.handler.ssl.JdkSslContext", true, TlsMaterial.class.getClassLoader());
+                }
             } catch (ClassNotFoundException | LinkageError e) {
                 // the listener's own load reports whatever is wrong
             }
@@ -75,6 +80,21 @@ public final class TlsMaterial {
         return load(config, config.http2());
     }
 
+    /**
+     * Whether TLS runs on BoringSSL (Netty's statically linked build, shipped in the jar): about half the CPU of the
+     * JDK's TLS stack per record, and no lock per engine. {@code -Dnangogateway.tls=jdk} asks for the JDK's stack;
+     * a machine the native library cannot load on (another CPU, a {@code noexec} temporary directory) falls back to
+     * it, and says so in the {@code ready:} line.
+     */
+    public static boolean openSsl() {
+        return !"jdk".equals(System.getProperty("nangogateway.tls")) && OpenSsl.isAvailable();
+    }
+
+    /** The TLS implementation in use, for the start-up log line. */
+    public static String implementation() {
+        return openSsl() ? OpenSsl.versionString() : "JDK " + System.getProperty("java.version");
+    }
+
     /** {@code http2}: offer {@code h2} by ALPN (the listener's pipeline can serve it), else HTTP/1.1 only. */
     public static Loaded load(TlsConfig config, boolean http2) throws TlsException {
         List<X509Certificate> chain = readChain(config.cert());
@@ -82,6 +102,28 @@ public final class TlsMaterial {
         if (!matches(key, chain.get(0).getPublicKey())) {
             throw new TlsException(config.key() + ": the private key does not belong to the certificate in "
                     + config.cert() + "; give the key that was issued with that certificate");
+        }
+        ApplicationProtocolConfig alpn = new ApplicationProtocolConfig(
+                ApplicationProtocolConfig.Protocol.ALPN,
+                ApplicationProtocolConfig.SelectorFailureBehavior.NO_ADVERTISE,
+                ApplicationProtocolConfig.SelectedListenerFailureBehavior.ACCEPT,
+                http2
+                        ? List.of(ApplicationProtocolNames.HTTP_2, ApplicationProtocolNames.HTTP_1_1)
+                        : List.of(ApplicationProtocolNames.HTTP_1_1));
+        if (openSsl()) {
+            try {
+                // The key and chain go to BoringSSL as they are (no key store in between).
+                SslContext ctx = SslContextBuilder.forServer(key, chain.toArray(new X509Certificate[0]))
+                        .sslProvider(SslProvider.OPENSSL)
+                        .protocols(PROTOCOLS)
+                        .ciphers(CIPHERS, SupportedCipherSuiteFilter.INSTANCE)
+                        .applicationProtocolConfig(alpn)
+                        .clientAuth(ClientAuth.NONE)
+                        .build();
+                return new Loaded(ctx, chain.get(0));
+            } catch (IOException | RuntimeException e) {
+                throw new TlsException(config.cert() + ": cannot build a TLS context: " + e.getMessage());
+            }
         }
         try {
             // The context is made here rather than by SslContextBuilder: Netty's JDK server context runs a one-off
@@ -91,14 +133,7 @@ public final class TlsMaterial {
             // No trust managers: without client certificates a server trusts nobody, and null would make the JDK
             // read its whole CA store (a tenth of a second) for nothing.
             jdk.init(keyManager(key, chain).getKeyManagers(), new TrustManager[0], null);
-            SslContext ctx = new JdkSslContext(jdk, false, CIPHERS, SupportedCipherSuiteFilter.INSTANCE,
-                    new ApplicationProtocolConfig(
-                            ApplicationProtocolConfig.Protocol.ALPN,
-                            ApplicationProtocolConfig.SelectorFailureBehavior.NO_ADVERTISE,
-                            ApplicationProtocolConfig.SelectedListenerFailureBehavior.ACCEPT,
-                            http2
-                                    ? List.of(ApplicationProtocolNames.HTTP_2, ApplicationProtocolNames.HTTP_1_1)
-                                    : List.of(ApplicationProtocolNames.HTTP_1_1)),
+            SslContext ctx = new JdkSslContext(jdk, false, CIPHERS, SupportedCipherSuiteFilter.INSTANCE, alpn,
                     ClientAuth.NONE, PROTOCOLS, false);
             return new Loaded(ctx, chain.get(0));
         } catch (IOException | GeneralSecurityException | RuntimeException e) {
