@@ -12,12 +12,20 @@ import java.util.concurrent.atomic.LongAdder;
 /**
  * Caps open connections per listener and per client address; a connection over a cap is closed at accept,
  * before a byte is read, and counted.
+ *
+ * <p>An HTTP/2 stream counts as one more connection while it is open (as nginx's {@code limit_conn} counts each
+ * HTTP/2 request): on HTTP/1.1 a connection carries one request at a time, so the caps bound what one client (and the
+ * listener) can have in flight, and a client must not multiply that by the 100 streams each HTTP/2 connection may
+ * open. A stream over a cap is refused ({@link #acquireStream}) before any handler reads it.
  */
 @ChannelHandler.Sharable
 public final class ConnectionLimitHandler extends ChannelInboundHandlerAdapter {
+    /** Connections and open HTTP/2 streams. */
     private final AtomicInteger total = new AtomicInteger();
-    private final ConcurrentHashMap<InetAddress, AtomicInteger> perClient = new ConcurrentHashMap<>();
+    private final AtomicInteger streams = new AtomicInteger();
+    private final ConcurrentHashMap<InetAddress, Integer> perClient = new ConcurrentHashMap<>();
     private final LongAdder refused = new LongAdder();
+    private final LongAdder refusedStreams = new LongAdder();
     private volatile int maxTotal;
     private volatile int maxPerClient;
 
@@ -34,12 +42,11 @@ public final class ConnectionLimitHandler extends ChannelInboundHandlerAdapter {
     @Override
     public void channelActive(ChannelHandlerContext ctx) {
         InetAddress client = ctx.channel().remoteAddress() instanceof InetSocketAddress a ? a.getAddress() : null;
-        int t = total.incrementAndGet();
-        int c = client == null ? 0 : perClient.computeIfAbsent(client, k -> new AtomicInteger()).incrementAndGet();
+        boolean within = take(client);
         // Counted down when the channel closes, whatever handlers it still has then: a WebSocket tunnel takes
         // this handler out of the pipeline, and a count tied to channelInactive would never come down.
         ctx.channel().closeFuture().addListener(f -> release(client));
-        if ((maxTotal > 0 && t > maxTotal) || (maxPerClient > 0 && c > maxPerClient)) {
+        if (!within) {
             refused.increment();
             ctx.close();
             return;
@@ -47,24 +54,59 @@ public final class ConnectionLimitHandler extends ChannelInboundHandlerAdapter {
         ctx.fireChannelActive();
     }
 
+    /**
+     * An HTTP/2 stream of {@code client} opens: true when it is within the caps, and then counted until
+     * {@link #releaseStream}; false (counted as refused, nothing held) when it is over one.
+     */
+    public boolean acquireStream(InetAddress client) {
+        if (!take(client)) {
+            release(client);
+            refusedStreams.increment();
+            return false;
+        }
+        streams.incrementAndGet();
+        return true;
+    }
+
+    /** A stream that {@link #acquireStream} let open has closed. */
+    public void releaseStream(InetAddress client) {
+        streams.decrementAndGet();
+        release(client);
+    }
+
+    /** Counts one more for the listener and the client; whether both are within their caps. */
+    private boolean take(InetAddress client) {
+        int t = total.incrementAndGet();
+        // merge and computeIfPresent: one atomic step per key, so a count never goes up on an entry being removed
+        int c = client == null ? 0 : perClient.merge(client, 1, Integer::sum);
+        return !(maxTotal > 0 && t > maxTotal) && !(maxPerClient > 0 && c > maxPerClient);
+    }
+
     private void release(InetAddress client) {
         total.decrementAndGet();
         if (client != null) {
-            perClient.computeIfPresent(client, (k, v) -> v.decrementAndGet() <= 0 ? null : v);
+            perClient.computeIfPresent(client, (k, v) -> v <= 1 ? null : v - 1);
         }
     }
 
-    /** Open connections of one client address (for tests and metrics). */
+    /** Open connections and streams of one client address (for tests and metrics). */
     public int open(InetAddress client) {
-        AtomicInteger n = perClient.get(client);
-        return n == null ? 0 : n.get();
+        Integer n = perClient.get(client);
+        return n == null ? 0 : n;
     }
 
+    /** Connections refused on accept. */
     public long refused() {
         return refused.sum();
     }
 
+    /** HTTP/2 streams refused because their client (or the listener) was at its cap. */
+    public long refusedStreams() {
+        return refusedStreams.sum();
+    }
+
+    /** Open connections (streams not counted). */
     public int open() {
-        return total.get();
+        return total.get() - streams.get();
     }
 }

@@ -78,6 +78,7 @@ public final class GatewayMetrics {
     /** Values read when metrics are scraped, by listener. */
     private final Map<String, LongSupplier> openConnections = new ConcurrentHashMap<>();
     private final Map<String, LongSupplier> refusedConnections = new ConcurrentHashMap<>();
+    private final Map<String, LongSupplier> refusedStreams = new ConcurrentHashMap<>();
     private final Map<String, LongSupplier> certificateExpiry = new ConcurrentHashMap<>();
     private volatile UpstreamConnections upstreamConnections;
 
@@ -163,6 +164,13 @@ public final class GatewayMetrics {
                 .help("Client connections closed on accept because a connection limit was reached, by listener.")
                 .labelNames("listener")
                 .callback(cb -> refusedConnections.forEach((l, v) -> cb.call(v.getAsLong(), l)))
+                .register(registry);
+        CounterWithCallback.builder()
+                .name("nango_gateway_http2_streams_refused_total")
+                .help("HTTP/2 streams reset with REFUSED_STREAM because their client (max_connections_per_client) or"
+                        + " the listener (max_connections) was at its cap; each open stream counts as a connection.")
+                .labelNames("listener")
+                .callback(cb -> refusedStreams.forEach((l, v) -> cb.call(v.getAsLong(), l)))
                 .register(registry);
         GaugeWithCallback.builder()
                 .name("nango_gateway_certificate_expiry_timestamp_seconds")
@@ -389,6 +397,11 @@ public final class GatewayMetrics {
     /** The listener's connections refused on accept since start, read at each scrape (it only grows). */
     public void refusedConnections(String listener, LongSupplier refused) {
         refusedConnections.put(listener, refused);
+    }
+
+    /** The listener's HTTP/2 streams refused at a connection cap since start, read at each scrape. */
+    public void refusedStreams(String listener, LongSupplier refused) {
+        refusedStreams.put(listener, refused);
     }
 
     /** The log queue's full-queue counts, read at each scrape (the logging backend lives in the command line). */

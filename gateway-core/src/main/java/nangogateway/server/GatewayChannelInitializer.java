@@ -4,16 +4,21 @@ import nangogateway.exchange.GatewaySnapshot;
 import io.netty.channel.ChannelInitializer;
 import io.netty.handler.codec.http2.Http2FrameCodec;
 import io.netty.handler.codec.http2.Http2FrameCodecBuilder;
+import io.netty.handler.codec.http2.Http2HeadersEncoder;
+import io.netty.util.AsciiString;
 import io.netty.handler.codec.http2.Http2MultiplexHandler;
 import io.netty.handler.codec.http2.Http2Settings;
 import io.netty.handler.codec.http2.Http2StreamChannel;
 import io.netty.channel.ChannelPipeline;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.handler.ssl.SslContext;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.util.function.Supplier;
 import nangogateway.config.ListenerConfig;
 import nangogateway.config.ListenerLimits;
 import nangogateway.config.ListenerOptions;
+import nangogateway.limits.ConnectionLimitHandler;
 import nangogateway.lifecycle.ConnectionDrainHandler;
 import nangogateway.observe.AccessLogHandler;
 import nangogateway.observe.RequestIdHandler;
@@ -39,6 +44,18 @@ import nangogateway.proxy.WebhookVerifyHandler;
  * current snapshot at each request.
  */
 public final class GatewayChannelInitializer extends ChannelInitializer<SocketChannel> {
+    /**
+     * Response fields HPACK never puts in the connection's table (RFC 7541 section 7.1.3): cookies and redirect
+     * targets, which may carry secrets a compression side channel could guess at, and values unique to each response
+     * (the request id, the date), which would only push useful entries out of the table and cost an insertion and an
+     * eviction per response.
+     */
+    static final Http2HeadersEncoder.SensitivityDetector NEVER_INDEXED = (name, value) ->
+            AsciiString.contentEqualsIgnoreCase(name, "set-cookie")
+                    || AsciiString.contentEqualsIgnoreCase(name, "x-request-id")
+                    || AsciiString.contentEqualsIgnoreCase(name, "location")
+                    || AsciiString.contentEqualsIgnoreCase(name, "date")
+                    || AsciiString.contentEqualsIgnoreCase(name, "www-authenticate");
     /** Streams a client may have open at once on one HTTP/2 connection (nginx: 128); more are refused. */
     static final int HTTP2_MAX_STREAMS = 100;
     /**
@@ -128,6 +145,7 @@ public final class GatewayChannelInitializer extends ChannelInitializer<SocketCh
                         .initialWindowSize(HTTP2_STREAM_WINDOW)
                         .headerTableSize(4096))
                 .validateHeaders(true)
+                .headerSensitivityDetector(NEVER_INDEXED)
                 .decoupleCloseAndGoAway(true)
                 .encoderEnforceMaxQueuedControlFrames(HTTP2_MAX_QUEUED_CONTROL_FRAMES)
                 .decoderEnforceMaxConsecutiveEmptyDataFrames(2)
@@ -137,10 +155,17 @@ public final class GatewayChannelInitializer extends ChannelInitializer<SocketCh
         p.addLast("h2", codec);
         p.addLast("h2-watch", new Http2ConnectionWatch(listener.name(), limits, services.metrics(),
                 codec.connection()));
+        ConnectionLimitHandler caps = connectionLimit(listener.options());
+        InetAddress client = p.channel().remoteAddress() instanceof InetSocketAddress a ? a.getAddress() : null;
         p.addLast("h2-streams", new Http2MultiplexHandler(new ChannelInitializer<Http2StreamChannel>() {
             @Override
             protected void initChannel(Http2StreamChannel stream) {
                 stream.config().setAutoRead(false);
+                if (!caps.acquireStream(client)) {
+                    stream.pipeline().addLast("refused", RefusedStream.INSTANCE);
+                    return;
+                }
+                stream.closeFuture().addListener(f -> caps.releaseStream(client));
                 addStream(stream.pipeline(), listener);
             }
         }));
@@ -165,8 +190,11 @@ public final class GatewayChannelInitializer extends ChannelInitializer<SocketCh
     }
 
     private void addConnectionLimit(ChannelPipeline p, ListenerOptions options) {
-        p.addLast("conn-limit", services.connectionLimits(listenerName, options.maxConnections(),
-                options.maxConnectionsPerClient()));
+        p.addLast("conn-limit", connectionLimit(options));
+    }
+
+    private ConnectionLimitHandler connectionLimit(ListenerOptions options) {
+        return services.connectionLimits(listenerName, options.maxConnections(), options.maxConnectionsPerClient());
     }
 
     private static void addTls(ChannelPipeline p, SslContext tls, SocketChannel ch) {

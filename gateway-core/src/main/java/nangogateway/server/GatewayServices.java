@@ -56,6 +56,7 @@ public final class GatewayServices {
             ConnectionLimitHandler created = new ConnectionLimitHandler(maxTotal, maxPerClient);
             metrics.openConnections(k, created::open);
             metrics.refusedConnections(k, created::refused);
+            metrics.refusedStreams(k, created::refusedStreams);
             return created;
         });
         h.update(maxTotal, maxPerClient);

@@ -34,7 +34,10 @@ import mockwebserver3.Dispatcher;
 import mockwebserver3.MockResponse;
 import mockwebserver3.MockWebServer;
 import mockwebserver3.RecordedRequest;
+import java.util.Set;
+import nangogateway.config.AccessLogFormat;
 import nangogateway.config.GatewayConfig;
+import nangogateway.config.ListenerOptions;
 import nangogateway.config.ListenerConfig;
 import nangogateway.config.ListenerLimits;
 import nangogateway.config.ServerSettings;
@@ -735,5 +738,38 @@ class Http2AbuseTest {
         assertArrayEquals(body, seen.get(1).getBody().toByteArray(), "the body, byte for byte (content-length)");
         assertArrayEquals(body, seen.get(2).getBody().toByteArray(), "the body, byte for byte (chunked)");
         assertEquals(Integer.toString(body.length), seen.get(1).getHeaders().get("Content-Length"));
+    }
+
+    /**
+     * Each open stream counts as a connection against max_connections_per_client (as nginx's limit_conn counts each
+     * HTTP/2 request): a client allowed 3 has its connection and two open streams; a third stream is refused with
+     * REFUSED_STREAM and reaches nothing, and once a stream ends its place is free again.
+     */
+    @Test
+    void openStreamsCountAgainstMaxConnectionsPerClient() throws Exception {
+        TlsConfig tls = new TlsConfig(certs.resolve("fullchain.pem"), certs.resolve("privkey.pem"), true);
+        ListenerOptions capped = new ListenerOptions(null, false, null, List.of(), null, 0, 3,
+                AccessLogFormat.COMBINED, Set.of());
+        ListenerConfig l = new ListenerConfig("capped", "127.0.0.1", 0, tls, TestConfigs.publicRoutes(), 403,
+                ListenerLimits.DEFAULTS, capped);
+        Gateway g = Gateway.start(new GatewayConfig("test",
+                Map.of("nango", TestConfigs.nango(nango.getPort(), Duration.ofSeconds(5))), List.of(l),
+                Map.of(), ServerSettings.DEFAULTS));
+        try (H2Wire w = H2Wire.tls(g.port("capped"))) {
+            w.timeout(10_000);
+            w.headers(1, false, post("5")); // open: their bodies have not come yet
+            w.headers(3, false, post("5"));
+            w.headers(5, true, get("/oauth/callback?third=1"));
+            assertEquals("RST(REFUSED_STREAM)", answer(w.awaitReset(5)));
+            w.data(1, true, "hello".getBytes(StandardCharsets.US_ASCII));
+            assertEquals("200", answer(w.awaitEnd(1)));
+            sentinel(w, 7); // stream 1's place
+            w.data(3, true, "hello".getBytes(StandardCharsets.US_ASCII));
+            assertEquals("200", answer(w.awaitEnd(3)));
+        }
+        String metrics = g.metrics().render();
+        g.close();
+        nangoSaw(HOOK, "/oauth/callback?sentinel=7", HOOK);
+        assertTrue(metrics.contains("nango_gateway_http2_streams_refused_total{listener=\"capped\"} 1.0"), metrics);
     }
 }
