@@ -109,6 +109,44 @@ class Http2Test {
         assertNull(seen.getHeaders().get("Transfer-Encoding"));
     }
 
+    /**
+     * Set-Cookie and Location never enter the connection's HPACK table (RFC 7541 section 7.1.3: a secret that is
+     * indexed can be guessed at through compression): every response carries them as never-indexed literals, the
+     * second identical answer as the first. HPACK writes such a field with a static-table name as 0001 and the
+     * name's index (set-cookie 55: 0x1f 0x28; location 46: 0x1f 0x1f), then the value.
+     */
+    @Test
+    void cookiesAndRedirectTargetsAreNeverIndexed() throws Exception {
+        int port = startGateway(true);
+        for (int i = 0; i < 2; i++) {
+            nango.enqueue(new MockResponse.Builder().code(302).addHeader("Location", "https://provider/authorize?x=1")
+                    .addHeader("Set-Cookie", "oauth2-abc=1; Path=/; HttpOnly").addHeader("Set-Cookie", "b=2")
+                    .build());
+        }
+        try (H2Wire w = H2Wire.tls(port)) {
+            for (int stream : new int[] {1, 3}) {
+                w.headers(stream, true, H2Wire.Block.request("GET", "/oauth/connect/github?connect_session_token=t"));
+                assertEquals(302, w.awaitEnd(stream).status());
+                byte[] block = w.frames().stream()
+                        .filter(f -> f.type() == H2Wire.HEADERS && f.stream() == stream)
+                        .findFirst().orElseThrow().payload();
+                assertEquals(2, count(block, (byte) 0x1f, (byte) 0x28), "both Set-Cookie never indexed, stream "
+                        + stream);
+                assertEquals(1, count(block, (byte) 0x1f, (byte) 0x1f), "Location never indexed, stream " + stream);
+            }
+        }
+    }
+
+    private static int count(byte[] in, byte a, byte b) {
+        int n = 0;
+        for (int i = 0; i + 1 < in.length; i++) {
+            if (in[i] == a && in[i + 1] == b) {
+                n++;
+            }
+        }
+        return n;
+    }
+
     @Test
     void deniesPrivateRoutesWithoutTouchingNango() throws Exception {
         int port = startGateway(true);
