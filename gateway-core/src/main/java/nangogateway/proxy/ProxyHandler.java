@@ -25,6 +25,7 @@ import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
 import java.io.IOException;
+import java.util.ArrayDeque;
 import nangogateway.config.ProxyAction;
 import nangogateway.config.ServerSettings;
 import nangogateway.limits.BufferBudgets;
@@ -75,6 +76,12 @@ public final class ProxyHandler extends ChannelInboundHandlerAdapter implements 
      * with it (the common small response), head and body go down the pipeline as one message.
      */
     private HttpResponse heldHead;
+    /**
+     * Body pieces that came in the same socket read as the head, held with it: a piece of that read that breaks the
+     * framing still finds nothing written, and the client gets a 502 rather than a cut connection. At most one read
+     * of the upstream (its buffers, already in memory), given back with the head.
+     */
+    private final ArrayDeque<HttpContent> heldPieces = new ArrayDeque<>();
     private boolean headWritten;
     private boolean clientKeepAlive;
     private boolean headRequest;
@@ -276,6 +283,9 @@ public final class ProxyHandler extends ChannelInboundHandlerAdapter implements 
 
     @Override
     public void responseContent(HttpContent content) {
+        if (content instanceof LastHttpContent && !heldPieces.isEmpty()) {
+            writeHeldHead(); // the head and the pieces before the end go first, in order (to the file, if it is used)
+        }
         if (content instanceof LastHttpContent last && responses.spooled()) {
             // The upstream is done and its connection pooled; the rest of the body waits in the file for the
             // client, and the end of the response follows it.
@@ -306,7 +316,10 @@ public final class ProxyHandler extends ChannelInboundHandlerAdapter implements 
             written.addListener(keepClient ? readNextRequest : ChannelFutureListener.CLOSE);
             return;
         }
-        writeHeldHead();
+        if (heldHead != null) {
+            heldPieces.add(content);
+            return;
+        }
         addToClient(content);
     }
 
@@ -341,6 +354,9 @@ public final class ProxyHandler extends ChannelInboundHandlerAdapter implements 
             ctx.write(heldHead, ctx.voidPromise());
             heldHead = null;
             headWritten = true;
+            for (HttpContent piece = heldPieces.poll(); piece != null; piece = heldPieces.poll()) {
+                addToClient(piece);
+            }
         }
     }
 
@@ -427,6 +443,9 @@ public final class ProxyHandler extends ChannelInboundHandlerAdapter implements 
         waitingUpstream = null;
         current = null;
         heldHead = null;
+        for (HttpContent piece = heldPieces.poll(); piece != null; piece = heldPieces.poll()) {
+            piece.release();
+        }
         awaitingClientWritable = false;
         finishing = false;
         if (responses != null) {

@@ -350,14 +350,16 @@ final class ResponseFuzz {
             return;
         }
         if (g == null && o.received().length == 0) {
-            // The gateway closed the client connection without a byte. Seen when the upstream's head and a first
-            // good chunk come in one read with a chunk the gateway refuses after them: the head is written, not yet
-            // flushed, and the close drops it. A refusal, not a response passed off as whole, but not the 502 it
-            // could be: counted.
+            // The gateway closed the client connection without a byte. It once did when the upstream's head and a
+            // first good chunk came in one read with a chunk refused after them (the head was written, not yet
+            // flushed, and the close dropped it); the head and the pieces of its read are now held together, so
+            // such a response gets the gateway's 502.
             stats.closedUnanswered++;
             if (f != null && f.complete()) {
                 stats.stricter++;
             }
+            stats.discrepancies.add(new Discrepancy(o.c(), "the client connection closed without a byte (a 502 was"
+                    + " due)", detail));
             return;
         }
         if (g == null) {
