@@ -158,6 +158,8 @@ check "systemctl enable --now" inside systemctl enable --now nango-gateway
 check "active (Type=notify: only once every listener is bound)" inside systemctl --quiet is-active nango-gateway
 log "      start to active: $(awk -v a="$T0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.2f s", b - a }')"
 check "status text" sh -c "timeout 30 nsenter -t $LEADER -a systemctl show -p StatusText --value nango-gateway | grep -q ."
+check "TLS on BoringSSL under the unit's sandbox" sh -c "timeout 30 nsenter -t $LEADER -a journalctl -u nango-gateway \
+  --no-pager -o cat | grep -q 'ready: .*TLS BoringSSL'"
 # MainPID is the container's own number for the process: everything about it is read inside the container.
 PID=$(main_pid)
 # Every option of the file, read from the file itself, and the bounds the issue asks for.

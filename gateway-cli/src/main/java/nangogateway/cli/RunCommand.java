@@ -142,7 +142,10 @@ final class RunCommand implements Callable<Integer> {
             }
             Thread hook = drainOnExit(gateway);
             String where = describeListeners(gateway, initial);
-            log.info("ready: {} ({} transport, configuration {})", where, gateway.transportName(), source.name());
+            String tls = initial.listeners().stream().anyMatch(l -> l.tls() != null)
+                    ? ", TLS " + TlsMaterial.implementation() : "";
+            log.info("ready: {} ({} transport{}, configuration {})", where, gateway.transportName(), tls,
+                    source.name());
             writeReloadStatus(true, List.of("started with " + source.name()));
             notifier.ready("serving " + where);
             ready.complete(gateway);
