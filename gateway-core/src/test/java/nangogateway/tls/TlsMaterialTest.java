@@ -61,6 +61,45 @@ class TlsMaterialTest {
         assertEquals("CN=rsa.example", handshake(TlsMaterial.load(tls).context(), p.cert()));
     }
 
+    /**
+     * BoringSSL when it loads (it does on the build's linux-x86_64), the JDK's stack when asked for: both offer
+     * exactly TLS 1.3 and 1.2, the same ALPN list, and serve a handshake.
+     */
+    @Test
+    void bothTlsStacksOfferTheSameProtocolsAndServeAHandshake() throws Exception {
+        Pair p = generate("EC", "stacks.example");
+        TlsConfig tls = write(p, traditional(p.keys().getPrivate()), "EC PRIVATE KEY");
+        assertTrue(TlsMaterial.openSsl(), "BoringSSL loads on this machine");
+        assertTrue(TlsMaterial.implementation().startsWith("BoringSSL"), TlsMaterial.implementation());
+        SslContext native_ = TlsMaterial.load(tls, true).context();
+        assertTrue(native_ instanceof io.netty.handler.ssl.OpenSslContext, native_.getClass().getName());
+        SslContext jdk;
+        System.setProperty("nangogateway.tls", "jdk");
+        try {
+            assertTrue(TlsMaterial.implementation().startsWith("JDK "), TlsMaterial.implementation());
+            jdk = TlsMaterial.load(tls, true).context();
+        } finally {
+            System.clearProperty("nangogateway.tls");
+        }
+        assertTrue(jdk instanceof io.netty.handler.ssl.JdkSslContext, jdk.getClass().getName());
+        for (SslContext ctx : List.of(native_, jdk)) {
+            assertEquals(List.of("h2", "http/1.1"), ctx.applicationProtocolNegotiator().protocols());
+            SSLEngine engine = ctx.newEngine(ByteBufAllocator.DEFAULT);
+            try {
+                // Netty's OpenSSL engine always lists the pseudo-protocol SSLv2Hello (a ClientHello format, which
+                // BoringSSL does not even parse); no SSL or TLS below 1.2 is enabled on either.
+                assertEquals(java.util.Set.of("TLSv1.3", "TLSv1.2"), java.util.Arrays.stream(engine.getEnabledProtocols())
+                        .filter(v -> !v.equals("SSLv2Hello")).collect(java.util.stream.Collectors.toSet()),
+                        ctx.getClass().getName());
+            } finally {
+                io.netty.util.ReferenceCountUtil.release(engine);
+            }
+            assertEquals("CN=stacks.example", handshake(ctx, p.cert()));
+        }
+        assertEquals(List.of("http/1.1"), TlsMaterial.load(tls, false).context().applicationProtocolNegotiator()
+                .protocols());
+    }
+
     @Test
     void sec1EcKeyServesAHandshake() throws Exception {
         Pair p = generate("EC", "ec.example");
