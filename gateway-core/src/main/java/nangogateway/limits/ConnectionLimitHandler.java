@@ -16,7 +16,7 @@ import java.util.concurrent.atomic.LongAdder;
  * <p>An HTTP/2 stream counts as one more connection while it is open (as nginx's {@code limit_conn} counts each
  * HTTP/2 request): on HTTP/1.1 a connection carries one request at a time, so the caps bound what one client (and the
  * listener) can have in flight, and a client must not multiply that by the 100 streams each HTTP/2 connection may
- * open. A stream over a cap is refused ({@link #acquireStream}) before any handler reads it.
+ * open. A stream over a cap is refused ({@link #acquireStream}: answered 503) before any handler reads it.
  */
 @ChannelHandler.Sharable
 public final class ConnectionLimitHandler extends ChannelInboundHandlerAdapter {

@@ -122,7 +122,10 @@ public final class Gateway implements AutoCloseable {
 
     private void startOnControl(GatewayConfig config) throws GatewayException {
         Built built = build(config);
-        built.tls().values().stream().findFirst().ifPresent(TlsWarmUp::inBackground);
+        if (!TlsMaterial.openSsl()) {
+            // The JDK's TLS stack loads and first runs hundreds of classes on its first handshake; BoringSSL does not.
+            built.tls().values().stream().findFirst().ifPresent(TlsWarmUp::inBackground);
+        }
         Map<String, Bound> bound = new LinkedHashMap<>();
         try {
             for (ListenerConfig l : config.listeners()) {

@@ -48,7 +48,7 @@ public final class GatewayChannelInitializer extends ChannelInitializer<SocketCh
      * Response fields HPACK never puts in the connection's table (RFC 7541 section 7.1.3): cookies and redirect
      * targets, which may carry secrets a compression side channel could guess at, and values unique to each response
      * (the request id, the date), which would only push useful entries out of the table and cost an insertion and an
-     * eviction per response.
+     * eviction per response; and authentication challenges.
      */
     static final Http2HeadersEncoder.SensitivityDetector NEVER_INDEXED = (name, value) ->
             AsciiString.contentEqualsIgnoreCase(name, "set-cookie")
@@ -155,13 +155,16 @@ public final class GatewayChannelInitializer extends ChannelInitializer<SocketCh
         p.addLast("h2", codec);
         p.addLast("h2-watch", new Http2ConnectionWatch(listener.name(), limits, services.metrics(),
                 codec.connection()));
-        ConnectionLimitHandler caps = connectionLimit(listener.options());
+        // The handler this connection was counted by (asking the services for it again would write back the caps of
+        // the configuration this connection was accepted under, over a reload that came during its handshake).
+        ConnectionLimitHandler caps = (ConnectionLimitHandler) p.get("conn-limit");
         InetAddress client = p.channel().remoteAddress() instanceof InetSocketAddress a ? a.getAddress() : null;
         p.addLast("h2-streams", new Http2MultiplexHandler(new ChannelInitializer<Http2StreamChannel>() {
             @Override
             protected void initChannel(Http2StreamChannel stream) {
                 stream.config().setAutoRead(false);
                 if (!caps.acquireStream(client)) {
+                    stream.config().setAutoRead(true); // its frames are read and dropped, so it can close
                     stream.pipeline().addLast("refused", RefusedStream.INSTANCE);
                     return;
                 }
@@ -190,11 +193,8 @@ public final class GatewayChannelInitializer extends ChannelInitializer<SocketCh
     }
 
     private void addConnectionLimit(ChannelPipeline p, ListenerOptions options) {
-        p.addLast("conn-limit", connectionLimit(options));
-    }
-
-    private ConnectionLimitHandler connectionLimit(ListenerOptions options) {
-        return services.connectionLimits(listenerName, options.maxConnections(), options.maxConnectionsPerClient());
+        p.addLast("conn-limit", services.connectionLimits(listenerName, options.maxConnections(),
+                options.maxConnectionsPerClient()));
     }
 
     private static void addTls(ChannelPipeline p, SslContext tls, SocketChannel ch) {

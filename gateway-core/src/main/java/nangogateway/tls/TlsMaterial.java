@@ -30,6 +30,7 @@ import java.util.List;
 import javax.net.ssl.KeyManagerFactory;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.TrustManager;
+import javax.net.ssl.TrustManagerFactory;
 import nangogateway.config.TlsConfig;
 
 /**
@@ -92,7 +93,20 @@ public final class TlsMaterial {
 
     /** The TLS implementation in use, for the start-up log line. */
     public static String implementation() {
-        return openSsl() ? OpenSsl.versionString() : "JDK " + System.getProperty("java.version");
+        if (openSsl()) {
+            return OpenSsl.versionString();
+        }
+        String jdk = "JDK " + System.getProperty("java.version");
+        Throwable why = "jdk".equals(System.getProperty("nangogateway.tls")) ? null : OpenSsl.unavailabilityCause();
+        return why == null ? jdk : jdk + " (BoringSSL did not load: " + why + ")";
+    }
+
+    /**
+     * Netty's BoringSSL key manager serves RSA and EC keys; any other kind PemKeys reads (Ed25519) is served by the
+     * JDK's stack.
+     */
+    private static boolean nativeKey(PrivateKey key) {
+        return key.getAlgorithm().equals("RSA") || key.getAlgorithm().equals("EC");
     }
 
     /** {@code http2}: offer {@code h2} by ALPN (the listener's pipeline can serve it), else HTTP/1.1 only. */
@@ -110,19 +124,24 @@ public final class TlsMaterial {
                 http2
                         ? List.of(ApplicationProtocolNames.HTTP_2, ApplicationProtocolNames.HTTP_1_1)
                         : List.of(ApplicationProtocolNames.HTTP_1_1));
-        if (openSsl()) {
+        if (openSsl() && nativeKey(key)) {
             try {
-                // The key and chain go to BoringSSL as they are (no key store in between).
+                // Netty hands the key and chain to BoringSSL through an in-memory key store: JKS, which holds a key
+                // without PKCS#12's 10,000-fold PBKDF2 each way; and an empty trust store, so that the JDK's CA store
+                // is neither read nor copied into the context (no client certificates are asked for).
                 SslContext ctx = SslContextBuilder.forServer(key, chain.toArray(new X509Certificate[0]))
                         .sslProvider(SslProvider.OPENSSL)
+                        .keyStoreType("JKS")
+                        .trustManager(trustNobody())
                         .protocols(PROTOCOLS)
                         .ciphers(CIPHERS, SupportedCipherSuiteFilter.INSTANCE)
                         .applicationProtocolConfig(alpn)
                         .clientAuth(ClientAuth.NONE)
                         .build();
                 return new Loaded(ctx, chain.get(0));
-            } catch (IOException | RuntimeException e) {
-                throw new TlsException(config.cert() + ": cannot build a TLS context: " + e.getMessage());
+            } catch (IOException | GeneralSecurityException | RuntimeException e) {
+                throw new TlsException(config.cert() + ": cannot build a TLS context: " + e.getMessage()
+                        + (e.getCause() == null ? "" : " (" + e.getCause().getMessage() + ")"));
             }
         }
         try {
@@ -139,6 +158,14 @@ public final class TlsMaterial {
         } catch (IOException | GeneralSecurityException | RuntimeException e) {
             throw new TlsException(config.cert() + ": cannot build a TLS context: " + e.getMessage());
         }
+    }
+
+    private static TrustManagerFactory trustNobody() throws GeneralSecurityException, IOException {
+        KeyStore none = KeyStore.getInstance("JKS");
+        none.load(null, null);
+        TrustManagerFactory factory = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+        factory.init(none);
+        return factory;
     }
 
     static List<X509Certificate> readChain(Path file) throws TlsException {

@@ -3,6 +3,7 @@ package nangogateway.upstream;
 import io.netty.channel.EventLoop;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslContextBuilder;
+import io.netty.handler.ssl.SslProvider;
 import io.netty.util.concurrent.FastThreadLocal;
 import java.util.HashMap;
 import java.util.Map;
@@ -12,6 +13,7 @@ import java.util.TreeSet;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import javax.net.ssl.SSLException;
 import nangogateway.config.UpstreamConfig;
+import nangogateway.tls.TlsMaterial;
 import nangogateway.net.Transport;
 
 /**
@@ -50,7 +52,10 @@ public final class UpstreamPools {
         SslContext c = clientTls;
         if (c == null) {
             try {
-                c = SslContextBuilder.forClient().build();
+                // The listeners' TLS stack: BoringSSL when it loaded, else (or with -Dnangogateway.tls=jdk) the JDK's.
+                c = SslContextBuilder.forClient()
+                        .sslProvider(TlsMaterial.openSsl() ? SslProvider.OPENSSL : SslProvider.JDK)
+                        .build();
             } catch (SSLException e) {
                 throw new IllegalStateException("cannot build the upstream TLS context", e);
             }

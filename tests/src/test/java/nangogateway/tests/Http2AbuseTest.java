@@ -742,8 +742,10 @@ class Http2AbuseTest {
 
     /**
      * Each open stream counts as a connection against max_connections_per_client (as nginx's limit_conn counts each
-     * HTTP/2 request): a client allowed 3 has its connection and two open streams; a third stream is refused with
-     * REFUSED_STREAM and reaches nothing, and once a stream ends its place is free again.
+     * HTTP/2 request): a client allowed 3 has its connection and two open streams; a third stream is answered 503
+     * with Retry-After and reaches nothing, and once a stream ends its place is free again. Refusals are answers, not
+     * resets: 300 of them on one connection (over Netty's cap of 200 resets sent in 30 s, past which it would end the
+     * connection) leave the connection and its open streams alone.
      */
     @Test
     void openStreamsCountAgainstMaxConnectionsPerClient() throws Exception {
@@ -755,21 +757,32 @@ class Http2AbuseTest {
         Gateway g = Gateway.start(new GatewayConfig("test",
                 Map.of("nango", TestConfigs.nango(nango.getPort(), Duration.ofSeconds(5))), List.of(l),
                 Map.of(), ServerSettings.DEFAULTS));
+        int refusals = 300;
         try (H2Wire w = H2Wire.tls(g.port("capped"))) {
-            w.timeout(10_000);
+            w.timeout(20_000);
             w.headers(1, false, post("5")); // open: their bodies have not come yet
             w.headers(3, false, post("5"));
-            w.headers(5, true, get("/oauth/callback?third=1"));
-            assertEquals("RST(REFUSED_STREAM)", answer(w.awaitReset(5)));
+            int stream = 5;
+            for (int i = 0; i < refusals; i++, stream += 2) {
+                w.headers(stream, true, get("/oauth/callback?over=" + i));
+                StreamResult r = w.awaitEnd(stream);
+                assertEquals("503", answer(r), "stream " + stream + ": " + r + "; GOAWAY " + w.goAway()
+                        + "; resets " + w.frames().stream().filter(f -> f.type() == H2Wire.RST_STREAM).toList());
+                assertEquals("1", String.valueOf(r.heads.get(0).get("retry-after")));
+            }
+            assertNull(w.goAway(), "the connection goes on");
+            assertEquals(List.of(), w.frames().stream().filter(f -> f.type() == H2Wire.RST_STREAM).toList(),
+                    "a refusal is an answer, not a reset");
             w.data(1, true, "hello".getBytes(StandardCharsets.US_ASCII));
             assertEquals("200", answer(w.awaitEnd(1)));
-            sentinel(w, 7); // stream 1's place
+            sentinel(w, stream); // stream 1's place
             w.data(3, true, "hello".getBytes(StandardCharsets.US_ASCII));
             assertEquals("200", answer(w.awaitEnd(3)));
         }
         String metrics = g.metrics().render();
         g.close();
-        nangoSaw(HOOK, "/oauth/callback?sentinel=7", HOOK);
-        assertTrue(metrics.contains("nango_gateway_http2_streams_refused_total{listener=\"capped\"} 1.0"), metrics);
+        nangoSaw(HOOK, "/oauth/callback?sentinel=" + (5 + 2 * refusals), HOOK);
+        assertTrue(metrics.contains("nango_gateway_http2_streams_refused_total{listener=\"capped\"} " + refusals
+                + ".0"), metrics);
     }
 }
