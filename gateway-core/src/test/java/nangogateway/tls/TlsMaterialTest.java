@@ -100,6 +100,16 @@ class TlsMaterialTest {
                 .protocols());
     }
 
+    /** An Ed25519 key (which Netty's BoringSSL key manager does not serve) is served by the JDK's stack. */
+    @Test
+    void ed25519KeyServesAHandshake() throws Exception {
+        Pair p = generate("Ed25519", "ed.example");
+        TlsConfig tls = write(p, pem("PRIVATE KEY", p.keys().getPrivate().getEncoded()), "PRIVATE KEY");
+        SslContext ctx = TlsMaterial.load(tls, true).context();
+        assertTrue(ctx instanceof io.netty.handler.ssl.JdkSslContext, ctx.getClass().getName());
+        assertEquals("CN=ed.example", handshake(ctx, p.cert()));
+    }
+
     @Test
     void sec1EcKeyServesAHandshake() throws Exception {
         Pair p = generate("EC", "ec.example");
@@ -261,7 +271,7 @@ class TlsMaterialTest {
         KeyPairGenerator g = KeyPairGenerator.getInstance(alg);
         if (alg.equals("EC")) {
             g.initialize(new ECGenParameterSpec("secp256r1"));
-        } else {
+        } else if (alg.equals("RSA")) {
             g.initialize(2048);
         }
         KeyPair keys = g.generateKeyPair();
@@ -270,7 +280,8 @@ class TlsMaterialTest {
         var builder = new JcaX509v3CertificateBuilder(name, BigInteger.valueOf(now.toEpochMilli()),
                 Date.from(now.minus(1, ChronoUnit.DAYS)), Date.from(now.plus(30, ChronoUnit.DAYS)), name,
                 keys.getPublic());
-        var signer = new JcaContentSignerBuilder(alg.equals("EC") ? "SHA256withECDSA" : "SHA256withRSA")
+        var signer = new JcaContentSignerBuilder(alg.equals("EC") ? "SHA256withECDSA"
+                : alg.equals("RSA") ? "SHA256withRSA" : alg)
                 .build(keys.getPrivate());
         return new Pair(new JcaX509CertificateConverter().getCertificate(builder.build(signer)), keys);
     }
