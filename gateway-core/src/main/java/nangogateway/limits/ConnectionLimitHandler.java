@@ -22,7 +22,8 @@ import java.util.concurrent.atomic.LongAdder;
 public final class ConnectionLimitHandler extends ChannelInboundHandlerAdapter {
     /** Connections and open HTTP/2 streams. */
     private final AtomicInteger total = new AtomicInteger();
-    private final AtomicInteger streams = new AtomicInteger();
+    /** Connections alone, for the open-connections gauge. */
+    private final AtomicInteger connections = new AtomicInteger();
     private final ConcurrentHashMap<InetAddress, Integer> perClient = new ConcurrentHashMap<>();
     private final LongAdder refused = new LongAdder();
     private final LongAdder refusedStreams = new LongAdder();
@@ -43,9 +44,13 @@ public final class ConnectionLimitHandler extends ChannelInboundHandlerAdapter {
     public void channelActive(ChannelHandlerContext ctx) {
         InetAddress client = ctx.channel().remoteAddress() instanceof InetSocketAddress a ? a.getAddress() : null;
         boolean within = take(client);
+        connections.incrementAndGet();
         // Counted down when the channel closes, whatever handlers it still has then: a WebSocket tunnel takes
         // this handler out of the pipeline, and a count tied to channelInactive would never come down.
-        ctx.channel().closeFuture().addListener(f -> release(client));
+        ctx.channel().closeFuture().addListener(f -> {
+            connections.decrementAndGet();
+            release(client);
+        });
         if (!within) {
             refused.increment();
             ctx.close();
@@ -64,13 +69,11 @@ public final class ConnectionLimitHandler extends ChannelInboundHandlerAdapter {
             refusedStreams.increment();
             return false;
         }
-        streams.incrementAndGet();
         return true;
     }
 
     /** A stream that {@link #acquireStream} let open has closed. */
     public void releaseStream(InetAddress client) {
-        streams.decrementAndGet();
         release(client);
     }
 
@@ -107,6 +110,6 @@ public final class ConnectionLimitHandler extends ChannelInboundHandlerAdapter {
 
     /** Open connections (streams not counted). */
     public int open() {
-        return total.get() - streams.get();
+        return connections.get();
     }
 }
