@@ -20,7 +20,9 @@ public enum Refusal {
     /** The Base-Url-Override policy refused the header. */
     OVERRIDE("override"),
     /** The client's rate limit was spent: 429. */
-    RATE_LIMITED("rate_limited");
+    RATE_LIMITED("rate_limited"),
+    /** An HTTP/2 stream over max_connections_per_client or max_connections (each open stream counts): 503. */
+    CONNECTION_LIMIT("connection_limit");
 
     private final String label;
 

@@ -1,8 +1,10 @@
 package nangogateway.limits;
 
+import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.util.AttributeKey;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.util.concurrent.ConcurrentHashMap;
@@ -16,10 +18,13 @@ import java.util.concurrent.atomic.LongAdder;
  * <p>An HTTP/2 stream counts as one more connection while it is open (as nginx's {@code limit_conn} counts each
  * HTTP/2 request): on HTTP/1.1 a connection carries one request at a time, so the caps bound what one client (and the
  * listener) can have in flight, and a client must not multiply that by the 100 streams each HTTP/2 connection may
- * open. A stream over a cap is refused ({@link #acquireStream}: answered 503) before any handler reads it.
+ * open. A stream over a cap ({@link #acquireStream} false) is marked {@link #overCap}: the router answers it 503 with
+ * {@code Retry-After}, through the stream's whole pipeline, so it is access-logged and counted as any refusal.
  */
 @ChannelHandler.Sharable
 public final class ConnectionLimitHandler extends ChannelInboundHandlerAdapter {
+    private static final AttributeKey<Boolean> OVER_CAP = AttributeKey.valueOf("nangogateway.overCap");
+
     /** Connections and open HTTP/2 streams. */
     private final AtomicInteger total = new AtomicInteger();
     /** Connections alone, for the open-connections gauge. */
@@ -70,6 +75,16 @@ public final class ConnectionLimitHandler extends ChannelInboundHandlerAdapter {
             return false;
         }
         return true;
+    }
+
+    /** Marks a stream that {@link #acquireStream} refused: its request is to be answered 503. */
+    public static void markOverCap(Channel stream) {
+        stream.attr(OVER_CAP).set(Boolean.TRUE);
+    }
+
+    /** Whether this channel is an HTTP/2 stream opened over a connection cap. */
+    public static boolean overCap(Channel ch) {
+        return ch.hasAttr(OVER_CAP);
     }
 
     /** A stream that {@link #acquireStream} let open has closed. */

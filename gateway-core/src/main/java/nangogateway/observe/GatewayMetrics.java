@@ -168,7 +168,8 @@ public final class GatewayMetrics {
         CounterWithCallback.builder()
                 .name("nango_gateway_http2_streams_refused_total")
                 .help("HTTP/2 streams answered 503 because their client (max_connections_per_client) or the"
-                        + " listener (max_connections) was at its cap; each open stream counts as a connection.")
+                        + " listener (max_connections) was at its cap when they opened; each open stream counts as a"
+                        + " connection.")
                 .labelNames("listener")
                 .callback(cb -> refusedStreams.forEach((l, v) -> cb.call(v.getAsLong(), l)))
                 .register(registry);

@@ -163,12 +163,11 @@ public final class GatewayChannelInitializer extends ChannelInitializer<SocketCh
             @Override
             protected void initChannel(Http2StreamChannel stream) {
                 stream.config().setAutoRead(false);
-                if (!caps.acquireStream(client)) {
-                    stream.config().setAutoRead(true); // its frames are read and dropped, so it can close
-                    stream.pipeline().addLast("refused", RefusedStream.INSTANCE);
-                    return;
+                if (caps.acquireStream(client)) {
+                    stream.closeFuture().addListener(f -> caps.releaseStream(client));
+                } else {
+                    ConnectionLimitHandler.markOverCap(stream); // answered 503 by the router, logged as any refusal
                 }
-                stream.closeFuture().addListener(f -> caps.releaseStream(client));
                 addStream(stream.pipeline(), listener);
             }
         }));

@@ -32,6 +32,7 @@ import nangogateway.config.RateLimit;
 import nangogateway.config.RespondAction;
 import nangogateway.config.RouteConfig;
 import nangogateway.http.Http1;
+import nangogateway.limits.ConnectionLimitHandler;
 import nangogateway.limits.RateLimiter;
 import nangogateway.observe.GatewayMetrics;
 import nangogateway.routing.RouteDecision;
@@ -113,6 +114,15 @@ public final class RouterHandler extends ChannelInboundHandlerAdapter {
         if (table == null) {
             facts.route("listener removed");
             answer(ctx, admitted, LocalResponses.text(ctx.alloc(), 503, true));
+            return;
+        }
+        if (ConnectionLimitHandler.overCap(ctx.channel())) {
+            // Not a reset: Netty ends a connection that is sent 200 resets in 30 s (against MadeYouReset), which
+            // would take the client's other streams with it. nginx's limit_conn answers 503 too.
+            FullHttpResponse r = LocalResponses.text(ctx.alloc(), 503, false);
+            r.headers().set(HttpHeaderNames.RETRY_AFTER, "1");
+            facts.deny("connection-limit", Refusal.CONNECTION_LIMIT);
+            answer(ctx, admitted, r);
             return;
         }
         RouteDecision decision = table.decide(request.method().name(), admitted.target(), request.headers());

@@ -743,7 +743,8 @@ class Http2AbuseTest {
     /**
      * Each open stream counts as a connection against max_connections_per_client (as nginx's limit_conn counts each
      * HTTP/2 request): a client allowed 3 has its connection and two open streams; a third stream is answered 503
-     * with Retry-After and reaches nothing, and once a stream ends its place is free again. Refusals are answers, not
+     * with Retry-After (by the router, so logged and counted as a refusal) and reaches nothing, and once a stream
+     * ends its place is free again. Refusals are answers, not
      * resets: 300 of them on one connection (over Netty's cap of 200 resets sent in 30 s, past which it would end the
      * connection) leave the connection and its open streams alone.
      */
@@ -760,6 +761,7 @@ class Http2AbuseTest {
         int refusals = 300;
         try (H2Wire w = H2Wire.tls(g.port("capped"))) {
             w.timeout(20_000);
+            w.noDelay(); // 300 answers in a row, each with a WINDOW_UPDATE back
             w.headers(1, false, post("5")); // open: their bodies have not come yet
             w.headers(3, false, post("5"));
             int stream = 5;
@@ -784,5 +786,8 @@ class Http2AbuseTest {
         nangoSaw(HOOK, "/oauth/callback?sentinel=" + (5 + 2 * refusals), HOOK);
         assertTrue(metrics.contains("nango_gateway_http2_streams_refused_total{listener=\"capped\"} " + refusals
                 + ".0"), metrics);
+        // Answered by the router like any refusal: counted (and access-logged) as one.
+        assertTrue(metrics.contains("nango_gateway_denied_requests_total{listener=\"capped\",reason=\"connection_limit\"} "
+                + refusals + ".0"), metrics);
     }
 }
