@@ -36,7 +36,8 @@ import nangogateway.config.TlsConfig;
 /**
  * Loads a listener's certificate chain and private key as certbot writes them (PEM full chain; PKCS#8, PKCS#1 RSA
  * or SEC1 EC key), checks that the key belongs to the certificate, and builds the server context: TLS 1.3 and 1.2
- * only, modern AEAD suites, ALPN {@code http/1.1}.
+ * only, modern AEAD suites, ALPN {@code h2} (where the listener serves it) and {@code http/1.1}; on BoringSSL when it
+ * loads (see {@link #openSsl()}), else on the JDK's TLS.
  */
 public final class TlsMaterial {
     private static final String KINDS = "an unencrypted PEM key: PKCS#8 'PRIVATE KEY', PKCS#1 'RSA PRIVATE KEY' or"
