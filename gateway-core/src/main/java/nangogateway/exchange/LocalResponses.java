@@ -80,7 +80,12 @@ public final class LocalResponses {
      * (its memory budget is spent), and a retry in a moment may find some.
      */
     public static FullHttpResponse retryLater(ByteBufAllocator alloc) {
-        FullHttpResponse r = text(alloc, 503, true);
+        return retryLater(alloc, true);
+    }
+
+    /** 503 with {@code Retry-After: 1}; {@code close}: with {@code Connection: close}. */
+    public static FullHttpResponse retryLater(ByteBufAllocator alloc, boolean close) {
+        FullHttpResponse r = text(alloc, 503, close);
         r.headers().set(HttpHeaderNames.RETRY_AFTER, "1");
         return r;
     }

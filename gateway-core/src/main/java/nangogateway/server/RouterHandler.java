@@ -119,10 +119,8 @@ public final class RouterHandler extends ChannelInboundHandlerAdapter {
         if (ConnectionLimitHandler.overCap(ctx.channel())) {
             // Not a reset: Netty ends a connection that is sent 200 resets in 30 s (against MadeYouReset), which
             // would take the client's other streams with it. nginx's limit_conn answers 503 too.
-            FullHttpResponse r = LocalResponses.text(ctx.alloc(), 503, false);
-            r.headers().set(HttpHeaderNames.RETRY_AFTER, "1");
             facts.deny("connection-limit", Refusal.CONNECTION_LIMIT);
-            answer(ctx, admitted, r);
+            answer(ctx, admitted, LocalResponses.retryLater(ctx.alloc(), false));
             return;
         }
         RouteDecision decision = table.decide(request.method().name(), admitted.target(), request.headers());

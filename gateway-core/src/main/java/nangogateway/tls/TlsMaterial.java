@@ -141,8 +141,7 @@ public final class TlsMaterial {
                         .build();
                 return new Loaded(ctx, chain.get(0));
             } catch (IOException | GeneralSecurityException | RuntimeException e) {
-                throw new TlsException(config.cert() + ": cannot build a TLS context: " + e.getMessage()
-                        + (e.getCause() == null ? "" : " (" + e.getCause().getMessage() + ")"));
+                throw contextError(config, e);
             }
         }
         try {
@@ -157,8 +156,13 @@ public final class TlsMaterial {
                     ClientAuth.NONE, PROTOCOLS, false);
             return new Loaded(ctx, chain.get(0));
         } catch (IOException | GeneralSecurityException | RuntimeException e) {
-            throw new TlsException(config.cert() + ": cannot build a TLS context: " + e.getMessage());
+            throw contextError(config, e);
         }
+    }
+
+    private static TlsException contextError(TlsConfig config, Exception e) {
+        return new TlsException(config.cert() + ": cannot build a TLS context: " + e.getMessage()
+                + (e.getCause() == null ? "" : " (" + e.getCause().getMessage() + ")"));
     }
 
     private static TrustManagerFactory trustNobody() throws GeneralSecurityException, IOException {
