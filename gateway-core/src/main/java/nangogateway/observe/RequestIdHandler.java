@@ -28,12 +28,8 @@ public final class RequestIdHandler extends ChannelDuplexHandler {
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
         if (msg instanceof HttpRequest r) {
-            boolean failed = r.decoderResult().isFailure();
-            CharSequence id = failed ? null : acceptable(r.headers().valueCharSequenceIterator(NAME));
-            if (id == null) {
-                id = fresh();
-            }
-            if (!failed) {
+            CharSequence id = idFor(r);
+            if (r.decoderResult().isSuccess()) {
                 r.headers().set(NAME, id);
             }
             facts.requestId(id);
@@ -50,6 +46,12 @@ public final class RequestIdHandler extends ChannelDuplexHandler {
             }
         }
         ctx.write(msg, promise);
+    }
+
+    /** The request's id: the client's own when it is acceptable, a fresh one otherwise (always for a refused head). */
+    public static CharSequence idFor(HttpRequest r) {
+        CharSequence id = r.decoderResult().isFailure() ? null : acceptable(r.headers().valueCharSequenceIterator(NAME));
+        return id == null ? fresh() : id;
     }
 
     /** The client's id when it sent exactly one of 1–128 characters from {@code [A-Za-z0-9._:-]}. */

@@ -6,6 +6,7 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.http.HttpRequest;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.net.SocketAddress;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Supplier;
@@ -43,13 +44,14 @@ public final class ClientAddressHandler extends ChannelInboundHandlerAdapter {
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
         if (msg instanceof HttpRequest r) {
-            facts.clientAddress(resolve(ctx, r));
+            facts.clientAddress(resolve(ctx.channel().remoteAddress(), r));
         }
         ctx.fireChannelRead(msg);
     }
 
-    private String resolve(ChannelHandlerContext ctx, HttpRequest r) {
-        if (!(ctx.channel().remoteAddress() instanceof InetSocketAddress peer)) {
+    /** The client of {@code r}, which came from the socket peer {@code remote}. */
+    String resolve(SocketAddress remote, HttpRequest r) {
+        if (!(remote instanceof InetSocketAddress peer)) {
             return "unknown";
         }
         InetAddress current = peer.getAddress();

@@ -33,8 +33,8 @@ import nangogateway.proxy.WebhookVerifyHandler;
  * request-id → client-address → guard → router → verify → proxy → callback → errors
  *                                      (or guard → https-redirect, or guard → admin)
  *
- * HTTP/2 (a TLS listener, ALPN h2): conn-limit → tls → [alpn] → h2 (frame codec) → h2-watch → h2-streams → errors,
- * and in each stream's own channel:
+ * HTTP/2 (a TLS listener, ALPN h2): conn-limit → tls → [alpn] → h2 (frame codec) → h2-watch → h2-refusals →
+ * h2-streams → errors, and in each stream's own channel (for every request h2-refusals does not answer itself):
  *      h2-stream → [hsts] → flow → timeouts → access-log → request-id → client-address → guard → router → ...
  * </pre>
  * {@code flow} hands decoded messages on one per {@code read()}, which is what makes back-pressure and
@@ -159,6 +159,7 @@ public final class GatewayChannelInitializer extends ChannelInitializer<SocketCh
         // the configuration this connection was accepted under, over a reload that came during its handshake).
         ConnectionLimitHandler caps = (ConnectionLimitHandler) p.get("conn-limit");
         InetAddress client = p.channel().remoteAddress() instanceof InetSocketAddress a ? a.getAddress() : null;
+        p.addLast("h2-refusals", new Http2RefusalHandler(listener, snapshots, services, caps, client));
         p.addLast("h2-streams", new Http2MultiplexHandler(new ChannelInitializer<Http2StreamChannel>() {
             @Override
             protected void initChannel(Http2StreamChannel stream) {

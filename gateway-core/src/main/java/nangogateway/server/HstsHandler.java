@@ -17,9 +17,16 @@ public final class HstsHandler extends ChannelOutboundHandlerAdapter {
 
     @Override
     public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
-        if (msg instanceof HttpResponse r && r.status().code() >= 200) {
-            r.headers().set("Strict-Transport-Security", value);
+        if (msg instanceof HttpResponse r) {
+            mark(r, value);
         }
         ctx.write(msg, promise);
+    }
+
+    /** Adds the header {@code value} to a final (non-1xx) response. */
+    static void mark(HttpResponse r, String value) {
+        if (r.status().code() >= 200) {
+            r.headers().set("Strict-Transport-Security", value);
+        }
     }
 }

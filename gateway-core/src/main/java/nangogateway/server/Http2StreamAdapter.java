@@ -319,7 +319,7 @@ final class Http2StreamAdapter extends ChannelDuplexHandler {
     }
 
     /** The response head as HTTP/2 fields: lowercase names, no connection-specific ones, relayed lines included. */
-    private static Http2Headers headers(HttpResponse r) {
+    static Http2Headers headers(HttpResponse r) {
         Http2Headers h = new DefaultHttp2Headers(false);
         h.status(r.status().codeAsText());
         HttpHeaders gatewaySet = r.headers();

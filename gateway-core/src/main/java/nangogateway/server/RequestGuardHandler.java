@@ -115,7 +115,7 @@ public final class RequestGuardHandler extends ChannelDuplexHandler {
      * its body is framed. One pass over the header lines collects the few that matter here; the checks then run
      * in a fixed order, so a head with several faults is always refused for the same one.
      */
-    private String check(HttpRequest request) {
+    String check(HttpRequest request) {
         if (request.decoderResult().isFailure()) {
             Throwable cause = request.decoderResult().cause();
             return "malformed request: " + cause.getClass().getSimpleName() + ": " + cause.getMessage();

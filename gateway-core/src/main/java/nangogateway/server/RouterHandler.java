@@ -7,6 +7,7 @@ import nangogateway.exchange.GatewaySnapshot;
 import nangogateway.exchange.LocalAnswer;
 import nangogateway.exchange.LocalResponses;
 import nangogateway.exchange.Refusal;
+import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
@@ -116,63 +117,70 @@ public final class RouterHandler extends ChannelInboundHandlerAdapter {
             answer(ctx, admitted, LocalResponses.text(ctx.alloc(), 503, true));
             return;
         }
-        if (ConnectionLimitHandler.overCap(ctx.channel())) {
-            // Not a reset: Netty ends a connection that is sent 200 resets in 30 s (against MadeYouReset), which
-            // would take the client's other streams with it. nginx's limit_conn answers 503 too.
-            facts.deny("connection-limit", Refusal.CONNECTION_LIMIT);
-            answer(ctx, admitted, LocalResponses.retryLater(ctx.alloc(), false));
+        boolean overCap = ConnectionLimitHandler.overCap(ctx.channel());
+        RouteDecision decision = overCap ? null
+                : table.decide(request.method().name(), admitted.target(), request.headers());
+        FullHttpResponse refused = refusal(ctx.alloc(), table, decision, overCap, facts);
+        if (refused != null) {
+            answer(ctx, admitted, refused);
             return;
         }
-        RouteDecision decision = table.decide(request.method().name(), admitted.target(), request.headers());
-        if (overRateLimit(ctx, admitted, table, decision)) {
-            return;
-        }
-        if (decision instanceof RouteDecision.Matched m) {
-            facts.route(m.route().name());
-            var action = m.route().action();
-            if (action instanceof RespondAction r) {
-                answer(ctx, admitted, respond(ctx, r));
-            } else if (action instanceof MetricsAction) {
-                answer(ctx, admitted, LocalResponses.build(ctx.alloc(), HttpResponseStatus.OK, metrics.render(),
-                        "text/plain; version=0.0.4; charset=utf-8", false));
-            } else if (action instanceof ProxyAction p) {
-                forward(ctx, admitted, m.route(), m.params(), snapshot, p.maxRequestBody());
-            } else if (action instanceof CallbackAction) {
-                forward(ctx, admitted, m.route(), m.params(), snapshot, 0);
-            }
-        } else if (decision instanceof RouteDecision.MethodNotAllowed na) {
-            FullHttpResponse r = LocalResponses.text(ctx.alloc(), 405, false);
-            r.headers().set(HttpHeaderNames.ALLOW, String.join(", ", na.allow()));
-            facts.deny("method-not-allowed", Refusal.METHOD);
-            answer(ctx, admitted, r);
-        } else {
-            int status = ((RouteDecision.Otherwise) decision).status();
-            facts.deny("otherwise", Refusal.NOT_ALLOWLISTED);
-            answer(ctx, admitted, LocalResponses.text(ctx.alloc(), status, false));
+        RouteDecision.Matched m = (RouteDecision.Matched) decision;
+        facts.route(m.route().name());
+        var action = m.route().action();
+        if (action instanceof RespondAction r) {
+            answer(ctx, admitted, respond(ctx, r));
+        } else if (action instanceof MetricsAction) {
+            answer(ctx, admitted, LocalResponses.build(ctx.alloc(), HttpResponseStatus.OK, metrics.render(),
+                    "text/plain; version=0.0.4; charset=utf-8", false));
+        } else if (action instanceof ProxyAction p) {
+            forward(ctx, admitted, m.route(), m.params(), snapshot, p.maxRequestBody());
+        } else if (action instanceof CallbackAction) {
+            forward(ctx, admitted, m.route(), m.params(), snapshot, 0);
         }
     }
 
-    /** Applies the route's own limit, or the listener's; answers 429 with {@code Retry-After} when exceeded. */
-    private boolean overRateLimit(ChannelHandlerContext ctx, AdmittedRequest admitted, RouteTable table,
-            RouteDecision decision) {
+    /**
+     * The router's refusals, in order: 503 for a stream over a connection cap (not a reset: Netty ends a connection
+     * that is sent 200 resets in 30 s, against MadeYouReset, which would take the client's other streams with it;
+     * nginx's limit_conn answers 503 too), 429 with {@code Retry-After} over the route's own rate limit or the
+     * listener's, 405 with {@code Allow} for another method of a route, and the listener's {@code otherwise} for a
+     * request no route takes. Null when {@code decision} matched a route and no limit refuses it. The refusal is
+     * recorded in {@code facts}, whose client address is the rate limit's key. Also what an HTTP/2 connection
+     * answers without a stream pipeline ({@link Http2RefusalHandler}).
+     */
+    FullHttpResponse refusal(ByteBufAllocator alloc, RouteTable table, RouteDecision decision, boolean overCap,
+            RequestFacts facts) {
+        if (overCap) {
+            facts.deny("connection-limit", Refusal.CONNECTION_LIMIT);
+            return LocalResponses.retryLater(alloc, false);
+        }
         RouteConfig route = decision instanceof RouteDecision.Matched m ? m.route() : null;
         RateLimit limit = route != null && route.rateLimit() != null ? route.rateLimit()
                 : table.listener().options().rateLimit();
-        if (limit == null) {
-            return false;
+        if (limit != null) {
+            String scope = listenerName + "/" + (route != null && route.rateLimit() != null ? route.name() : "*");
+            String client = facts.resolvedClientAddress();
+            long wait = rateLimiter.acquire(scope, client == null ? "unknown" : client, limit);
+            if (wait != 0) {
+                metrics.rateLimited(listenerName);
+                FullHttpResponse r = LocalResponses.text(alloc, 429, false);
+                r.headers().set(HttpHeaderNames.RETRY_AFTER, Long.toString(wait));
+                facts.deny("rate-limited", Refusal.RATE_LIMITED);
+                return r;
+            }
         }
-        String scope = listenerName + "/" + (route != null && route.rateLimit() != null ? route.name() : "*");
-        String client = facts.resolvedClientAddress();
-        long wait = rateLimiter.acquire(scope, client == null ? "unknown" : client, limit);
-        if (wait == 0) {
-            return false;
+        if (decision instanceof RouteDecision.MethodNotAllowed na) {
+            FullHttpResponse r = LocalResponses.text(alloc, 405, false);
+            r.headers().set(HttpHeaderNames.ALLOW, String.join(", ", na.allow()));
+            facts.deny("method-not-allowed", Refusal.METHOD);
+            return r;
         }
-        metrics.rateLimited(listenerName);
-        FullHttpResponse r = LocalResponses.text(ctx.alloc(), 429, false);
-        r.headers().set(HttpHeaderNames.RETRY_AFTER, Long.toString(wait));
-        facts.deny("rate-limited", Refusal.RATE_LIMITED);
-        answer(ctx, admitted, r);
-        return true;
+        if (decision instanceof RouteDecision.Otherwise o) {
+            facts.deny("otherwise", Refusal.NOT_ALLOWLISTED);
+            return LocalResponses.text(alloc, o.status(), false);
+        }
+        return null;
     }
 
     private void forward(ChannelHandlerContext ctx, AdmittedRequest admitted, RouteConfig route,

@@ -15,7 +15,7 @@ class AccessLogSecondsTest {
                 999_500_000L, 1_000_000_000L, 61_234_567_891L};
         for (long n : edges) {
             assertEquals(String.format(Locale.ROOT, "%.3f", n / 1e9),
-                    AccessLogHandler.seconds(new StringBuilder(), n).toString(), "nanos " + n);
+                    AccessLog.seconds(new StringBuilder(), n).toString(), "nanos " + n);
         }
         for (int i = 0; i < 100_000; i++) {
             long n = (long) (random.nextDouble() * 100e9);
@@ -23,7 +23,7 @@ class AccessLogSecondsTest {
                 continue; // an exact half: %.3f sees the double's binary value, which may fall either side
             }
             assertEquals(String.format(Locale.ROOT, "%.3f", n / 1e9),
-                    AccessLogHandler.seconds(new StringBuilder(), n).toString(), "nanos " + n);
+                    AccessLog.seconds(new StringBuilder(), n).toString(), "nanos " + n);
         }
     }
 }
