@@ -748,6 +748,145 @@ class Http2AbuseTest {
      * resets: 300 of them on one connection (over Netty's cap of 200 resets sent in 30 s, past which it would end the
      * connection) leave the connection and its open streams alone.
      */
+    // ------------------------------------------------------------------------------- refusals on the connection
+
+    /**
+     * Requests the router refuses are answered on the connection, without a stream pipeline: interleaved with
+     * proxied ones in one burst, each stream gets its own answer, Nango sees exactly the proxied ones, and the frames
+     * a client sends on an answered stream afterwards (a reset, DATA after its END_STREAM) cost nothing but the
+     * RFC's answer.
+     */
+    @Test
+    void refusalsInterleavedWithProxiedStreamsInOneBurst() throws Exception {
+        int pairs = 40;
+        try (H2Wire w = H2Wire.tls(port)) {
+            w.timeout(20_000);
+            ByteArrayOutputStream burst = new ByteArrayOutputStream();
+            for (int i = 0; i < 2 * pairs; i++) {
+                int stream = 1 + 2 * i;
+                Block b = i % 2 == 0 ? get("/oauth/callback?n=" + i) : get("/api/v1/account?n=" + i);
+                burst.writeBytes(H2Wire.encode(HEADERS, END_HEADERS | H2Wire.END_STREAM, stream, b.bytes()));
+            }
+            w.write(burst.toByteArray());
+            Set<String> expected = new java.util.HashSet<>();
+            for (int i = 0; i < 2 * pairs; i++) {
+                int stream = 1 + 2 * i;
+                StreamResult r = w.awaitEnd(stream);
+                if (i % 2 == 0) {
+                    assertEquals("200", answer(r), "stream " + stream + ": " + r);
+                    assertEquals("nango saw /oauth/callback?n=" + i, r.bodyText());
+                    expected.add("/oauth/callback?n=" + i);
+                } else {
+                    assertEquals("403", answer(r), "stream " + stream + ": " + r);
+                    assertEquals("403 Forbidden\n", r.bodyText());
+                    assertEquals(32, String.valueOf(r.heads.get(0).get("x-request-id")).length(), r.toString());
+                }
+            }
+            w.rst(3, CANCEL); // answered and closed: nothing to act on
+            w.data(7, true, "late".getBytes(StandardCharsets.US_ASCII));
+            sentinel(w, 1 + 4 * pairs);
+            expected.add("/oauth/callback?sentinel=" + (1 + 4 * pairs));
+            Set<String> got = new java.util.HashSet<>();
+            seen.forEach(r -> got.add(r.getTarget()));
+            assertEquals(expected, got, "what reached Nango");
+            assertEquals(expected.size(), nango.getRequestCount());
+        }
+        assertEquals(pairs, metric("nango_gateway_denied_requests_total{", "reason=\"not_allowlisted\""));
+    }
+
+    /**
+     * A refusal answered on the connection whose body the client's flow control holds back keeps its stream open
+     * until the body is taken: DATA the client sends on it meanwhile is a stream error (STREAM_CLOSED), answered with
+     * a reset, and a reset from the client just ends it; the other streams' bodies follow once the client opens
+     * their windows, and the connection serves on.
+     */
+    @Test
+    void refusalHeldByFlowControl() throws Exception {
+        try (H2Wire w = H2Wire.tls(port)) {
+            w.frame(SETTINGS, 0, 0, settings(0x4, 0)); // SETTINGS_INITIAL_WINDOW_SIZE 0: no DATA until granted
+            w.headers(1, true, get("/api/v1/account"));
+            w.headers(3, true, get("/oauth/callback?held=1"));
+            w.headers(5, true, get("/api/v1/cancelled"));
+            StreamResult denied = w.stream(1);
+            StreamResult proxied = w.stream(3);
+            StreamResult cancelled = w.stream(5);
+            while ((denied.heads.isEmpty() || proxied.heads.isEmpty() || cancelled.heads.isEmpty()) && w.pump()) {
+                // the HEADERS are not flow-controlled: both come
+            }
+            assertEquals(403, denied.status());
+            assertEquals(200, proxied.status());
+            assertEquals(0, denied.body.size(), "no DATA within a zero window");
+            w.rst(5, CANCEL); // the client gives up on an answer it has not taken all of: nothing more on stream 5
+            w.data(1, false, "more".getBytes(StandardCharsets.US_ASCII)); // the request had ended
+            assertEquals("403+RST(STREAM_CLOSED)", answer(w.awaitReset(1)));
+            w.windowUpdate(3, 65_535);
+            assertEquals("nango saw /oauth/callback?held=1", w.awaitEnd(3).bodyText());
+            assertNull(w.goAway());
+        }
+        try (H2Wire w = H2Wire.tls(port)) {
+            w.headers(1, true, get("/api/v1/account"));
+            assertEquals("403", answer(w.awaitEnd(1)));
+            sentinel(w, 3);
+        }
+        nangoSaw("/oauth/callback?held=1", "/oauth/callback?sentinel=3");
+    }
+
+    /** A SETTINGS payload of one setting. */
+    static byte[] settings(int id, long value) {
+        byte[] p = new byte[6];
+        p[0] = (byte) (id >>> 8);
+        p[1] = (byte) id;
+        System.arraycopy(H2Wire.u32(value), 0, p, 2, 4);
+        return p;
+    }
+
+    /**
+     * Refusals answered on the connection count against {@code max_connections_per_client} like any stream while
+     * open, and give their place back once answered: 300 in a row on a listener that allows 3 are each refused for
+     * what they ask (403), while the connection and 2 open uploads fill the cap they are refused for it (503).
+     */
+    @Test
+    void refusalsOnTheConnectionTakeAndReturnTheirPlaceUnderTheCap() throws Exception {
+        TlsConfig tls = new TlsConfig(certs.resolve("fullchain.pem"), certs.resolve("privkey.pem"), true);
+        ListenerOptions capped = new ListenerOptions(null, false, null, List.of(), null, 0, 3,
+                AccessLogFormat.COMBINED, Set.of());
+        ListenerConfig l = new ListenerConfig("capped", "127.0.0.1", 0, tls, TestConfigs.publicRoutes(), 403,
+                ListenerLimits.DEFAULTS, capped);
+        Gateway g = Gateway.start(new GatewayConfig("test",
+                Map.of("nango", TestConfigs.nango(nango.getPort(), Duration.ofSeconds(5))), List.of(l),
+                Map.of(), ServerSettings.DEFAULTS));
+        try (H2Wire w = H2Wire.tls(g.port("capped"))) {
+            w.timeout(20_000);
+            w.noDelay();
+            int stream = 1;
+            for (int i = 0; i < 300; i++, stream += 2) {
+                w.headers(stream, true, get("/api/v1/account?n=" + i));
+                assertEquals("403", answer(w.awaitEnd(stream)), "refusal " + i);
+            }
+            int[] uploads = {stream, stream + 2}; // with the connection itself, the client's 3
+            for (int u : uploads) {
+                w.headers(u, false, post("5"));
+            }
+            stream += 4;
+            w.headers(stream, true, get("/api/v1/account?over=1"));
+            StreamResult over = w.awaitEnd(stream);
+            assertEquals("503", answer(over), over.toString());
+            assertEquals("1", String.valueOf(over.heads.get(0).get("retry-after")));
+            for (int u : uploads) {
+                w.data(u, true, "hello".getBytes(StandardCharsets.US_ASCII));
+                assertEquals("200", answer(w.awaitEnd(u)));
+            }
+            stream += 2;
+            w.headers(stream, true, get("/api/v1/account?after=1"));
+            assertEquals("403", answer(w.awaitEnd(stream)));
+        }
+        String metrics = g.metrics().render();
+        g.close();
+        assertTrue(metrics.contains("nango_gateway_http2_streams_refused_total{listener=\"capped\"} 1.0"), metrics);
+        assertTrue(metrics.contains("nango_gateway_denied_requests_total{listener=\"capped\",reason=\"not_allowlisted\"} "
+                + "301.0"), metrics);
+    }
+
     @Test
     void openStreamsCountAgainstMaxConnectionsPerClient() throws Exception {
         TlsConfig tls = new TlsConfig(certs.resolve("fullchain.pem"), certs.resolve("privkey.pem"), true);
