@@ -225,7 +225,7 @@ class GatewayChannelInitializerTest {
 
         EmbeddedSocketChannel h2 = initialise(new GatewaySnapshot(config(l), Map.of("public", tls)));
         ((AlpnSwitch) h2.pipeline().get("alpn")).configure(h2.pipeline().context("alpn"), "h2");
-        assertEquals(List.of("conn-limit", "tls", "h2", "h2-watch", "h2-streams", "errors"), names(h2));
+        assertEquals(List.of("conn-limit", "tls", "h2", "h2-watch", "h2-refusals", "h2-streams", "errors"), names(h2));
         assertInstanceOf(Http2ConnectionWatch.class, h2.pipeline().get("h2-watch"));
     }
 

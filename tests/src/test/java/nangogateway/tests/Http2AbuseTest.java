@@ -18,6 +18,7 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import ch.qos.logback.classic.Level;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -35,6 +36,8 @@ import mockwebserver3.MockResponse;
 import mockwebserver3.MockWebServer;
 import mockwebserver3.RecordedRequest;
 import java.util.Set;
+import nangogateway.testing.LogCapture;
+import nangogateway.observe.AccessLogHandler;
 import nangogateway.config.AccessLogFormat;
 import nangogateway.config.GatewayConfig;
 import nangogateway.config.ListenerOptions;
@@ -829,6 +832,75 @@ class Http2AbuseTest {
             sentinel(w, 3);
         }
         nangoSaw("/oauth/callback?held=1", "/oauth/callback?sentinel=3");
+    }
+
+    /**
+     * A refusal answered on the connection is the one a stream pipeline gives, byte for byte but the request id: the
+     * same status, fields (HSTS, Allow, content-length), body, and the same access-log line. The same requests with
+     * an (empty) body go through stream pipelines, which is what they are compared with.
+     */
+    @Test
+    void refusalsOnTheConnectionAnswerAndLogAsAStreamPipelineDoes() throws Exception {
+        TlsConfig tls = new TlsConfig(certs.resolve("fullchain.pem"), certs.resolve("privkey.pem"), true);
+        ListenerOptions hsts = new ListenerOptions("max-age=63072000", false, null, List.of(), null, 0, 0,
+                AccessLogFormat.COMBINED, Set.of());
+        ListenerConfig l = new ListenerConfig("hsts", "127.0.0.1", 0, tls, TestConfigs.publicRoutes(), 403,
+                ListenerLimits.DEFAULTS, hsts);
+        Gateway g = Gateway.start(new GatewayConfig("test",
+                Map.of("nango", TestConfigs.nango(nango.getPort(), Duration.ofSeconds(5))), List.of(l),
+                Map.of(), ServerSettings.DEFAULTS));
+        List<Block> requests = List.of(
+                get("/api/v1/account?code=secret&x=1", "user-agent", "probe/1.0", "referer", "https://a.example/?state=s"),
+                Block.request("POST", "/oauth/callback?code=c"),
+                Block.request("HEAD", "/api/v1/account"),
+                Block.request("DELETE", "/connection/abc"));
+        try (H2Wire w = H2Wire.tls(g.port("hsts"));
+                LogCapture log = new LogCapture(AccessLogHandler.LOGGER, Level.INFO)) {
+            int stream = 1;
+            for (Block b : requests) {
+                w.headers(stream, true, b); // whole: answered on the connection
+                StreamResult direct = w.awaitEnd(stream);
+                String directLine = onlyLine(log);
+                stream += 2;
+                w.headers(stream, false, b); // its end in a DATA frame: a stream pipeline's
+                w.data(stream, true, new byte[0]);
+                StreamResult piped = w.awaitEnd(stream);
+                String pipedLine = onlyLine(log);
+                stream += 2;
+                assertEquals(fields(piped), fields(direct), b.toString());
+                assertEquals(piped.bodyText(), direct.bodyText());
+                assertEquals("max-age=63072000", String.valueOf(direct.heads.get(0).get("strict-transport-security")));
+                assertEquals(sameParts(pipedLine), sameParts(directLine));
+                assertTrue(directLine.contains(" rid=" + direct.heads.get(0).get("x-request-id")), directLine);
+            }
+            assertNull(w.goAway());
+        } finally {
+            g.close();
+        }
+        assertEquals(0, nango.getRequestCount());
+    }
+
+    private static String onlyLine(LogCapture log) {
+        List<String> lines = log.lines();
+        assertEquals(1, lines.size(), lines.toString());
+        log.clear();
+        return lines.get(0);
+    }
+
+    /** A response's fields but its request id, in order. */
+    private static List<String> fields(StreamResult r) {
+        List<String> out = new ArrayList<>();
+        r.heads.forEach(h -> h.forEach(e -> {
+            if (!e.getKey().toString().equals("x-request-id")) {
+                out.add(e.getKey() + ": " + e.getValue());
+            }
+        }));
+        return out;
+    }
+
+    /** An access-log line without what differs between two requests: its time, duration and request id. */
+    private static String sameParts(String line) {
+        return line.replaceAll("\\[[^]]*]", "[time]").replaceAll(" rt=\\S+", " rt=-").replaceAll(" rid=\\S+", " rid=-");
     }
 
     /** A SETTINGS payload of one setting. */
