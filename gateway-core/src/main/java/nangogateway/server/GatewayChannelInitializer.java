@@ -159,7 +159,8 @@ public final class GatewayChannelInitializer extends ChannelInitializer<SocketCh
         // the configuration this connection was accepted under, over a reload that came during its handshake).
         ConnectionLimitHandler caps = (ConnectionLimitHandler) p.get("conn-limit");
         InetAddress client = p.channel().remoteAddress() instanceof InetSocketAddress a ? a.getAddress() : null;
-        p.addLast("h2-refusals", new Http2RefusalHandler(listener, snapshots, services, caps, client));
+        Http2RefusalHandler refusals = new Http2RefusalHandler(listener, snapshots, services, caps, client);
+        p.addLast("h2-refusals", refusals);
         p.addLast("h2-streams", new Http2MultiplexHandler(new ChannelInitializer<Http2StreamChannel>() {
             @Override
             protected void initChannel(Http2StreamChannel stream) {
@@ -169,16 +170,16 @@ public final class GatewayChannelInitializer extends ChannelInitializer<SocketCh
                 } else {
                     ConnectionLimitHandler.markOverCap(stream); // answered 503 by the router, logged as any refusal
                 }
-                addStream(stream.pipeline(), listener);
+                addStream(stream.pipeline(), listener, refusals);
             }
         }));
         p.addLast("errors", ConnectionErrorHandler.INSTANCE);
     }
 
     /** One HTTP/2 stream: frames in and out, then the HTTP/1.1 pipeline's handlers (no decoder, no drain). */
-    private void addStream(ChannelPipeline p, ListenerConfig listener) {
+    private void addStream(ChannelPipeline p, ListenerConfig listener, Http2RefusalHandler refusals) {
         p.addLast("h2-stream", new Http2StreamAdapter(listener.limits().maxRequestLine(),
-                listener.limits().maxHeaders()));
+                listener.limits().maxHeaders(), refusals));
         addHsts(p, listener);
         p.addLast("flow", new MessagePerReadHandler());
         p.addLast("timeouts", new SlowClientTimeoutHandler(listener.limits()));

@@ -72,6 +72,10 @@ final class Http2RefusalHandler extends ChannelDuplexHandler {
     private final IdentityHashMap<Http2FrameStream, Boolean> answered = new IdentityHashMap<>();
     /** The connection became writable while a stream answered here was open: the streams learn it when none is. */
     private boolean writabilityOwed;
+    /** The last HEADERS read here and handed on to a stream pipeline, their request and its declared length. */
+    private Http2HeadersFrame translatedFrame;
+    private HttpRequest translated;
+    private long translatedLength;
 
     Http2RefusalHandler(ListenerConfig listener, Supplier<GatewaySnapshot> snapshots, GatewayServices services,
             ConnectionLimitHandler caps, InetAddress client) {
@@ -211,12 +215,30 @@ final class Http2RefusalHandler extends ChannelDuplexHandler {
         return streams != null ? streams : ctx;
     }
 
+    /**
+     * The request {@code h} was read as here, for the stream pipeline it was handed on to, or null when it was not
+     * read here; {@code declaredLength} receives its content-length (-1 for none). Read once.
+     */
+    HttpRequest takeTranslation(Http2HeadersFrame h, long[] declaredLength) {
+        if (h != translatedFrame) {
+            return null;
+        }
+        HttpRequest r = translated;
+        declaredLength[0] = translatedLength;
+        translatedFrame = null;
+        translated = null;
+        return r;
+    }
+
     /** Answers {@code h} here when the router would refuse it; false when it is a stream pipeline's to handle. */
     private boolean answer(ChannelHandlerContext ctx, Http2HeadersFrame h) {
         if (!h.isEndStream()) {
             return false;
         }
         HttpRequest request = Http2RequestHead.translate(h.headers(), true, maxRequestLine, maxHeaders, declared);
+        translatedFrame = h; // read once: the stream pipeline takes it as it is if the answer is not made here
+        translated = request;
+        translatedLength = declared[0];
         if (request.decoderResult().isFailure() || guard.check(request) != null) {
             return false;
         }
@@ -230,6 +252,8 @@ final class Http2RefusalHandler extends ChannelDuplexHandler {
         if (decision instanceof RouteDecision.Matched) {
             return false;
         }
+        translatedFrame = null;
+        translated = null;
         long start = System.nanoTime();
         RequestFacts facts = new RequestFacts();
         facts.clientAddress(addresses.resolve(ctx.channel().remoteAddress(), request));

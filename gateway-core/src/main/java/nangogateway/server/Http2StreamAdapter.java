@@ -14,6 +14,7 @@ import io.netty.handler.codec.http.FullHttpMessage;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpObject;
+import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.handler.codec.http2.DefaultHttp2DataFrame;
@@ -32,7 +33,6 @@ import io.netty.handler.codec.http2.Http2StreamChannel;
 import io.netty.util.AsciiString;
 import io.netty.util.AttributeKey;
 import io.netty.util.ReferenceCountUtil;
-import io.netty.util.concurrent.PromiseCombiner;
 import java.nio.channels.ClosedChannelException;
 import java.util.Iterator;
 import java.util.Map;
@@ -64,6 +64,8 @@ final class Http2StreamAdapter extends ChannelDuplexHandler {
 
     private final int maxRequestLine;
     private final int maxHeaders;
+    /** The connection's refusal handler, which may already have read this stream's request head; or null. */
+    private final Http2RefusalHandler refusals;
     private boolean headSeen;
     /** The request is a HEAD: its response carries no DATA, whatever is written. */
     private boolean head;
@@ -77,9 +79,10 @@ final class Http2StreamAdapter extends ChannelDuplexHandler {
     /** Response DATA bytes written towards the connection whose write has not completed. */
     private long pending;
 
-    Http2StreamAdapter(int maxRequestLine, int maxHeaders) {
+    Http2StreamAdapter(int maxRequestLine, int maxHeaders, Http2RefusalHandler refusals) {
         this.maxRequestLine = maxRequestLine;
         this.maxHeaders = maxHeaders;
+        this.refusals = refusals;
     }
 
     /** Response bytes of this stream still waiting to be taken by the client, or -1 when {@code ch} is not one. */
@@ -111,8 +114,11 @@ final class Http2StreamAdapter extends ChannelDuplexHandler {
     private void onHeaders(ChannelHandlerContext ctx, Http2HeadersFrame h) {
         if (!headSeen) {
             headSeen = true;
-            var request = Http2RequestHead.translate(h.headers(), h.isEndStream(), maxRequestLine, maxHeaders,
-                    declared);
+            HttpRequest request = refusals == null ? null : refusals.takeTranslation(h, declared);
+            if (request == null) {
+                request = Http2RequestHead.translate(h.headers(), h.isEndStream(), maxRequestLine, maxHeaders,
+                        declared);
+            }
             ended = h.isEndStream();
             head = request.method().equals(io.netty.handler.codec.http.HttpMethod.HEAD);
             if (request.decoderResult().isFailure()) {
@@ -235,7 +241,7 @@ final class Http2StreamAdapter extends ChannelDuplexHandler {
         if (msg instanceof HttpResponse r) {
             writeResponse(ctx, r, promise);
         } else if (msg instanceof HttpContent c) {
-            writeContent(ctx, c, promise, null);
+            writeContent(ctx, c, promise);
         } else {
             ctx.write(msg, promise);
         }
@@ -267,22 +273,20 @@ final class Http2StreamAdapter extends ChannelDuplexHandler {
             ctx.write(new DefaultHttp2HeadersFrame(headers, true), promise);
             return;
         }
-        PromiseCombiner all = new PromiseCombiner(ctx.executor());
-        all.add(ctx.write(new DefaultHttp2HeadersFrame(headers, false)));
-        writeContent(ctx, full, null, all);
-        all.finish(promise);
+        // Frames of one stream are written in order: if the HEADERS fail, so does what follows them, and the last
+        // write's outcome is the response's.
+        ctx.write(new DefaultHttp2HeadersFrame(headers, false));
+        writeContent(ctx, full, promise);
     }
 
     /** Body piece (or the end, with its trailers) as DATA, and HEADERS for trailers. */
-    private void writeContent(ChannelHandlerContext ctx, HttpContent c, ChannelPromise promise, PromiseCombiner into) {
+    private void writeContent(ChannelHandlerContext ctx, HttpContent c, ChannelPromise promise) {
         boolean last = c instanceof LastHttpContent;
         HttpHeaders trailers = last ? ((LastHttpContent) c).trailingHeaders() : null;
         boolean hasTrailers = trailers != null && !trailers.isEmpty();
         if (responseEnded) { // after a HEAD's HEADERS: its body pieces and end go nowhere
             c.release();
-            if (promise != null) {
-                promise.setSuccess();
-            }
+            promise.trySuccess();
             return;
         }
         ByteBuf content = c.content();
@@ -292,29 +296,23 @@ final class Http2StreamAdapter extends ChannelDuplexHandler {
         }
         if (bytes == 0 && !last) {
             c.release();
-            if (promise != null) {
-                promise.setSuccess();
-            }
+            promise.trySuccess();
             return;
         }
-        PromiseCombiner all = into != null ? into : new PromiseCombiner(ctx.executor());
         if (bytes > 0 || !hasTrailers) {
             pending += bytes;
-            ChannelFuture data = ctx.write(new DefaultHttp2DataFrame(content, last && !hasTrailers));
+            ChannelFuture data = ctx.write(new DefaultHttp2DataFrame(content, last && !hasTrailers),
+                    hasTrailers ? ctx.newPromise() : promise.unvoid());
             if (bytes > 0) {
                 data.addListener((ChannelFutureListener) f -> pending -= bytes);
             }
-            all.add(data);
         } else {
             content.release();
         }
         if (hasTrailers) {
             Http2Headers t = new DefaultHttp2Headers(false);
             copy(trailers, t);
-            all.add(ctx.write(new DefaultHttp2HeadersFrame(t, true)));
-        }
-        if (into == null) {
-            all.finish(promise);
+            ctx.write(new DefaultHttp2HeadersFrame(t, true), promise);
         }
     }
 
