@@ -34,7 +34,12 @@ public final class AccessLogHandler extends ChannelDuplexHandler {
 
     public AccessLogHandler(String listener, AccessLogFormat format, Set<String> extraSecretParams,
             GatewayMetrics metrics) {
-        this.log = new AccessLog(listener, format, extraSecretParams, metrics);
+        this(new AccessLog(listener, format, extraSecretParams, metrics));
+    }
+
+    /** Recording into {@code log}: an HTTP/2 stream's, its connection's (streams share their connection's loop). */
+    public AccessLogHandler(AccessLog log) {
+        this.log = log;
     }
 
     @Override

@@ -117,7 +117,8 @@ public final class GatewayChannelInitializer extends ChannelInitializer<SocketCh
         p.addLast("flow", new MessagePerReadHandler());
         p.addLast("drain", new ConnectionDrainHandler());
         p.addLast("timeouts", timeouts);
-        addObservers(p, listener);
+        addObservers(p, listener, new AccessLogHandler(listener.name(), options.accessLogFormat(),
+                options.redactParams(), services.metrics()));
         p.addLast("guard", new RequestGuardHandler());
         if (options.admin()) {
             p.addLast("admin", new AdminHandler(snapshots, services.metrics(), services.transport()));
@@ -183,7 +184,7 @@ public final class GatewayChannelInitializer extends ChannelInitializer<SocketCh
         addHsts(p, listener);
         p.addLast("flow", new MessagePerReadHandler());
         p.addLast("timeouts", new SlowClientTimeoutHandler(listener.limits()));
-        addObservers(p, listener);
+        addObservers(p, listener, new AccessLogHandler(refusals.accessLog()));
         p.addLast("guard", new RequestGuardHandler());
         addRouting(p, listener);
     }
@@ -215,9 +216,8 @@ public final class GatewayChannelInitializer extends ChannelInitializer<SocketCh
         }
     }
 
-    private void addObservers(ChannelPipeline p, ListenerConfig listener) {
-        p.addLast("access-log", new AccessLogHandler(listener.name(), listener.options().accessLogFormat(),
-                listener.options().redactParams(), services.metrics()));
+    private void addObservers(ChannelPipeline p, ListenerConfig listener, AccessLogHandler accessLog) {
+        p.addLast("access-log", accessLog);
         p.addLast("request-id", new RequestIdHandler());
         p.addLast("client-address", new ClientAddressHandler(listener.name(), snapshots));
     }

@@ -215,6 +215,11 @@ final class Http2RefusalHandler extends ChannelDuplexHandler {
         return streams != null ? streams : ctx;
     }
 
+    /** What this connection's exchanges are recorded with, its streams' as well as the ones answered here. */
+    AccessLog accessLog() {
+        return log;
+    }
+
     /**
      * The request {@code h} was read as here, for the stream pipeline it was handed on to, or null when it was not
      * read here; {@code declaredLength} receives its content-length (-1 for none). Read once.

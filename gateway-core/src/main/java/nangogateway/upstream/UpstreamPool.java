@@ -229,8 +229,10 @@ public final class UpstreamPool {
         handler(ch).attach(listener);
     }
 
+    /** The connection's handler: its pipeline's last (found by name, a walk of the pipeline, only if it is not). */
     private static UpstreamChannelHandler handler(Channel ch) {
-        return (UpstreamChannelHandler) ch.pipeline().get(UpstreamChannelHandler.NAME);
+        return ch.pipeline().last() instanceof UpstreamChannelHandler h ? h
+                : (UpstreamChannelHandler) ch.pipeline().get(UpstreamChannelHandler.NAME);
     }
 
     private void forget(Channel ch) {
