@@ -160,7 +160,8 @@ public final class GatewayChannelInitializer extends ChannelInitializer<SocketCh
         // the configuration this connection was accepted under, over a reload that came during its handshake).
         ConnectionLimitHandler caps = (ConnectionLimitHandler) p.get("conn-limit");
         InetAddress client = p.channel().remoteAddress() instanceof InetSocketAddress a ? a.getAddress() : null;
-        Http2RefusalHandler refusals = new Http2RefusalHandler(listener, snapshots, services, caps, client);
+        Http2RefusalHandler refusals = new Http2RefusalHandler(listener, snapshots, services, codec.connection(),
+                caps, client);
         p.addLast("h2-refusals", refusals);
         p.addLast("h2-streams", new Http2MultiplexHandler(new ChannelInitializer<Http2StreamChannel>() {
             @Override

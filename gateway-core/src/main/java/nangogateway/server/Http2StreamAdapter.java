@@ -273,9 +273,10 @@ final class Http2StreamAdapter extends ChannelDuplexHandler {
             ctx.write(new DefaultHttp2HeadersFrame(headers, true), promise);
             return;
         }
-        // Frames of one stream are written in order: if the HEADERS fail, so does what follows them, and the last
-        // write's outcome is the response's.
-        ctx.write(new DefaultHttp2HeadersFrame(headers, false));
+        // Frames of one stream are written in order, and the last one's outcome is the response's; HEADERS that
+        // fail (too large for the client's header list limit: an outbound stream error nobody else acts on) close
+        // the stream at once, before its DATA could go out alone.
+        ctx.write(new DefaultHttp2HeadersFrame(headers, false)).addListener(ChannelFutureListener.CLOSE_ON_FAILURE);
         writeContent(ctx, full, promise);
     }
 

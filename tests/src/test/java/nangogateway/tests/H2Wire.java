@@ -135,6 +135,7 @@ final class H2Wire implements AutoCloseable {
     private Frame goAway;
     private boolean closed;
     private boolean acknowledge = true;
+    private boolean giveWindowsBack = true;
     private boolean settingsSeen;
     private long connectionWindow = 65_535;
     private final Map<Integer, Long> streamWindows = new HashMap<>();
@@ -190,6 +191,11 @@ final class H2Wire implements AutoCloseable {
     /** A plain TCP connection; nothing sent yet. */
     static H2Wire plain(int port) throws IOException {
         return new H2Wire(new Socket("127.0.0.1", port));
+    }
+
+    /** Stop (or go on) giving the server's DATA back as WINDOW_UPDATEs: off, the server's send windows run down. */
+    void giveWindowsBack(boolean on) {
+        giveWindowsBack = on;
     }
 
     /** Stop (or go on) answering the server's SETTINGS and PING frames. */
@@ -407,7 +413,7 @@ final class H2Wire implements AutoCloseable {
                 if (f.has(END_STREAM)) {
                     r.ended = true;
                 }
-                if (f.payload().length > 0) { // give the window back, so a long response never stalls
+                if (f.payload().length > 0 && giveWindowsBack) { // so a long response never stalls
                     reply(WINDOW_UPDATE, 0, 0, u32(f.payload().length));
                     if (!r.ended) {
                         reply(WINDOW_UPDATE, 0, f.stream(), u32(f.payload().length));

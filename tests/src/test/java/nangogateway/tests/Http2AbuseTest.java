@@ -90,7 +90,12 @@ class Http2AbuseTest {
             @Override
             public MockResponse dispatch(RecordedRequest request) {
                 seen.add(request);
-                return new MockResponse.Builder().code(200).body("nango saw " + request.getTarget()).build();
+                String target = request.getTarget();
+                if (target.contains("big=")) { // a body of that many bytes
+                    return new MockResponse.Builder().code(200)
+                            .body("x".repeat(Integer.parseInt(target.substring(target.indexOf("big=") + 4)))).build();
+                }
+                return new MockResponse.Builder().code(200).body("nango saw " + target).build();
             }
         });
         nango.start();
@@ -798,10 +803,10 @@ class Http2AbuseTest {
     }
 
     /**
-     * A refusal answered on the connection whose body the client's flow control holds back keeps its stream open
-     * until the body is taken: DATA the client sends on it meanwhile is a stream error (STREAM_CLOSED), answered with
-     * a reset, and a reset from the client just ends it; the other streams' bodies follow once the client opens
-     * their windows, and the connection serves on.
+     * A refusal whose body the client's flow control would hold back (a zero window) goes to a stream pipeline, with
+     * its send clock: DATA the client sends on it meanwhile is a stream error (STREAM_CLOSED), answered with a
+     * reset, and a reset from the client just ends it; the other streams' bodies follow once the client opens their
+     * windows, and the connection serves on.
      */
     @Test
     void refusalHeldByFlowControl() throws Exception {
@@ -901,6 +906,86 @@ class Http2AbuseTest {
     /** An access-log line without what differs between two requests: its time, duration and request id. */
     private static String sameParts(String line) {
         return line.replaceAll("\\[[^]]*]", "[time]").replaceAll(" rt=\\S+", " rt=-").replaceAll(" rid=\\S+", " rid=-");
+    }
+
+    /**
+     * Refusals answered on the connection whose bodies the client's connection window does not take (the window ran
+     * down while they were answered) and that the client then never takes are reset with CANCEL after
+     * {@code send_timeout}, as a stream pipeline's would be: no stream is held open by a client that does not read.
+     * Meanwhile a reset from the client ends one, and DATA on one (its request had ended) is a stream error.
+     */
+    @Test
+    void refusalsTheClientDoesNotTakeAreResetAfterTheSendTimeout() throws Exception {
+        TlsConfig tls = new TlsConfig(certs.resolve("fullchain.pem"), certs.resolve("privkey.pem"), true);
+        ListenerLimits quickSend = new ListenerLimits(8 * 1024, 16 * 1024, 100, Duration.ofSeconds(10),
+                Duration.ofSeconds(60), Duration.ofSeconds(30), ListenerLimits.DEFAULT_MIN_BODY_RATE,
+                Duration.ofSeconds(1), 0);
+        ListenerConfig l = new ListenerConfig("quick", "127.0.0.1", 0, tls, TestConfigs.publicRoutes(), 403,
+                quickSend);
+        Gateway g = Gateway.start(new GatewayConfig("test",
+                Map.of("nango", TestConfigs.nango(nango.getPort(), Duration.ofSeconds(5))), List.of(l),
+                Map.of(), ServerSettings.DEFAULTS));
+        int refusals = 99;
+        try (H2Wire w = H2Wire.tls(g.port("quick"))) {
+            w.timeout(20_000);
+            w.giveWindowsBack(false);
+            int left = 1100; // of the connection's 65,535-byte window: room for the first 78 of 99 bodies of 14 bytes
+            w.headers(1, true, get("/oauth/callback?big=" + (65_535 - left)));
+            assertEquals(65_535 - left, w.awaitEnd(1).body.size(), "a body that is not given back");
+            ByteArrayOutputStream burst = new ByteArrayOutputStream();
+            for (int i = 0; i < refusals; i++) {
+                burst.writeBytes(H2Wire.encode(HEADERS, END_HEADERS | H2Wire.END_STREAM, 3 + 2 * i,
+                        get("/api/v1/account?n=" + i).bytes()));
+            }
+            w.write(burst.toByteArray());
+            w.timeout(300);
+            try {
+                while (w.pump()) {
+                    // every answer's HEADERS (they take no window), and the bodies the window takes
+                }
+            } catch (java.net.SocketTimeoutException quiet) {
+                // all the server could send has come
+            }
+            w.timeout(20_000);
+            List<Integer> waiting = new ArrayList<>();
+            for (int i = 0; i < refusals; i++) {
+                StreamResult r = w.stream(3 + 2 * i);
+                assertEquals(403, r.status(), r.toString());
+                if (!r.ended && r.reset < 0) {
+                    waiting.add(3 + 2 * i);
+                }
+            }
+            assertTrue(waiting.size() >= 2, "answers held back by the window: " + waiting);
+            int gaveUp = waiting.get(0);
+            int late = waiting.get(1);
+            w.rst(gaveUp, CANCEL); // the client gives up on an answer it has not taken all of
+            w.data(late, true, "late".getBytes(StandardCharsets.US_ASCII)); // after END_STREAM: a stream error
+            assertEquals("403+RST(STREAM_CLOSED)", answer(w.awaitReset(late)));
+            int taken = 0;
+            int reset = 0;
+            for (int i = 0; i < refusals; i++) {
+                if (3 + 2 * i == gaveUp || 3 + 2 * i == late) {
+                    continue;
+                }
+                StreamResult r = w.awaitEnd(3 + 2 * i);
+                assertEquals(403, r.status(), r.toString());
+                if (r.ended) {
+                    assertEquals("403 Forbidden\n", r.bodyText());
+                    taken++;
+                } else {
+                    assertEquals(CANCEL, r.reset, r.toString());
+                    reset++;
+                }
+            }
+            assertEquals(refusals - 2, taken + reset);
+            assertTrue(reset > 0 && taken > 0, "taken " + taken + ", reset " + reset);
+            assertNull(w.goAway(), "the connection goes on");
+            w.giveWindowsBack(true);
+            w.windowUpdate(0, 65_535);
+            sentinel(w, 3 + 2 * refusals);
+        } finally {
+            g.close();
+        }
     }
 
     /** A SETTINGS payload of one setting. */
