@@ -86,8 +86,8 @@ public final class AccessLogHandler extends ChannelDuplexHandler {
         // A 101 ends the HTTP exchange (the connection becomes a tunnel); other 1xx are interim.
         boolean last = msg instanceof LastHttpContent && (status >= 200 || status == 101);
         if (last) {
-            log.record(facts, ctx.channel().remoteAddress(), method, target, protocol, referer, userAgent, status, bytes,
-                    start);
+            log.record(facts, ctx.channel().remoteAddress(), method, target, protocol, referer, userAgent, status,
+                    bytes, start);
             reset();
         }
         ctx.write(msg, promise);

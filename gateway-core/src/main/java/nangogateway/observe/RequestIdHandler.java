@@ -50,7 +50,8 @@ public final class RequestIdHandler extends ChannelDuplexHandler {
 
     /** The request's id: the client's own when it is acceptable, a fresh one otherwise (always for a refused head). */
     public static CharSequence idFor(HttpRequest r) {
-        CharSequence id = r.decoderResult().isFailure() ? null : acceptable(r.headers().valueCharSequenceIterator(NAME));
+        CharSequence id = r.decoderResult().isFailure() ? null
+                : acceptable(r.headers().valueCharSequenceIterator(NAME));
         return id == null ? fresh() : id;
     }
 

@@ -36,7 +36,8 @@ import org.slf4j.LoggerFactory;
  *   <li>a connection error the codec found is left to the codec, which sends its GOAWAY and then closes;</li>
  *   <li>every GOAWAY sent is counted by error code, so abuse shows in the metrics.</li>
  * </ul>
- * Per-stream clocks (body, send) are the stream pipeline's {@link SlowClientTimeoutHandler}.
+ * Per-stream clocks (body, send) are the stream pipeline's {@link SlowClientTimeoutHandler} (for a refusal answered
+ * on the connection, {@link Http2RefusalHandler}'s send clock).
  */
 final class Http2ConnectionWatch extends ChannelDuplexHandler {
     private static final Logger log = LoggerFactory.getLogger(Http2ConnectionWatch.class);

@@ -855,7 +855,8 @@ class Http2AbuseTest {
                 Map.of("nango", TestConfigs.nango(nango.getPort(), Duration.ofSeconds(5))), List.of(l),
                 Map.of(), ServerSettings.DEFAULTS));
         List<Block> requests = List.of(
-                get("/api/v1/account?code=secret&x=1", "user-agent", "probe/1.0", "referer", "https://a.example/?state=s"),
+                get("/api/v1/account?code=secret&x=1", "user-agent", "probe/1.0",
+                        "referer", "https://a.example/?state=s"),
                 Block.request("POST", "/oauth/callback?code=c"),
                 Block.request("HEAD", "/api/v1/account"),
                 Block.request("DELETE", "/connection/abc"));
