@@ -123,6 +123,16 @@ class Http2AbuseTest {
 
     // ------------------------------------------------------------------------------------------------ helpers
 
+    /** A gateway of a case's own: one TLS listener {@code name} with the public routes, these limits and options. */
+    private Gateway startTls(String name, ListenerLimits limits, ListenerOptions options) throws Exception {
+        TlsConfig tls = new TlsConfig(certs.resolve("fullchain.pem"), certs.resolve("privkey.pem"), true);
+        ListenerConfig l = new ListenerConfig(name, "127.0.0.1", 0, tls, TestConfigs.publicRoutes(), 403, limits,
+                options);
+        return Gateway.start(new GatewayConfig("test",
+                Map.of("nango", TestConfigs.nango(nango.getPort(), Duration.ofSeconds(5))), List.of(l),
+                Map.of(), ServerSettings.DEFAULTS));
+    }
+
     /** The answer on a stream, in one comparable word: "403", "400+RST(PROTOCOL_ERROR)", "RST(REFUSED_STREAM)". */
     static String answer(StreamResult r) {
         String status = r.status() < 0 ? "" : Integer.toString(r.status());
@@ -850,14 +860,8 @@ class Http2AbuseTest {
      */
     @Test
     void refusalsOnTheConnectionAnswerAndLogAsAStreamPipelineDoes() throws Exception {
-        TlsConfig tls = new TlsConfig(certs.resolve("fullchain.pem"), certs.resolve("privkey.pem"), true);
-        ListenerOptions hsts = new ListenerOptions("max-age=63072000", false, null, List.of(), null, 0, 0,
-                AccessLogFormat.COMBINED, Set.of());
-        ListenerConfig l = new ListenerConfig("hsts", "127.0.0.1", 0, tls, TestConfigs.publicRoutes(), 403,
-                ListenerLimits.DEFAULTS, hsts);
-        Gateway g = Gateway.start(new GatewayConfig("test",
-                Map.of("nango", TestConfigs.nango(nango.getPort(), Duration.ofSeconds(5))), List.of(l),
-                Map.of(), ServerSettings.DEFAULTS));
+        Gateway g = startTls("hsts", ListenerLimits.DEFAULTS, new ListenerOptions("max-age=63072000", false, null,
+                List.of(), null, 0, 0, AccessLogFormat.COMBINED, Set.of()));
         List<Block> requests = List.of(
                 get("/api/v1/account?code=secret&x=1", "user-agent", "probe/1.0",
                         "referer", "https://a.example/?state=s"),
@@ -921,15 +925,10 @@ class Http2AbuseTest {
      */
     @Test
     void refusalsTheClientDoesNotTakeAreResetAfterTheSendTimeout() throws Exception {
-        TlsConfig tls = new TlsConfig(certs.resolve("fullchain.pem"), certs.resolve("privkey.pem"), true);
         ListenerLimits quickSend = new ListenerLimits(8 * 1024, 16 * 1024, 100, Duration.ofSeconds(10),
                 Duration.ofSeconds(60), Duration.ofSeconds(30), ListenerLimits.DEFAULT_MIN_BODY_RATE,
                 Duration.ofSeconds(1), 0);
-        ListenerConfig l = new ListenerConfig("quick", "127.0.0.1", 0, tls, TestConfigs.publicRoutes(), 403,
-                quickSend);
-        Gateway g = Gateway.start(new GatewayConfig("test",
-                Map.of("nango", TestConfigs.nango(nango.getPort(), Duration.ofSeconds(5))), List.of(l),
-                Map.of(), ServerSettings.DEFAULTS));
+        Gateway g = startTls("quick", quickSend, ListenerOptions.DEFAULTS);
         int refusals = 99;
         try (H2Wire w = H2Wire.tls(g.port("quick"))) {
             w.timeout(20_000);
@@ -1009,14 +1008,8 @@ class Http2AbuseTest {
      */
     @Test
     void refusalsOnTheConnectionTakeAndReturnTheirPlaceUnderTheCap() throws Exception {
-        TlsConfig tls = new TlsConfig(certs.resolve("fullchain.pem"), certs.resolve("privkey.pem"), true);
-        ListenerOptions capped = new ListenerOptions(null, false, null, List.of(), null, 0, 3,
-                AccessLogFormat.COMBINED, Set.of());
-        ListenerConfig l = new ListenerConfig("capped", "127.0.0.1", 0, tls, TestConfigs.publicRoutes(), 403,
-                ListenerLimits.DEFAULTS, capped);
-        Gateway g = Gateway.start(new GatewayConfig("test",
-                Map.of("nango", TestConfigs.nango(nango.getPort(), Duration.ofSeconds(5))), List.of(l),
-                Map.of(), ServerSettings.DEFAULTS));
+        Gateway g = startTls("capped", ListenerLimits.DEFAULTS, new ListenerOptions(null, false, null, List.of(), null,
+                0, 3, AccessLogFormat.COMBINED, Set.of()));
         try (H2Wire w = H2Wire.tls(g.port("capped"))) {
             w.timeout(20_000);
             w.noDelay();
@@ -1051,14 +1044,8 @@ class Http2AbuseTest {
 
     @Test
     void openStreamsCountAgainstMaxConnectionsPerClient() throws Exception {
-        TlsConfig tls = new TlsConfig(certs.resolve("fullchain.pem"), certs.resolve("privkey.pem"), true);
-        ListenerOptions capped = new ListenerOptions(null, false, null, List.of(), null, 0, 3,
-                AccessLogFormat.COMBINED, Set.of());
-        ListenerConfig l = new ListenerConfig("capped", "127.0.0.1", 0, tls, TestConfigs.publicRoutes(), 403,
-                ListenerLimits.DEFAULTS, capped);
-        Gateway g = Gateway.start(new GatewayConfig("test",
-                Map.of("nango", TestConfigs.nango(nango.getPort(), Duration.ofSeconds(5))), List.of(l),
-                Map.of(), ServerSettings.DEFAULTS));
+        Gateway g = startTls("capped", ListenerLimits.DEFAULTS, new ListenerOptions(null, false, null, List.of(), null,
+                0, 3, AccessLogFormat.COMBINED, Set.of()));
         int refusals = 300;
         try (H2Wire w = H2Wire.tls(g.port("capped"))) {
             w.timeout(20_000);
