@@ -11,6 +11,7 @@ import io.netty.handler.ssl.SslContext;
 import io.netty.util.concurrent.Future;
 import io.netty.util.concurrent.Promise;
 import java.util.ArrayDeque;
+import java.util.function.LongSupplier;
 import nangogateway.config.UpstreamConfig;
 import nangogateway.net.Transport;
 
@@ -20,9 +21,10 @@ import nangogateway.net.Transport;
  * the upstream's {@code idle_timeout} (below Node's 5 s keep-alive), so a socket Nango is about to close is not
  * reused. When all {@code max_connections} are busy, a request waits in line, up to the upstream's
  * {@code connect_timeout}, for the next connection to be released or closed, instead of failing at once: a burst
- * meets a short wait, not a 502. The line is served newest first (adaptive LIFO, as in Facebook's and Dropbox's
- * overload handling): while it is short the order hardly matters, and when a flood makes it long, the requests
- * that arrived last, whose clients are still waiting, are served before the ones about to give up, so steady
+ * meets a short wait, not a 502. The line's order adapts (adaptive LIFO, as in Facebook's and Dropbox's overload
+ * handling): while it moves, oldest first, so every request waits about as long as the others and none starves; once
+ * it stands (its oldest has waited a quarter of {@code connect_timeout}: more arrive than Nango answers), newest
+ * first, so the requests whose clients are still waiting are served before the ones about to give up, steady
  * traffic keeps getting through and only the flood's oldest requests time out.
  */
 public final class UpstreamPool {
@@ -39,16 +41,27 @@ public final class UpstreamPool {
     private final ArrayDeque<Idle> idle = new ArrayDeque<>();
     private int open;
     private boolean sweepScheduled;
-    /** Requests waiting for a connection, newest last and served first; at most {@link #maxWaiting()}. */
+    /** Requests waiting for a connection, oldest first; at most {@link #maxWaiting()}. See {@link #nextWaiter}. */
     private final ArrayDeque<Waiter> waiting = new ArrayDeque<>();
+    /** How long the oldest request may wait before the line counts as standing and is served newest first. */
+    private final long standingNanos;
+    private final LongSupplier clock;
 
-    private record Waiter(Promise<Lease> promise, io.netty.util.concurrent.ScheduledFuture<?> timeout) {
+    private record Waiter(Promise<Lease> promise, io.netty.util.concurrent.ScheduledFuture<?> timeout, long since) {
     }
 
     private record Idle(Channel channel, long since) {
     }
 
     UpstreamPool(EventLoop loop, UpstreamConfig upstream, Transport transport, SslContext tls, int limit) {
+        this(loop, upstream, transport, tls, limit, System::nanoTime);
+    }
+
+    /** With the clock the line's order is judged by (tests). */
+    UpstreamPool(EventLoop loop, UpstreamConfig upstream, Transport transport, SslContext tls, int limit,
+            LongSupplier clock) {
+        this.clock = clock;
+        this.standingNanos = upstream.connectTimeout().toNanos() / 4;
         this.loop = loop;
         this.upstream = upstream;
         this.transport = transport;
@@ -100,7 +113,7 @@ public final class UpstreamPool {
                     promise.tryFailure(new UpstreamBusyException(upstream.name(), "no connection free within "
                             + upstream.connectTimeout().toMillis() + " ms (" + limit + " per event loop, all busy)"));
                 }
-            }, wait, java.util.concurrent.TimeUnit.NANOSECONDS));
+            }, wait, java.util.concurrent.TimeUnit.NANOSECONDS), clock.getAsLong());
             waiting.addLast(self[0]);
             promise.addListener(f -> {
                 if (f.isCancelled()) { // the request's client left: its place goes
@@ -155,10 +168,22 @@ public final class UpstreamPool {
         });
     }
 
-    /** Hands a released connection to the first waiting request; false when none waits. */
+    /**
+     * The request to serve next, taken out of the line: the oldest while the line moves, the newest once it stands
+     * (its oldest has waited {@link #standingNanos}); null when none waits.
+     */
+    private Waiter nextWaiter() {
+        Waiter oldest = waiting.peekFirst();
+        if (oldest == null) {
+            return null;
+        }
+        return clock.getAsLong() - oldest.since() < standingNanos ? waiting.pollFirst() : waiting.pollLast();
+    }
+
+    /** Hands a released connection to the next waiting request; false when none waits. */
     private boolean handOver(Channel ch) {
         Waiter w;
-        while ((w = waiting.pollLast()) != null) {
+        while ((w = nextWaiter()) != null) {
             w.timeout().cancel(false);
             if (w.promise().trySuccess(new Lease(ch, true))) {
                 return true;
@@ -167,10 +192,10 @@ public final class UpstreamPool {
         return false;
     }
 
-    /** A connection closed: the first waiting request gets a new one in its place. */
+    /** A connection closed: the next waiting request gets a new one in its place. */
     private void serveWaiting() {
         Waiter w;
-        while (open < limit && (w = waiting.pollLast()) != null) {
+        while (open < limit && (w = nextWaiter()) != null) {
             w.timeout().cancel(false);
             if (!w.promise().isDone()) {
                 connect(w.promise());
