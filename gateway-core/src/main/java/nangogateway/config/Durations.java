@@ -7,7 +7,10 @@ import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
-/** Durations in the route file: a positive integer and one unit, {@code 250ms}, {@code 2s}, {@code 1m}, {@code 1h}. */
+/**
+ * Durations in the route file: a positive integer and one unit, {@code 250ms}, {@code 2s}, {@code 1m}, {@code 1h};
+ * at most {@link #MAX}.
+ */
 public final class Durations {
     private static final Pattern STRICT = Pattern.compile("([0-9]{1,12})(ms|s|m|h)");
     /** Loose reading of what people write, used only to suggest the strict spelling. */
@@ -22,6 +25,12 @@ public final class Durations {
             Map.entry("h", "h"), Map.entry("hr", "h"), Map.entry("hrs", "h"), Map.entry("hour", "h"),
             Map.entry("hours", "h"));
     private static final Map<String, Long> MILLIS_PER_UNIT = Map.of("ms", 1L, "s", 1000L, "m", 60_000L, "h", 3_600_000L);
+
+    /**
+     * The longest duration a route file may give: far beyond any sensible timeout or window, and short enough for
+     * every use (a timer in nanoseconds, Netty's connect timeout in int milliseconds) to hold it without overflow.
+     */
+    public static final Duration MAX = Duration.ofDays(7);
 
     private Durations() {
     }
@@ -39,7 +48,11 @@ public final class Durations {
             if (amount == 0) {
                 throw new IllegalArgumentException("duration '" + text + "' must be positive: write e.g. 1" + m.group(2));
             }
-            return Duration.ofMillis(amount * MILLIS_PER_UNIT.get(m.group(2)));
+            long millis = amount * MILLIS_PER_UNIT.get(m.group(2));
+            if (millis > MAX.toMillis()) {
+                throw new IllegalArgumentException("duration '" + text + "' is too long: write at most 168h (7 days)");
+            }
+            return Duration.ofMillis(millis);
         }
         throw new IllegalArgumentException("bad duration '" + text + "': " + suggestion(text));
     }

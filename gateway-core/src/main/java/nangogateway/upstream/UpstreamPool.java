@@ -23,9 +23,11 @@ import nangogateway.net.Transport;
  * {@code connect_timeout}, for the next connection to be released or closed, instead of failing at once: a burst
  * meets a short wait, not a 502. The line's order adapts (adaptive LIFO, as in Facebook's and Dropbox's overload
  * handling): while it moves, oldest first, so every request waits about as long as the others and none starves; once
- * it stands (its oldest has waited a quarter of {@code connect_timeout}: more arrive than Nango answers), newest
+ * it stands (its oldest has waited half of {@code connect_timeout}: more arrive than Nango answers), newest
  * first, so the requests whose clients are still waiting are served before the ones about to give up, steady
- * traffic keeps getting through and only the flood's oldest requests time out.
+ * traffic keeps getting through and only the flood's oldest requests time out. The half leaves a line that
+ * is long but keeps up (a wait under half the timeout) to be served in order, at the price of switching late when
+ * a flood begins.
  */
 public final class UpstreamPool {
     /** A connection handed to one request; {@code reused} says it served a request before. */
@@ -61,7 +63,7 @@ public final class UpstreamPool {
     UpstreamPool(EventLoop loop, UpstreamConfig upstream, Transport transport, SslContext tls, int limit,
             LongSupplier clock) {
         this.clock = clock;
-        this.standingNanos = upstream.connectTimeout().toNanos() / 4;
+        this.standingNanos = upstream.connectTimeout().toNanos() / 2;
         this.loop = loop;
         this.upstream = upstream;
         this.transport = transport;

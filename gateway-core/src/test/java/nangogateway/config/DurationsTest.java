@@ -40,6 +40,15 @@ class DurationsTest {
         assertEquals("empty duration: write e.g. 2s, 250ms, 1m or 1h", message(""));
     }
 
+    /** Beyond 7 days a duration would overflow a timer's nanoseconds or Netty's int milliseconds somewhere. */
+    @Test
+    void aWeekIsTheLongest() {
+        assertEquals(Duration.ofHours(168), Durations.parse("168h"));
+        assertEquals(Duration.ofDays(7), Durations.parse("604800000ms"));
+        assertEquals("duration '169h' is too long: write at most 168h (7 days)", message("169h"));
+        assertEquals("duration '999999999999s' is too long: write at most 168h (7 days)", message("999999999999s"));
+    }
+
     private static String message(String text) {
         return assertThrows(IllegalArgumentException.class, () -> Durations.parse(text)).getMessage();
     }

@@ -2,6 +2,7 @@ package nangogateway.upstream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.netty.channel.Channel;
@@ -25,18 +26,23 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The order in which requests waiting for a busy upstream get a connection: oldest first while the line moves, so
- * none starves behind later ones; newest first once it stands (its oldest has waited a quarter of
- * {@code connect_timeout}), so clients still waiting are served before the ones about to give up.
+ * none starves behind later ones; newest first once it stands (its oldest has waited half of
+ * {@code connect_timeout}), so clients still waiting are served before the ones about to give up. Both ways a
+ * waiter can be served are covered: a connection released to it, and a new one opened in place of one that closed.
  */
 class UpstreamPoolLineTest {
-    private static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(8); // standing after 2 s of the clock below
+    /** Long, so that no waiter's real timeout runs out on a slow machine; the line's clock below is a fake one. */
+    private static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(60);
+    private static final long STANDING = CONNECT_TIMEOUT.toNanos() / 2;
+    private static final long START = 1_000_000_000L;
 
-    private final AtomicLong clock = new AtomicLong(1_000_000_000L);
+    private final AtomicLong clock = new AtomicLong(START);
     private final List<Socket> accepted = new ArrayList<>();
     private ServerSocket nango;
     private EventLoopGroup group;
     private EventLoop loop;
     private UpstreamPool pool;
+    private Channel taken;
 
     @BeforeEach
     void start() throws IOException {
@@ -64,8 +70,12 @@ class UpstreamPoolLineTest {
 
     @AfterEach
     void stop() throws Exception {
-        group.shutdownGracefully(0, 1, TimeUnit.SECONDS).sync();
-        nango.close();
+        if (group != null) {
+            group.shutdownGracefully(0, 1, TimeUnit.SECONDS).sync();
+        }
+        if (nango != null) {
+            nango.close();
+        }
         synchronized (accepted) {
             for (Socket s : accepted) {
                 s.close();
@@ -77,20 +87,35 @@ class UpstreamPoolLineTest {
         return loop.submit(task).get(10, TimeUnit.SECONDS);
     }
 
-    /** The one connection, taken; then three requests in line, {@code apartNanos} of the clock apart. */
-    private List<Future<UpstreamPool.Lease>> busyWithThreeWaiting(long apartNanos, Channel[] taken) throws Exception {
-        taken[0] = onLoop(() -> pool.acquire(false)).get(10, TimeUnit.SECONDS).channel();
+    /** The one connection, taken; then three requests in line, 100 ms of the clock apart, the first at START. */
+    private List<Future<UpstreamPool.Lease>> busyWithThreeWaiting() throws Exception {
+        taken = onLoop(() -> pool.acquire(false)).get(10, TimeUnit.SECONDS).channel();
         List<Future<UpstreamPool.Lease>> line = new ArrayList<>();
         for (int i = 0; i < 3; i++) {
             line.add(onLoop(() -> pool.acquire(false)));
-            clock.addAndGet(apartNanos);
+            clock.addAndGet(TimeUnit.MILLISECONDS.toNanos(100));
         }
         assertEquals(3, (int) onLoop(pool::waitingRequests));
         return line;
     }
 
-    /** Releases the connection and returns which of {@code line} got it (the hand-over runs on the loop). */
-    private int released(Channel ch, List<Future<UpstreamPool.Lease>> line) throws Exception {
+    /** The connection released: which of {@code line} got it (the hand-over runs in a later task of the loop). */
+    private int released(List<Future<UpstreamPool.Lease>> line) throws Exception {
+        int served = servedAfter(() -> pool.release(taken), line);
+        assertEquals(taken, line.get(served).getNow().channel(), "the released connection itself");
+        return served;
+    }
+
+    /** The connection closed: which of {@code line} got a new one in its place; that one is then the taken one. */
+    private int closed(List<Future<UpstreamPool.Lease>> line) throws Exception {
+        Channel old = taken;
+        int served = servedAfter(() -> old.close(), line);
+        taken = line.get(served).getNow().channel();
+        assertNotEquals(old, taken, "a new connection");
+        return served;
+    }
+
+    private int servedAfter(Runnable action, List<Future<UpstreamPool.Lease>> line) throws Exception {
         List<Future<UpstreamPool.Lease>> before = new ArrayList<>();
         for (Future<UpstreamPool.Lease> f : line) {
             if (f.isDone()) {
@@ -98,40 +123,55 @@ class UpstreamPoolLineTest {
             }
         }
         onLoop(() -> {
-            pool.release(ch);
+            action.run();
             return null;
         });
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
         while (System.nanoTime() < deadline) {
             for (int i = 0; i < line.size(); i++) {
                 if (line.get(i).isDone() && !before.contains(line.get(i))) {
-                    assertTrue(line.get(i).isSuccess(), "handed the released connection: " + line.get(i).cause());
-                    assertEquals(ch, line.get(i).getNow().channel());
+                    assertTrue(line.get(i).isSuccess(), "given a connection: " + line.get(i).cause());
                     return i;
                 }
             }
             Thread.sleep(5);
         }
-        throw new AssertionError("the released connection went to no waiting request");
+        throw new AssertionError("no waiting request was given a connection");
     }
 
     @Test
     void aMovingLineIsServedOldestFirst() throws Exception {
-        Channel[] taken = new Channel[1];
-        List<Future<UpstreamPool.Lease>> line = busyWithThreeWaiting(TimeUnit.MILLISECONDS.toNanos(100), taken);
-        assertEquals(0, released(taken[0], line), "the oldest of a line that moves");
-        assertEquals(1, released(taken[0], line), "then the next oldest");
+        List<Future<UpstreamPool.Lease>> line = busyWithThreeWaiting();
+        clock.set(START + STANDING - 1); // the oldest has waited just under half the timeout
+        assertEquals(0, released(line), "the oldest of a line that moves");
+        assertEquals(1, released(line), "then the next oldest");
         assertFalse(line.get(2).isDone());
         assertEquals(1, (int) onLoop(pool::waitingRequests));
     }
 
     @Test
     void aStandingLineIsServedNewestFirst() throws Exception {
-        Channel[] taken = new Channel[1];
-        List<Future<UpstreamPool.Lease>> line = busyWithThreeWaiting(TimeUnit.MILLISECONDS.toNanos(100), taken);
-        clock.addAndGet(CONNECT_TIMEOUT.toNanos() / 4); // the oldest has now waited past a quarter of the timeout
-        assertEquals(2, released(taken[0], line), "the newest of a standing line");
-        assertEquals(1, released(taken[0], line), "then the next newest");
+        List<Future<UpstreamPool.Lease>> line = busyWithThreeWaiting();
+        clock.set(START + STANDING); // the oldest has waited half the timeout
+        assertEquals(2, released(line), "the newest of a standing line");
+        assertEquals(1, released(line), "then the next newest");
         assertFalse(line.get(0).isDone(), "the oldest is left to its timeout");
+    }
+
+    @Test
+    void aConnectionThatClosesIsReplacedForTheOldestOfAMovingLine() throws Exception {
+        List<Future<UpstreamPool.Lease>> line = busyWithThreeWaiting();
+        assertEquals(0, closed(line));
+        assertEquals(1, closed(line));
+        assertFalse(line.get(2).isDone());
+    }
+
+    @Test
+    void aConnectionThatClosesIsReplacedForTheNewestOfAStandingLine() throws Exception {
+        List<Future<UpstreamPool.Lease>> line = busyWithThreeWaiting();
+        clock.set(START + STANDING);
+        assertEquals(2, closed(line));
+        assertEquals(1, closed(line));
+        assertFalse(line.get(0).isDone());
     }
 }
