@@ -8,6 +8,7 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.ChannelPipeline;
+import io.netty.channel.ChannelPromise;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.uring.IoUringIoHandler;
@@ -52,7 +53,8 @@ import java.nio.charset.StandardCharsets;
  * <ul>
  *   <li>{@code codec}: HTTP/2 frame codec only; the answer is written on the connection (no stream channel);</li>
  *   <li>{@code mux}: frame codec and stream multiplexer; each stream gets a child channel with one handler;</li>
- *   <li>{@code mux:N}: the same with N more pass-through handlers in each stream's pipeline (the gateway has 12).</li>
+ *   <li>{@code mux:N}: the same with N more handlers in each stream's pipeline that hand every read and write on
+ *   (the gateway has 12, which do their own work besides).</li>
  * </ul>
  * ALPN offers h2 and http/1.1; HTTP/1.1 connections get the same answer from Netty's HTTP/1.1 codec.
  */
@@ -85,7 +87,8 @@ public final class H2Floor {
                         ch.pipeline().addLast(tls.newHandler(ch.alloc()), new Alpn(mux, extra));
                     }
                 }).bind("127.0.0.1", Integer.parseInt(args[1])).sync().channel();
-        System.out.println("ready: " + mode + " on " + server.localAddress());
+        System.out.println("ready: " + mode + " on " + server.localAddress() + " (" + IoUringIoHandler.class.getSimpleName()
+                + ", TLS " + SslProvider.OPENSSL + ")");
         server.closeFuture().sync();
     }
 
@@ -116,11 +119,37 @@ public final class H2Floor {
                 @Override
                 protected void initChannel(Http2StreamChannel stream) {
                     for (int i = 0; i < extra; i++) {
-                        stream.pipeline().addLast("pass-" + i, new ChannelDuplexHandler());
+                        stream.pipeline().addLast("pass-" + i, new PassThrough());
                     }
                     stream.pipeline().addLast("answer", new StreamAnswer());
                 }
             }));
+        }
+    }
+
+    /**
+     * Hands every read and write on, as the gateway's handlers do when a message is not theirs; overriding the
+     * methods keeps Netty from skipping the handler when it dispatches them (a bare ChannelDuplexHandler is skipped).
+     */
+    private static final class PassThrough extends ChannelDuplexHandler {
+        @Override
+        public void channelRead(ChannelHandlerContext ctx, Object msg) {
+            ctx.fireChannelRead(msg);
+        }
+
+        @Override
+        public void channelReadComplete(ChannelHandlerContext ctx) {
+            ctx.fireChannelReadComplete();
+        }
+
+        @Override
+        public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
+            ctx.write(msg, promise);
+        }
+
+        @Override
+        public void flush(ChannelHandlerContext ctx) {
+            ctx.flush();
         }
     }
 

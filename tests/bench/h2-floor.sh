@@ -9,7 +9,8 @@
 #   nginx        2 workers, `return 403`, http2 on                                            127.0.0.1:18450
 #   codec        Netty's HTTP/2 frame codec answering on the connection (no stream channel)    127.0.0.1:18451
 #   mux          frame codec + stream multiplexer, one handler per stream channel               127.0.0.1:18452
-#   mux12        the same with 12 more pass-through handlers per stream (the gateway's count)   127.0.0.1:18453
+#   mux12        the same with 12 more handlers per stream handing every event on (the gateway's count)
+#                                                                                               127.0.0.1:18453
 #   gateway      the gateway, its denied path, started by the package's launcher with the
 #                service's JVM options (as tests/bench/h2.sh)                                   127.0.0.1:18454
 # (Netty's HTTP/1.1 answer comes from the same H2Floor process as "codec".)
@@ -163,7 +164,9 @@ done
 
 cpu_ticks() {     # cpu_ticks SERVER: user + system clock ticks of the server's processes (nginx: its workers)
     local pids=${SPID[$1]} t=0 p
+    kill -0 "${SPID[$1]}" 2>/dev/null || die "$1 (pid ${SPID[$1]}) is gone"
     [ "$1" = nginx ] && pids=$(pgrep -P "${SPID[nginx]}" | tr '\n' ' ')
+    [ -n "$pids" ] || die "$1 has no worker process"
     for p in $pids; do t=$((t + $(awk '{print $14 + $15}' "/proc/$p/stat"))); done
     echo "$t"
 }
@@ -175,12 +178,13 @@ run_case() {      # run_case SERVER PROTO-FLAG CONNS STREAMS SECONDS -> RPS, US 
         || die "h2load on $1 failed: $(tail -3 <<< "$out")"
     after=$(cpu_ticks "$1")
     RPS=$(awk '/^finished in/ {gsub(",", "", $4); print $4}' <<< "$out")
-    local done4xx total
-    total=$(awk '/^requests:/ {print $6}' <<< "$out")
+    local done4xx done
+    done=$(awk '/^requests:/ {print $6}' <<< "$out") # requests done (answered)
     done4xx=$(awk '/^status codes:/ {print $7}' <<< "$out")
-    [ "$done4xx" = "$total" ] || log "WARNING $1: $done4xx of $total answers were 4xx"
-    # h2load counts requests only after its warm-up (none here), so all of them are the CPU's.
-    US=$(awk -v t=$((after - before)) -v n="$total" -v hz="$(getconf CLK_TCK)" 'BEGIN { printf "%.1f", t * 1e6 / hz / n }')
+    [ "${done:-0}" -gt 0 ] || die "$1: h2load got no answer: $(tail -3 <<< "$out")"
+    [ "$done4xx" = "$done" ] || log "WARNING $1: $done4xx of $done answers were 4xx"
+    # No h2load warm-up here: every request it made counts against the CPU the server spent.
+    US=$(awk -v t=$((after - before)) -v n="$done" -v hz="$(getconf CLK_TCK)" 'BEGIN { printf "%.1f", t * 1e6 / hz / n }')
 }
 
 log "warm-up: $WARMUP s per server and protocol"
@@ -205,7 +209,9 @@ done
 
 {
     echo "403 over TLS, h2load -t2 -D $DURATION, $ROUNDS rounds (order rotating), $(nproc) cores, $(date -u +%F)"
-    echo "Java: $($JAVA -version 2>&1 | head -1); nginx $(nginx -v 2>&1 | sed 's/.*\///'); H2Floor: BoringSSL, io_uring, 2 event loops"
+    echo "Java: $($JAVA -version 2>&1 | head -1); nginx $(nginx -v 2>&1 | sed 's/.*\///')"
+    for mode in codec mux mux12; do echo "H2Floor $(grep -m1 '^ready:' "$WORK/$mode.log")"; done
+    echo "gateway $(grep -m1 -o 'ready: .*' "$WORK/gateway.log")"
     printf '%-10s' server
     for c in "${CASES[@]}"; do read -r name _ <<< "$c"; printf ' %24s' "$name: req/s, us"; done
     printf ' %14s %14s\n' "h2-1 - h1 us" "h2-100 - h1 us"
