@@ -34,12 +34,12 @@ declare -A PORT=([A]=18081 [B]=18082) PID=() FILE=([A]=$A_FILE [B]=$B_FILE)
 ALLOWED_PATH='/oauth/callback?code=abc&state=xyz'
 DENIED_PATH='/api/v1/account'
 
-log() { printf '[ab %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
-die() { log "ERROR: $*"; exit 1; }
+BENCH_TAG=ab
+# shellcheck source=tests/bench/lib.sh
+. "$BENCH_DIR/lib.sh"
 command -v nginx >/dev/null && command -v wrk >/dev/null || die "nginx and wrk are needed (tests/bench/run.sh installs them)"
 [ -f "$CLI_JAR" ] || die "no $CLI_JAR: mvn -B -o -q package -DskipTests"
 for f in "$A_FILE" "$B_FILE"; do [ -r "$f" ] || die "cannot read $f"; done
-port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 for p in "$UP_PORT" "${PORT[A]}" "${PORT[B]}"; do
     if port_open "$p"; then die "port $p is already in use"; fi
 done
@@ -58,16 +58,6 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
-
-wait_port() {    # wait_port PORT PID WHAT
-    local i
-    for ((i = 0; i < 300; i++)); do
-        port_open "$1" && return 0
-        kill -0 "$2" 2>/dev/null || die "$3 exited before listening on $1"
-        sleep 0.1
-    done
-    die "$3 did not listen on $1 within 30s"
-}
 
 # ---------------------------------------------------------------------------------------------- upstream
 mkdir -p "$WORK/upstream/tmp"
@@ -100,10 +90,7 @@ wait_port "$UP_PORT" "$!" "upstream nginx"
 
 # ---------------------------------------------------------------------------------------------- gateways
 flags() {        # flags FILE: its JAVA_OPTS, the bench's logging configuration in place of /etc's
-    local JAVA_OPTS
-    # shellcheck disable=SC1090
-    . "$1"
-    echo "$JAVA_OPTS -Dlogback.configurationFile=$LOGBACK" | sed 's#-Dlogback.configurationFile=/etc/nango-gateway/logback.xml ##'
+    service_java_opts "$1" "$LOGBACK"
 }
 for x in A B; do
     sed "s/127.0.0.1:18081/127.0.0.1:${PORT[$x]}/" "$BENCH_DIR/bench.yaml" > "$WORK/bench-$x.yaml"
@@ -171,11 +158,6 @@ for ((r = 1; r <= ROUNDS; r++)); do
     done
 done
 
-median() {
-    printf '%s\n' "$@" | sort -g | awk '{a[NR] = $1} END {
-        if (NR == 0) { print "nan"; exit }
-        if (NR % 2) print a[(NR + 1) / 2]; else print (a[NR / 2] + a[NR / 2 + 1]) / 2 }'
-}
 ratios() {       # ratios "B1 B2 ..." "A1 A2 ...": B1/A1 B2/A2 ...
     awk -v b="$1" -v a="$2" 'BEGIN { n = split(b, x, " "); split(a, y, " ")
         for (i = 1; i <= n; i++) printf "%.3f ", x[i] / y[i] }'

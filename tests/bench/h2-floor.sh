@@ -38,8 +38,9 @@ declare -A PORT=([nginx]=18450 [codec]=18451 [mux]=18452 [mux12]=18453 [gateway]
 # case name, h2load protocol flag, connections, streams per connection
 CASES=("h1 --h1 64 1" "h2-1-stream --npn-list=h2 64 1" "h2-100-streams --npn-list=h2 8 100")
 
-log() { printf '[h2-floor %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
-die() { log "ERROR: $*"; exit 1; }
+BENCH_TAG=h2-floor
+# shellcheck source=tests/bench/lib.sh
+. "$BENCH_DIR/lib.sh"
 
 WORK=$(mktemp -d /tmp/nango-h2floor.XXXXXX)
 PIDS=()
@@ -55,28 +56,7 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-wait_port() {
-    local i
-    for ((i = 0; i < 300; i++)); do
-        port_open "$1" && return 0
-        kill -0 "$2" 2>/dev/null || die "$3 exited before listening on $1"
-        sleep 0.1
-    done
-    die "$3 did not listen on $1 within 30s"
-}
-median() {
-    printf '%s\n' "$@" | sort -g | awk '{a[NR] = $1} END { if (NR % 2) print a[(NR + 1) / 2];
-        else print (a[NR / 2] + a[NR / 2 + 1]) / 2 }'
-}
-
-if ! command -v nginx >/dev/null || ! command -v h2load >/dev/null; then
-    SUDO=""
-    [ "$(id -u)" = 0 ] || SUDO=sudo
-    log "installing nginx and h2load (nghttp2-client) with apt"
-    $SUDO apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq nginx nghttp2-client
-fi
+apt_install_missing "nginx nginx" "h2load nghttp2-client"
 if [ ! -f "$CLI_JAR" ]; then
     (cd "$ROOT" && mvn -B -q package -DskipTests) || die "build failed"
 fi
@@ -145,8 +125,7 @@ listeners:
     otherwise:
       status: 403
 EOF
-JAVA_OPTS=$( . "$JVM_OPTS_FILE"; echo "$JAVA_OPTS -Dlogback.configurationFile=$BENCH_DIR/logback-bench.xml" \
-    | sed 's#-Dlogback.configurationFile=/etc/nango-gateway/logback.xml ##')
+JAVA_OPTS=$(service_java_opts "$JVM_OPTS_FILE" "$BENCH_DIR/logback-bench.xml")
 JAVA_OPTS="$JAVA_OPTS" NANGO_GATEWAY_JAR="$CLI_JAR" NANGO_GATEWAY_JAVA="$JAVA" NANGO_GATEWAY_CDS=off \
     "$ROOT/packaging/src/deb/bin/nango-gateway" run --config "$WORK/gateway.yaml" > "$WORK/gateway.log" 2>&1 &
 SPID[gateway]=$! # the launcher execs java

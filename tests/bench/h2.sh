@@ -39,8 +39,9 @@ DENIED_PATH='/api/v1/account'
 # case name, connections, streams per connection
 CASES=("1-stream 64 1" "100-streams 8 100")
 
-log() { printf '[h2 %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
-die() { log "ERROR: $*"; exit 1; }
+BENCH_TAG=h2
+# shellcheck source=tests/bench/lib.sh
+. "$BENCH_DIR/lib.sh"
 
 WORK=$(mktemp -d /tmp/nango-h2bench.XXXXXX)
 PIDS=()
@@ -58,29 +59,8 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-wait_port() {
-    local i
-    for ((i = 0; i < 300; i++)); do
-        port_open "$1" && return 0
-        kill -0 "$2" 2>/dev/null || die "$3 exited before listening on $1"
-        sleep 0.1
-    done
-    die "$3 did not listen on $1 within 30s"
-}
-median() {
-    printf '%s\n' "$@" | sort -g | awk '{a[NR] = $1} END { if (NR % 2) print a[(NR + 1) / 2];
-        else print (a[NR / 2] + a[NR / 2 + 1]) / 2 }'
-}
-
 # ---------------------------------------------------------------------------------------------- tools
-if ! command -v nginx >/dev/null || ! command -v h2load >/dev/null; then
-    SUDO=""
-    [ "$(id -u)" = 0 ] || SUDO=sudo
-    log "installing nginx and h2load (nghttp2-client) with apt"
-    $SUDO apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq nginx nghttp2-client
-fi
+apt_install_missing "nginx nginx" "h2load nghttp2-client"
 if [ ! -f "$CLI_JAR" ]; then
     (cd "$ROOT" && mvn -B -q package -DskipTests) || die "build failed"
 fi
@@ -164,8 +144,7 @@ listeners:
 EOF
 LOGBACK=$BENCH_DIR/logback-bench.xml
 [ "$LOGS" = on ] && LOGBACK=$ROOT/conf/logback.xml
-JAVA_OPTS=$( . "$JVM_OPTS_FILE"; echo "$JAVA_OPTS -Dlogback.configurationFile=$LOGBACK" \
-    | sed 's#-Dlogback.configurationFile=/etc/nango-gateway/logback.xml ##')
+JAVA_OPTS=$(service_java_opts "$JVM_OPTS_FILE" "$LOGBACK")
 JAVA_OPTS="$JAVA_OPTS" NANGO_GATEWAY_JAR="$CLI_JAR" NANGO_GATEWAY_JAVA="$JAVA" NANGO_GATEWAY_CDS=off \
     "$ROOT/packaging/src/deb/bin/nango-gateway" run --config "$WORK/gateway.yaml" > "$WORK/gateway.log" 2>&1 &
 GW_PID=$!

@@ -68,8 +68,9 @@ PAUSE=${PAUSE:-1}               # seconds of rest between runs
 ALLOWED_PATH='/oauth/callback?code=abc&state=xyz'
 DENIED_PATH='/api/v1/account'
 
-log() { printf '[bench %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
-die() { log "ERROR: $*"; exit 1; }
+BENCH_TAG=bench
+# shellcheck source=tests/bench/lib.sh
+. "$BENCH_DIR/lib.sh"
 
 # ---------------------------------------------------------------------------------------------- cleanup
 WORK=$(mktemp -d /tmp/nango-bench.XXXXXX)
@@ -118,24 +119,6 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 
 # ---------------------------------------------------------------------------------------------- helpers
-port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-
-wait_port() {    # wait_port PORT PID WHAT
-    local port=$1 pid=$2 what=$3 i
-    for ((i = 0; i < 300; i++)); do
-        port_open "$port" && return 0
-        kill -0 "$pid" 2>/dev/null || die "$what exited before listening on $port"
-        sleep 0.1
-    done
-    die "$what did not listen on $port within 30s"
-}
-
-median() {       # median N...
-    printf '%s\n' "$@" | sort -g | awk '{a[NR] = $1} END {
-        if (NR == 0) { print "nan"; exit }
-        if (NR % 2) print a[(NR + 1) / 2]; else print (a[NR / 2] + a[NR / 2 + 1]) / 2 }'
-}
-
 paired_ratios() { # paired_ratios "A1 A2 ..." "B1 B2 ...": A1/B1 A2/B2 ...
     awk -v a="$1" -v b="$2" 'BEGIN { n = split(a, x, " "); split(b, y, " ")
         for (i = 1; i <= n; i++) printf "%.3f ", x[i] / y[i] }'
@@ -211,13 +194,7 @@ CLK_TCK=$(getconf CLK_TCK)
 PAGE_KB=$(( $(getconf PAGESIZE) / 1024 ))
 
 # ---------------------------------------------------------------------------------------------- 1. tools
-if ! command -v nginx >/dev/null || ! command -v wrk >/dev/null; then
-    SUDO=""
-    [ "$(id -u)" = 0 ] || SUDO=sudo
-    log "installing nginx and wrk with apt"
-    $SUDO apt-get update
-    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y nginx wrk
-fi
+apt_install_missing "nginx nginx" "wrk wrk"
 command -v nginx >/dev/null || die "nginx not found"
 command -v wrk >/dev/null || die "wrk not found"
 command -v "$JAVA" >/dev/null || die "$JAVA not found"
@@ -242,11 +219,7 @@ GW_CMD=(-jar "$CLI_JAR" run --config "$CONFIG")
 jvm_flags() {    # jvm_flags unit|g1|parallel
     if [ "$1" = unit ]; then
         # What /usr/bin/nango-gateway gives the service, the bench's own logging configuration in place of /etc's.
-        local JAVA_OPTS
-        # shellcheck disable=SC1090
-        . "$JVM_OPTS_FILE"
-        echo "$JAVA_OPTS${TRANSPORT:+ -Dnangogateway.transport=$TRANSPORT} -Dlogback.configurationFile=$LOGBACK" \
-            | sed 's#-Dlogback.configurationFile=/etc/nango-gateway/logback.xml ##'
+        service_java_opts "$JVM_OPTS_FILE" "$LOGBACK" "${TRANSPORT:+-Dnangogateway.transport=$TRANSPORT}"
         return
     fi
     local gc=-XX:+UseG1GC
