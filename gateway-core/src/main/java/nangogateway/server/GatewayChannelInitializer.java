@@ -20,6 +20,7 @@ import nangogateway.config.ListenerLimits;
 import nangogateway.config.ListenerOptions;
 import nangogateway.limits.ConnectionLimitHandler;
 import nangogateway.lifecycle.ConnectionDrainHandler;
+import nangogateway.lifecycle.LingeringCloseHandler;
 import nangogateway.observe.AccessLogHandler;
 import nangogateway.observe.RequestIdHandler;
 import nangogateway.proxy.CallbackReplayHandler;
@@ -29,11 +30,11 @@ import nangogateway.proxy.WebhookVerifyHandler;
 /**
  * The client-side pipeline, in one readable place:
  * <pre>
- * conn-limit → [tls] → raw-watch → decoder / encoder → [hsts] → flow → drain → timeouts → access-log →
+ * conn-limit → [tls] → linger → raw-watch → decoder / encoder → [hsts] → flow → drain → timeouts → access-log →
  * request-id → client-address → guard → router → verify → proxy → callback → errors
  *                                      (or guard → https-redirect, or guard → admin)
  *
- * HTTP/2 (a TLS listener, ALPN h2): conn-limit → tls → [alpn] → h2 (frame codec) → h2-watch → h2-refusals →
+ * HTTP/2 (a TLS listener, ALPN h2): conn-limit → tls → linger → [alpn] → h2 (frame codec) → h2-watch → h2-refusals →
  * h2-streams → errors, and in each stream's own channel (for every request h2-refusals does not answer itself):
  *      h2-stream → [hsts] → flow → timeouts → access-log → request-id → client-address → guard → router → ...
  * </pre>
@@ -94,6 +95,7 @@ public final class GatewayChannelInitializer extends ChannelInitializer<SocketCh
         ChannelPipeline p = ch.pipeline();
         addConnectionLimit(p, options);
         addTls(p, snapshot.tls(listenerName), ch);
+        p.addLast("linger", new LingeringCloseHandler());
         if (offersHttp2(listener)) {
             p.addLast("alpn", new AlpnSwitch(h1 -> addHttp1(h1, listener), h2 -> addHttp2(h2, listener)));
             return;

@@ -1,5 +1,6 @@
 package nangogateway.server;
 
+import nangogateway.lifecycle.LingeringCloseHandler;
 import nangogateway.exchange.RequestFacts;
 import nangogateway.exchange.LocalResponses;
 import nangogateway.exchange.Refusal;
@@ -267,7 +268,7 @@ public final class SlowClientTimeoutHandler extends ChannelDuplexHandler {
             ctx.channel().writeAndFlush(LocalResponses.text(ctx.alloc(), 408, true))
                     .addListener(ChannelFutureListener.CLOSE);
         } else {
-            ctx.close();
+            LingeringCloseHandler.closeNow(ctx); // idle past keepalive_timeout, or a body too slow: no lingering
         }
     }
 
@@ -302,7 +303,7 @@ public final class SlowClientTimeoutHandler extends ChannelDuplexHandler {
         boolean tooSlow = minSendRate > 0
                 && sendWaitedNanos > sendNanos + (long) (responseTaken * 1e9 / minSendRate);
         if (stalled || tooSlow) {
-            ctx.close();
+            LingeringCloseHandler.closeNow(ctx);
             return true;
         }
         lastActivity = now; // idle and keep-alive clocks start once the client has taken everything

@@ -190,7 +190,7 @@ class GatewayChannelInitializerTest {
     }
 
     /** The order the README documents, written out here so that a change to the code shows. */
-    private static final List<String> FULL_ORDER = List.of("conn-limit", "tls", "raw-watch", "decoder", "encoder",
+    private static final List<String> FULL_ORDER = List.of("conn-limit", "tls", "linger", "raw-watch", "decoder", "encoder",
             "hsts", "flow", "drain", "timeouts", "access-log", "request-id", "client-address", "guard", "router",
             "verify", "proxy", "callback", "errors");
 
@@ -219,13 +219,13 @@ class GatewayChannelInitializerTest {
         ListenerConfig l = listener(new TlsConfig(Path.of("cert.pem"), Path.of("key.pem")),
                 options("max-age=63072000", false));
         EmbeddedSocketChannel h1 = initialise(new GatewaySnapshot(config(l), Map.of("public", tls)));
-        assertEquals(List.of("conn-limit", "tls", "alpn"), names(h1));
+        assertEquals(List.of("conn-limit", "tls", "linger", "alpn"), names(h1));
         ((AlpnSwitch) h1.pipeline().get("alpn")).configure(h1.pipeline().context("alpn"), "http/1.1");
         assertEquals(FULL_ORDER, names(h1));
 
         EmbeddedSocketChannel h2 = initialise(new GatewaySnapshot(config(l), Map.of("public", tls)));
         ((AlpnSwitch) h2.pipeline().get("alpn")).configure(h2.pipeline().context("alpn"), "h2");
-        assertEquals(List.of("conn-limit", "tls", "h2", "h2-watch", "h2-refusals", "h2-streams", "errors"), names(h2));
+        assertEquals(List.of("conn-limit", "tls", "linger", "h2", "h2-watch", "h2-refusals", "h2-streams", "errors"), names(h2));
         assertInstanceOf(Http2ConnectionWatch.class, h2.pipeline().get("h2-watch"));
     }
 
@@ -246,7 +246,7 @@ class GatewayChannelInitializerTest {
     void redirectListenerEndsWithTheRedirectAfterTheGuard() throws Exception {
         ListenerConfig l = listener(null, options(null, true));
         EmbeddedSocketChannel ch = initialise(new GatewaySnapshot(config(l)));
-        assertEquals(List.of("conn-limit", "raw-watch", "decoder", "encoder", "flow", "drain", "timeouts",
+        assertEquals(List.of("conn-limit", "linger", "raw-watch", "decoder", "encoder", "flow", "drain", "timeouts",
                 "access-log", "request-id", "client-address", "guard", "https-redirect", "errors"), names(ch));
         assertInstanceOf(HttpsRedirectHandler.class, ch.pipeline().get("https-redirect"));
         assertFalse(names(ch).contains("router"), "a redirect listener routes nothing");
@@ -257,7 +257,7 @@ class GatewayChannelInitializerTest {
         ListenerOptions admin = new ListenerOptions(null, false, null, List.of(), null, 0, 0,
                 AccessLogFormat.COMBINED, Set.of(), true);
         EmbeddedSocketChannel ch = initialise(new GatewaySnapshot(config(listener(null, admin))));
-        assertEquals(List.of("conn-limit", "raw-watch", "decoder", "encoder", "flow", "drain", "timeouts",
+        assertEquals(List.of("conn-limit", "linger", "raw-watch", "decoder", "encoder", "flow", "drain", "timeouts",
                 "access-log", "request-id", "client-address", "guard", "admin", "errors"), names(ch));
         assertInstanceOf(AdminHandler.class, ch.pipeline().get("admin"));
     }

@@ -1,0 +1,186 @@
+package nangogateway.lifecycle;
+
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelDuplexHandler;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelOutboundBuffer;
+import io.netty.channel.ChannelPromise;
+import io.netty.channel.socket.DuplexChannel;
+import io.netty.handler.ssl.SslHandler;
+import io.netty.util.AttributeKey;
+import io.netty.util.ReferenceCountUtil;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.ScheduledFuture;
+
+/**
+ * Lingering close (nginx's {@code lingering_close}): when the gateway closes a connection after answering, it
+ * first ends its own side (TLS {@code close_notify}, then a TCP FIN) and reads and discards what the client still
+ * sends, until the client closes too, or sends nothing for {@link #IDLE}, or {@link #MAX} has passed. Closing a
+ * socket with unread bytes in it sends a TCP reset instead of a FIN, and a reset makes the client's kernel throw
+ * away the answer it has not read yet: a client refused mid-body (413, 503 over the memory budget, a bad
+ * signature) would see "connection reset" instead of its answer.
+ *
+ * <p>Closes that give up on the client are immediate ({@link #closeNow}): a client too slow to send or to read, a
+ * response still waiting in the outbound buffer, and every close once the gateway is stopping ({@link DrainEvent}).
+ * Discarded bytes are released as they arrive; the timers bound how long the connection's slot stays taken.
+ */
+public final class LingeringCloseHandler extends ChannelDuplexHandler {
+    /** nginx's {@code lingering_timeout}: the client sends nothing for this long, the connection closes. */
+    public static final Duration IDLE = Duration.ofSeconds(5);
+    /** nginx's {@code lingering_time}: however much the client keeps sending, the connection closes by then. */
+    public static final Duration MAX = Duration.ofSeconds(30);
+    private static final AttributeKey<Boolean> NOW = AttributeKey.valueOf(LingeringCloseHandler.class, "now");
+
+    private final long idleNanos;
+    private final long maxNanos;
+    private boolean lingering;
+    private boolean draining;
+    private long deadline;
+    private long lastRead;
+    private ScheduledFuture<?> timer;
+
+    public LingeringCloseHandler() {
+        this(IDLE, MAX);
+    }
+
+    LingeringCloseHandler(Duration idle, Duration max) {
+        this.idleNanos = idle.toNanos();
+        this.maxNanos = max.toNanos();
+    }
+
+    /** Closes the connection without lingering: the client is the problem, or there is nothing left to tell it. */
+    public static ChannelFuture closeNow(ChannelHandlerContext ctx) {
+        ctx.channel().attr(NOW).set(Boolean.TRUE);
+        return ctx.close();
+    }
+
+    /** True while the connection is ending its side and discarding what the client sends. */
+    public boolean lingering() {
+        return lingering;
+    }
+
+    @Override
+    public void close(ChannelHandlerContext ctx, ChannelPromise promise) {
+        Channel ch = ctx.channel();
+        if (lingering || draining || !ch.isActive() || !(ch instanceof DuplexChannel duplex)
+                || duplex.isInputShutdown() || duplex.isOutputShutdown() || ch.attr(NOW).get() != null
+                || unsent(ch) > 0) {
+            cancelTimer();
+            ctx.close(promise);
+            return;
+        }
+        lingering = true;
+        long now = System.nanoTime();
+        deadline = now + maxNanos;
+        lastRead = now;
+        ch.closeFuture().addListener(f -> promise.trySuccess());
+        SslHandler tls = ch.pipeline().get(SslHandler.class);
+        ChannelFuture sideEnded = tls != null ? tls.closeOutbound() : ch.newSucceededFuture();
+        sideEnded.addListener(sent -> {
+            if (!sent.isSuccess() || !ch.isActive()) {
+                ctx.close();
+                return;
+            }
+            duplex.shutdownOutput().addListener(shut -> {
+                if (!shut.isSuccess()) {
+                    ctx.close();
+                }
+            });
+        });
+        schedule(ctx, idleNanos);
+        ch.config().setAutoRead(true);
+        ctx.read();
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        if (lingering) {
+            ReferenceCountUtil.release(msg);
+            lastRead = System.nanoTime();
+            return;
+        }
+        ctx.fireChannelRead(msg);
+    }
+
+    @Override
+    public void channelReadComplete(ChannelHandlerContext ctx) {
+        if (!lingering) {
+            ctx.fireChannelReadComplete();
+        }
+    }
+
+    @Override
+    public void read(ChannelHandlerContext ctx) {
+        ctx.read(); // while lingering the channel reads on its own; handlers further in may still ask
+    }
+
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+        if (evt instanceof DrainEvent) {
+            draining = true;
+            if (lingering) {
+                ctx.close();
+                return;
+            }
+        }
+        if (!lingering) {
+            ctx.fireUserEventTriggered(evt);
+        }
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        if (lingering) {
+            ctx.close(); // the client reset or broke TLS while we waited for it: nothing more to tell it
+            return;
+        }
+        ctx.fireExceptionCaught(cause);
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+        cancelTimer();
+        ctx.fireChannelInactive();
+    }
+
+    @Override
+    public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+        if (!lingering) {
+            ctx.fireChannelWritabilityChanged();
+        }
+    }
+
+    private void schedule(ChannelHandlerContext ctx, long delayNanos) {
+        timer = ctx.executor().schedule(() -> check(ctx), delayNanos, TimeUnit.NANOSECONDS);
+    }
+
+    private void check(ChannelHandlerContext ctx) {
+        timer = null;
+        if (!ctx.channel().isActive()) {
+            return;
+        }
+        long now = System.nanoTime();
+        long left = Math.min(deadline - now, lastRead + idleNanos - now);
+        if (left <= 0) {
+            ctx.close();
+            return;
+        }
+        schedule(ctx, left);
+    }
+
+    private void cancelTimer() {
+        if (timer != null) {
+            timer.cancel(false);
+            timer = null;
+        }
+    }
+
+    /** Flushed writes still waiting for the client: a client that does not read them gets no lingering. */
+    private static long unsent(Channel ch) {
+        // Counted in messages: a write's listener runs before its bytes leave the buffer's byte count.
+        ChannelOutboundBuffer out = ch.unsafe().outboundBuffer();
+        return out == null ? 0 : out.size();
+    }
+}
