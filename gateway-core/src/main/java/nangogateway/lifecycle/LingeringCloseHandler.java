@@ -10,6 +10,7 @@ import io.netty.channel.socket.DuplexChannel;
 import io.netty.handler.ssl.SslHandler;
 import io.netty.util.AttributeKey;
 import io.netty.util.ReferenceCountUtil;
+import java.nio.channels.ClosedChannelException;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.ScheduledFuture;
@@ -22,8 +23,13 @@ import java.util.concurrent.ScheduledFuture;
  * away the answer it has not read yet: a client refused mid-body (413, 503 over the memory budget, a bad
  * signature) would see "connection reset" instead of its answer.
  *
- * <p>Closes that give up on the client are immediate ({@link #closeNow}): a client too slow to send or to read, a
- * response still waiting in the outbound buffer, and every close once the gateway is stopping ({@link DrainEvent}).
+ * <p>For the handlers further in, a lingering connection is closed: they get {@code channelInactive} when it begins,
+ * and nothing after (no read, no event; a write fails, a close changes nothing). So a request pipelined behind the
+ * last answer is dropped with the rest, never served.
+ *
+ * <p>Closes that give up on the client are immediate ({@link #closeNow}, {@link #noLingering}): a client too slow to
+ * send or to read, an HTTP/2 client sent GOAWAY for an error (a flood, a broken frame), a response still waiting in
+ * the outbound buffer, and every close once the gateway is stopping ({@link DrainEvent}).
  * Discarded bytes are released as they arrive; the timers bound how long the connection's slot stays taken.
  */
 public final class LingeringCloseHandler extends ChannelDuplexHandler {
@@ -52,8 +58,13 @@ public final class LingeringCloseHandler extends ChannelDuplexHandler {
 
     /** Closes the connection without lingering: the client is the problem, or there is nothing left to tell it. */
     public static ChannelFuture closeNow(ChannelHandlerContext ctx) {
-        ctx.channel().attr(NOW).set(Boolean.TRUE);
+        noLingering(ctx.channel());
         return ctx.close();
+    }
+
+    /** The connection's close, whoever asks for it, will not linger: a client that broke the protocol's limits. */
+    public static void noLingering(Channel connection) {
+        connection.attr(NOW).set(Boolean.TRUE);
     }
 
     /** True while the connection is ending its side and discarding what the client sends. */
@@ -64,6 +75,11 @@ public final class LingeringCloseHandler extends ChannelDuplexHandler {
     @Override
     public void close(ChannelHandlerContext ctx, ChannelPromise promise) {
         Channel ch = ctx.channel();
+        if (lingering && !draining && ch.attr(NOW).get() == null) {
+            // The handlers further in were told the connection is closed; a close they still ask for changes nothing.
+            ch.closeFuture().addListener(f -> promise.trySuccess());
+            return;
+        }
         if (lingering || draining || !ch.isActive() || !(ch instanceof DuplexChannel duplex)
                 || duplex.isInputShutdown() || duplex.isOutputShutdown() || ch.attr(NOW).get() != null
                 || unsent(ch) > 0) {
@@ -90,8 +106,28 @@ public final class LingeringCloseHandler extends ChannelDuplexHandler {
             });
         });
         schedule(ctx, idleNanos);
-        ch.config().setAutoRead(true);
-        ctx.read();
+        ctx.read(); // from here toward the socket only: a read from the pipeline's tail would reach queued requests
+        // For every handler further in, the connection is closed now, as nginx frees a request before it lingers:
+        // they end what they hold (a pipelined request already decoded, timers, HTTP/2 streams) and are sent nothing
+        // more. Later, as Netty does for a real close, so that no handler is told while it is still asking.
+        ctx.executor().execute(ctx::fireChannelInactive);
+    }
+
+    @Override
+    public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
+        if (lingering) {
+            ReferenceCountUtil.release(msg);
+            promise.tryFailure(new ClosedChannelException());
+            return;
+        }
+        ctx.write(msg, promise);
+    }
+
+    @Override
+    public void flush(ChannelHandlerContext ctx) {
+        if (!lingering) {
+            ctx.flush();
+        }
     }
 
     @Override
@@ -108,12 +144,9 @@ public final class LingeringCloseHandler extends ChannelDuplexHandler {
     public void channelReadComplete(ChannelHandlerContext ctx) {
         if (!lingering) {
             ctx.fireChannelReadComplete();
+        } else if (!ctx.channel().config().isAutoRead()) {
+            ctx.read();
         }
-    }
-
-    @Override
-    public void read(ChannelHandlerContext ctx) {
-        ctx.read(); // while lingering the channel reads on its own; handlers further in may still ask
     }
 
     @Override
@@ -142,7 +175,9 @@ public final class LingeringCloseHandler extends ChannelDuplexHandler {
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
         cancelTimer();
-        ctx.fireChannelInactive();
+        if (!lingering) {
+            ctx.fireChannelInactive(); // a lingering connection's handlers were told when it began
+        }
     }
 
     @Override

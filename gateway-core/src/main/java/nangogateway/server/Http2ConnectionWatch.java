@@ -16,6 +16,7 @@ import io.netty.buffer.ByteBuf;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
+import nangogateway.lifecycle.LingeringCloseHandler;
 import nangogateway.config.ListenerLimits;
 import nangogateway.lifecycle.DrainEvent;
 import nangogateway.observe.GatewayMetrics;
@@ -105,6 +106,11 @@ final class Http2ConnectionWatch extends ChannelDuplexHandler {
             @Override
             public void onGoAwaySent(int lastStreamId, long errorCode, ByteBuf debugData) {
                 Http2Error e = Http2Error.valueOf(errorCode);
+                if (errorCode != Http2Error.NO_ERROR.code()) {
+                    // A client that broke the protocol or its limits: its connection is not kept to read what it
+                    // still sends (a flood would go on being decrypted for the lingering time).
+                    LingeringCloseHandler.noLingering(ctx.channel());
+                }
                 metrics.http2GoAway(listener, e == null ? "0x" + Long.toHexString(errorCode) : e.name());
             }
         });

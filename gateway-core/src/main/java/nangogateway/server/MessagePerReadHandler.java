@@ -2,6 +2,7 @@ package nangogateway.server;
 
 import io.netty.channel.ChannelDuplexHandler;
 import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelPromise;
 import io.netty.util.ReferenceCountUtil;
 import java.util.ArrayDeque;
 
@@ -15,9 +16,13 @@ import java.util.ArrayDeque;
 public final class MessagePerReadHandler extends ChannelDuplexHandler {
     private final ArrayDeque<Object> queue = new ArrayDeque<>(4);
     private boolean owed;
+    private boolean closed;
 
     @Override
     public void read(ChannelHandlerContext ctx) {
+        if (closed) {
+            return; // the connection is ending: a request pipelined behind its last answer is never served
+        }
         Object next = queue.poll();
         if (next != null) {
             ctx.fireChannelRead(next);
@@ -29,12 +34,25 @@ public final class MessagePerReadHandler extends ChannelDuplexHandler {
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
-        if (owed && queue.isEmpty()) {
+        if (closed) {
+            ReferenceCountUtil.release(msg);
+        } else if (owed && queue.isEmpty()) {
             owed = false;
             ctx.fireChannelRead(msg);
         } else {
             queue.add(msg);
         }
+    }
+
+    /**
+     * A close asked for further in ends what waits here at once: the socket may stay open a while after it (a
+     * lingering close), and nothing read before the close may be served in that while.
+     */
+    @Override
+    public void close(ChannelHandlerContext ctx, ChannelPromise promise) {
+        closed = true;
+        drain();
+        ctx.close(promise);
     }
 
     @Override

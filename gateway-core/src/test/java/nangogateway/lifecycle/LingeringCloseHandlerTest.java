@@ -23,7 +23,10 @@ import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -39,6 +42,9 @@ class LingeringCloseHandlerTest {
     private EventLoopGroup group;
     private Channel server;
     private final AtomicBoolean passedOnAfterClose = new AtomicBoolean();
+    private final AtomicInteger toldClosed = new AtomicInteger();
+    private final CountDownLatch told = new CountDownLatch(1);
+    private final AtomicBoolean lateWriteFailed = new AtomicBoolean();
 
     @BeforeEach
     void group() {
@@ -60,7 +66,7 @@ class LingeringCloseHandlerTest {
         if (server != null) {
             server.close().sync();
         }
-        group.shutdownGracefully(0, 1, java.util.concurrent.TimeUnit.SECONDS).sync();
+        group.shutdownGracefully(0, 1, TimeUnit.SECONDS).sync();
     }
 
     /** Answers the first read and closes; anything passed on to it after that would be a lingering bug. */
@@ -77,6 +83,16 @@ class LingeringCloseHandlerTest {
             answered = true;
             ByteBuf no = Unpooled.copiedBuffer("no\n", StandardCharsets.US_ASCII);
             ctx.writeAndFlush(no).addListener(ChannelFutureListener.CLOSE);
+        }
+
+        @Override
+        public void channelInactive(ChannelHandlerContext ctx) {
+            toldClosed.incrementAndGet();
+            // A handler that still writes once told: nothing reaches the client, and it hears so.
+            ctx.writeAndFlush(Unpooled.copiedBuffer("late\n", StandardCharsets.US_ASCII))
+                    .addListener(f -> lateWriteFailed.set(!f.isSuccess()));
+            ctx.close();
+            told.countDown();
         }
     }
 
@@ -100,6 +116,26 @@ class LingeringCloseHandlerTest {
             assertEquals("no\n", readToEnd(s.getInputStream()));
         }
         assertTrue(!passedOnAfterClose.get(), "bytes after the close reached the handlers further in");
+        assertTrue(told.await(10, TimeUnit.SECONDS), "the handlers further in are told of the close");
+        assertEquals(1, toldClosed.get(), "the handlers further in are told of the close once");
+        assertTrue(lateWriteFailed.get(), "a write after the close fails");
+    }
+
+    @Test
+    void aCloseAskedFromFurtherInDoesNotCutItShort() throws Exception {
+        start(Duration.ofSeconds(60), Duration.ofSeconds(60));
+        try (Socket s = connect()) {
+            s.getOutputStream().write("hello".getBytes(StandardCharsets.US_ASCII));
+            assertEquals("no\n", readToEnd(s.getInputStream()));
+            assertTrue(told.await(10, TimeUnit.SECONDS)); // and it asked for a close then (see RefuseAtOnce)
+            // Still read and dropped: a closed socket would answer these with a reset and fail the next write.
+            for (int i = 0; i < 10; i++) {
+                s.getOutputStream().write(new byte[16 * 1024]);
+                s.getOutputStream().flush();
+                Thread.sleep(20);
+            }
+        }
+        assertTrue(!passedOnAfterClose.get(), "bytes after the close reached the handlers further in");
     }
 
     @Test
@@ -109,6 +145,7 @@ class LingeringCloseHandlerTest {
             s.getOutputStream().write("hello".getBytes(StandardCharsets.US_ASCII));
             // The server's side ended with the answer (FIN, read as end of stream); the socket closes at idle.
             assertEquals("no\n", readToEnd(s.getInputStream()));
+            assertTrue(told.await(10, TimeUnit.SECONDS), "the handlers further in were told when the lingering began");
             Thread.sleep(4 * IDLE.toMillis()); // quiet, well past the idle time (the cap is a minute away)
             waitClosedByServer(s);
         }

@@ -119,6 +119,33 @@ class MessagePerReadHandlerTest {
     }
 
     @Test
+    void aCloseAskedForEndsTheQueueEvenIfTheSocketStaysOpen() {
+        // A close that has not reached the socket yet (a lingering close keeps it open to read and drop): a request
+        // pipelined behind the last answer must not be handed on by a read() that comes after the close.
+        channel.pipeline().addFirst(new ChannelOutboundHandlerAdapter() {
+            @Override
+            public void close(ChannelHandlerContext ctx, io.netty.channel.ChannelPromise promise) {
+                promise.setSuccess(); // held open, as the lingering handler does
+            }
+        });
+        ByteBuf answered = buf("answered");
+        ByteBuf pipelined = buf("pipelined");
+        channel.writeInbound(answered, pipelined);
+        channel.read();
+        assertNextInbound(answered);
+        channel.pipeline().close();
+        assertEquals(0, pipelined.refCnt(), "released at the close");
+        channel.read();
+        assertNull(channel.readInbound(), "nothing handed on after the close");
+        ByteBuf late = buf("late");
+        channel.writeInbound(late);
+        channel.read();
+        assertNull(channel.readInbound(), "nor anything read after it");
+        assertEquals(0, late.refCnt());
+        assertEquals(0, transportReads, "and the socket is not asked for more");
+    }
+
+    @Test
     void queuedMessagesAreReleasedWhenTheHandlerIsRemoved() {
         ByteBuf a = buf("a");
         channel.writeInbound(a);
