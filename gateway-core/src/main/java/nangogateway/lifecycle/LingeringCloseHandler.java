@@ -4,6 +4,7 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelDuplexHandler;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelOutboundBuffer;
 import io.netty.channel.ChannelPromise;
 import io.netty.channel.socket.DuplexChannel;
@@ -28,8 +29,9 @@ import java.util.concurrent.ScheduledFuture;
  * last answer is dropped with the rest, never served.
  *
  * <p>Closes that give up on the client are immediate ({@link #closeNow}, {@link #noLingering}): a client too slow to
- * send or to read, an HTTP/2 client sent GOAWAY for an error (a flood, a broken frame), a response still waiting in
- * the outbound buffer, and every close once the gateway is stopping ({@link DrainEvent}).
+ * send or to read (the 408 of a slow head too), a response cut short, an HTTP/2 connection's GOAWAY, a response still
+ * waiting in the outbound buffer, a TLS handshake not finished, and every close once the gateway is stopping
+ * ({@link DrainEvent}). A client's TLS {@code close_notify} ends the lingering as its FIN does.
  * Discarded bytes are released as they arrive; the timers bound how long the connection's slot stays taken.
  */
 public final class LingeringCloseHandler extends ChannelDuplexHandler {
@@ -38,6 +40,8 @@ public final class LingeringCloseHandler extends ChannelDuplexHandler {
     /** nginx's {@code lingering_time}: however much the client keeps sending, the connection closes by then. */
     public static final Duration MAX = Duration.ofSeconds(30);
     private static final AttributeKey<Boolean> NOW = AttributeKey.valueOf(LingeringCloseHandler.class, "now");
+    private static final String DISCARD = "linger-discard";
+    private static final AttributeKey<Boolean> CLOSING = AttributeKey.valueOf(LingeringCloseHandler.class, "closing");
 
     private final long idleNanos;
     private final long maxNanos;
@@ -67,9 +71,9 @@ public final class LingeringCloseHandler extends ChannelDuplexHandler {
         connection.attr(NOW).set(Boolean.TRUE);
     }
 
-    /** True while the connection is ending its side and discarding what the client sends. */
-    public boolean lingering() {
-        return lingering;
+    /** True once the connection lingers: closed for the pipeline, though the socket is still open. */
+    public static boolean closing(Channel connection) {
+        return connection.attr(CLOSING).get() != null;
     }
 
     @Override
@@ -80,19 +84,20 @@ public final class LingeringCloseHandler extends ChannelDuplexHandler {
             ch.closeFuture().addListener(f -> promise.trySuccess());
             return;
         }
+        SslHandler tls = ch.pipeline().get(SslHandler.class);
         if (lingering || draining || !ch.isActive() || !(ch instanceof DuplexChannel duplex)
                 || duplex.isInputShutdown() || duplex.isOutputShutdown() || ch.attr(NOW).get() != null
-                || unsent(ch) > 0) {
+                || unsent(ch) > 0 || (tls != null && !tls.handshakeFuture().isSuccess())) {
             cancelTimer();
             ctx.close(promise);
             return;
         }
         lingering = true;
+        ch.attr(CLOSING).set(Boolean.TRUE);
         long now = System.nanoTime();
         deadline = now + maxNanos;
         lastRead = now;
         ch.closeFuture().addListener(f -> promise.trySuccess());
-        SslHandler tls = ch.pipeline().get(SslHandler.class);
         ChannelFuture sideEnded = tls != null ? tls.closeOutbound() : ch.newSucceededFuture();
         sideEnded.addListener(sent -> {
             if (!sent.isSuccess() || !ch.isActive()) {
@@ -105,6 +110,10 @@ public final class LingeringCloseHandler extends ChannelDuplexHandler {
                 }
             });
         });
+        // What the client still sends is dropped as it comes off the socket, before TLS (as nginx does once its TLS
+        // side is shut): not decrypted, and never held by the TLS handler, whose engine may take no more input once
+        // close_notify is sent (BoringSSL's does not).
+        ch.pipeline().addFirst(DISCARD, new Discard());
         schedule(ctx, idleNanos);
         ctx.read(); // from here toward the socket only: a read from the pipeline's tail would reach queued requests
         // For every handler further in, the connection is closed now, as nginx frees a request before it lingers:
@@ -127,6 +136,27 @@ public final class LingeringCloseHandler extends ChannelDuplexHandler {
     public void flush(ChannelHandlerContext ctx) {
         if (!lingering) {
             ctx.flush();
+        }
+    }
+
+    /** First in the pipeline while lingering: every byte read is released at once, and the next read asked for. */
+    private final class Discard extends ChannelInboundHandlerAdapter {
+        @Override
+        public void channelRead(ChannelHandlerContext ctx, Object msg) {
+            ReferenceCountUtil.release(msg);
+            lastRead = System.nanoTime();
+        }
+
+        @Override
+        public void channelReadComplete(ChannelHandlerContext ctx) {
+            if (!ctx.channel().config().isAutoRead()) {
+                ctx.read();
+            }
+        }
+
+        @Override
+        public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+            ctx.close(); // a reset or a read error: nothing more to wait for (from the head: a real close)
         }
     }
 
@@ -170,6 +200,11 @@ public final class LingeringCloseHandler extends ChannelDuplexHandler {
             return;
         }
         ctx.fireExceptionCaught(cause);
+    }
+
+    @Override
+    public void handlerRemoved(ChannelHandlerContext ctx) {
+        cancelTimer();
     }
 
     @Override

@@ -1,5 +1,6 @@
 package nangogateway.proxy;
 
+import nangogateway.lifecycle.LingeringCloseHandler;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
@@ -337,7 +338,7 @@ public final class ProxyHandler extends ChannelInboundHandlerAdapter implements 
                 e.toString());
         exchange.abort();
         endClientSide();
-        ctx.close();
+        LingeringCloseHandler.closeNow(ctx);
     }
 
     /** The last of the file reached the client: the response ends as an unbuffered one would. */
@@ -428,7 +429,7 @@ public final class ProxyHandler extends ChannelInboundHandlerAdapter implements 
         endClientSide();
         if (started) {
             response.release();
-            ctx.close();
+            LingeringCloseHandler.closeNow(ctx); // a response cut short: nothing more to tell the client
             return;
         }
         ctx.writeAndFlush(response).addListener(ChannelFutureListener.CLOSE);

@@ -1,5 +1,6 @@
 package nangogateway.proxy;
 
+import nangogateway.lifecycle.LingeringCloseHandler;
 import nangogateway.lifecycle.FatalErrors;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
@@ -41,7 +42,7 @@ public final class Tunnel {
         upstream.pipeline().replace(UpstreamChannelHandler.NAME, "tunnel", fromUpstream);
         // Finish outside the decoder's callback, so removing the HTTP codecs hands their leftovers to the tunnel.
         upstream.eventLoop().execute(() -> {
-            if (!client.isActive() || !upstream.isActive()) {
+            if (!client.isActive() || !upstream.isActive() || LingeringCloseHandler.closing(client)) {
                 client.close();
                 upstream.close();
                 return;

@@ -1,5 +1,6 @@
 package nangogateway.server;
 
+import nangogateway.lifecycle.LingeringCloseHandler;
 import nangogateway.exchange.GatewaySnapshot;
 import nangogateway.net.Transport;
 import io.netty.bootstrap.ServerBootstrap;
@@ -525,6 +526,8 @@ public final class Gateway implements AutoCloseable {
                 log.warn("closing {} connection(s) still open after the {} ms drain", connections.size(),
                         timeout.toMillis());
             }
+            // What is left closes now: no lingering, not even for a connection accepted after the drain began.
+            connections.forEach(LingeringCloseHandler::noLingering);
             connections.close().awaitUninterruptibly();
             pools.closeIdle();
             boss.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly();

@@ -172,6 +172,7 @@ final class Http2ConnectionWatch extends ChannelDuplexHandler {
             return;
         }
         closing = true;
+        LingeringCloseHandler.noLingering(ctx.channel()); // idle, timed out, abusive or drained: nothing to wait for
         if (!ctx.channel().isActive()) {
             return;
         }

@@ -1,5 +1,6 @@
 package nangogateway.server;
 
+import nangogateway.lifecycle.LingeringCloseHandler;
 import nangogateway.exchange.RequestFacts;
 import nangogateway.exchange.AdmittedRequest;
 import nangogateway.exchange.LocalResponses;
@@ -222,7 +223,7 @@ public final class RequestGuardHandler extends ChannelDuplexHandler {
         }
         RequestFacts.of(ctx.channel()).reject(kind, reason);
         if (responseStarted && inRequest) {
-            ctx.close(); // a response is already on its way: the only honest answer is to cut it
+            LingeringCloseHandler.closeNow(ctx); // a response is already on its way: the only honest answer is to cut it
             return;
         }
         var answer = LocalResponses.text(ctx.alloc(), status, true);

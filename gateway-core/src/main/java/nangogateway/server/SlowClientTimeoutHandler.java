@@ -264,6 +264,7 @@ public final class SlowClientTimeoutHandler extends ChannelDuplexHandler {
         }
         if (phase == Phase.HEAD) {
             RequestFacts.of(ctx.channel()).reject(Refusal.TIMEOUT, "request head timeout");
+            LingeringCloseHandler.noLingering(ctx.channel()); // a slow-loris gets its 408 and no more time
             // From the pipeline's tail, so the access log and metrics (further in) see the 408 too.
             ctx.channel().writeAndFlush(LocalResponses.text(ctx.alloc(), 408, true))
                     .addListener(ChannelFutureListener.CLOSE);

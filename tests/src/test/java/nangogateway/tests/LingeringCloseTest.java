@@ -9,6 +9,7 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
+import io.netty.buffer.PooledByteBufAllocator;
 import java.nio.file.Path;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -50,6 +51,7 @@ class LingeringCloseTest {
                 listeners:
                   - name: plain
                     bind: 127.0.0.1:0
+                    limits: {header_timeout: 1s}
                     routes: &routes
                       - name: webhooks
                         path: /webhook/{env}/{key}
@@ -104,6 +106,58 @@ class LingeringCloseTest {
             s.shutdownOutput();
             String answer = readAll(s.getInputStream()); // EOF: the gateway closed once the client had
             assertTrue(answer.startsWith("HTTP/1.1 413 "), answer);
+        }
+    }
+
+    @Test
+    void whatATlsClientSendsWhileTheGatewayLingersIsNeverHeld() throws Exception {
+        int port = gateway.port("tls");
+        try (Socket raw = new Socket("127.0.0.1", port)) {
+            raw.setSoTimeout(15_000);
+            // TLS layered on a socket the test keeps, so that bytes can follow the client's close_notify.
+            SSLSocket tls = (SSLSocket) TestCertificates.trustingAny().getSocketFactory()
+                    .createSocket(raw, "127.0.0.1", port, false);
+            tls.startHandshake();
+            tls.getOutputStream().write(("POST /webhook/prod/github HTTP/1.1\r\nHost: gw\r\nContent-Length: " + BODY
+                    + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+            tls.getOutputStream().flush();
+            assertTrue(readAnswer(tls.getInputStream()).startsWith("HTTP/1.1 413 "));
+            tls.close();
+            // Bytes that are no TLS record the gateway could read: once its TLS side was shut, a TLS engine takes
+            // no more input, and each of these bytes held in the TLS handler's buffer would stay until the close.
+            long before = PooledByteBufAllocator.DEFAULT.metric().usedDirectMemory();
+            OutputStream out = raw.getOutputStream();
+            byte[] junk = new byte[1024 * 1024];
+            for (int i = 0; i < 256; i++) {
+                out.write(junk); // 256 MiB: dropped as they come off the socket, so the writes never stall
+            }
+            out.flush();
+            long held = PooledByteBufAllocator.DEFAULT.metric().usedDirectMemory() - before;
+            assertTrue(held < 32L * 1024 * 1024, "held " + held + " bytes of what the client sent");
+            raw.shutdownOutput();
+            assertEquals(-1, raw.getInputStream().read(), "closed once the client's FIN came");
+        }
+    }
+
+    @Test
+    void aSlowHeadGetsIts408AndNoLingering() throws Exception {
+        try (Socket s = connect("plain")) {
+            OutputStream out = s.getOutputStream();
+            out.write("POST /webhook/prod/github HTTP/1.1\r\nHost: gw\r\n".getBytes(StandardCharsets.US_ASCII));
+            out.flush();
+            assertTrue(readAnswer(s.getInputStream()).startsWith("HTTP/1.1 408 "));
+            // A slow-loris that goes on trickling: were its connection lingering, each byte would keep it 5 s more
+            // (30 s in all); closed, the next writes fail.
+            for (int i = 0; i < 50; i++) {
+                try {
+                    out.write('x');
+                    out.flush();
+                } catch (IOException closed) {
+                    return;
+                }
+                Thread.sleep(100);
+            }
+            throw new AssertionError("the connection of a timed-out head is still open 5 s after its 408");
         }
     }
 
